@@ -1,0 +1,449 @@
+//! One protection state per direction: keys prepared, then activated at a
+//! record boundary, with a sequence number that never wraps.
+
+use bytes::{Buf, BytesMut};
+
+use super::aead::AeadCipher;
+use super::CipherSuite;
+use crate::alert::AlertDescription;
+use crate::error::{Error, Reason};
+use crate::keys::RecordKeys;
+use crate::record::{
+    ContentType, Header, OpaqueRecord, PlainRecord, ProtocolVersion, Version, HEADER_LEN,
+    MAX_PLAINTEXT_LEN, TAG_LEN,
+};
+
+/// Sequence numbers `0..SEQ_LIMIT` may be used with one key; the record that
+/// would need `SEQ_LIMIT` (2^64 - 1) is refused instead of wrapping
+/// (RFC 8446 5.3: "Because the size of sequence numbers is 64-bit, they
+/// should not wrap."; RFC 5246 6.1: "Sequence numbers ... MUST NOT wrap").
+/// OpenSSL 3.0 wraps silently in TLS 1.2 (SEMANTICS J1); we never do.
+pub const SEQ_LIMIT: u64 = u64::MAX;
+
+#[derive(Debug, Clone)]
+struct Active {
+    suite: CipherSuite,
+    cipher: AeadCipher,
+    /// TLS 1.3 and ChaCha20: the 12-byte IV; TLS 1.2 AES-GCM: salt in [0..4].
+    iv: [u8; 12],
+    seq: u64,
+}
+
+impl Active {
+    fn new(keys: &RecordKeys) -> Self {
+        let suite = keys.suite();
+        let cipher =
+            AeadCipher::new(suite.aead(), keys.key()).expect("RecordKeys checked the key length");
+        let mut iv = [0u8; 12];
+        iv[..keys.iv().len()].copy_from_slice(keys.iv());
+        Active {
+            suite,
+            cipher,
+            iv,
+            seq: 0,
+        }
+    }
+
+    fn version(&self) -> Version {
+        self.suite.version()
+    }
+
+    fn xor_nonce(&self) -> [u8; 12] {
+        let mut n = self.iv;
+        for (b, s) in n[4..].iter_mut().zip(self.seq.to_be_bytes()) {
+            *b ^= s;
+        }
+        n
+    }
+
+    fn tls12_aad(&self, typ: ContentType, version: ProtocolVersion, len: usize) -> [u8; 13] {
+        let mut aad = [0u8; 13];
+        aad[..8].copy_from_slice(&self.seq.to_be_bytes());
+        aad[8] = typ.into();
+        aad[9..11].copy_from_slice(&version.0.to_be_bytes());
+        aad[11..].copy_from_slice(&(len as u16).to_be_bytes());
+        aad
+    }
+
+    fn take_seq(&mut self) -> Result<(), Error> {
+        if self.seq >= SEQ_LIMIT {
+            return Err(Error::SequenceExhausted);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.iv);
+    }
+}
+
+/// Common bookkeeping of both directions.
+#[derive(Debug, Clone, Default)]
+struct DirectionState {
+    active: Option<Active>,
+    prepared: Option<RecordKeys>,
+    epoch: u64,
+}
+
+impl DirectionState {
+    fn prepare(&mut self, keys: RecordKeys) {
+        self.prepared = Some(keys);
+    }
+
+    fn activate(&mut self) -> bool {
+        match self.prepared.take() {
+            Some(k) => {
+                self.active = Some(Active::new(&k));
+                self.epoch += 1;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+macro_rules! direction_api {
+    () => {
+        /// Stores keys to switch to at the next record boundary
+        /// ([`activate`](Self::activate)); ChangeCipherSpec, the end of a
+        /// TLS 1.3 flight and KeyUpdate all work this way.
+        pub fn prepare(&mut self, keys: RecordKeys) {
+            self.state.prepare(keys);
+        }
+
+        /// Switches to the prepared keys (sequence number 0, epoch + 1).
+        /// Returns false (and changes nothing) if no keys were prepared.
+        pub fn activate(&mut self) -> bool {
+            self.state.activate()
+        }
+
+        /// Prepares and activates `keys` at once.
+        pub fn set_keys(&mut self, keys: RecordKeys) {
+            self.state.prepare(keys);
+            self.state.activate();
+        }
+
+        /// True once keys are active (records are protected).
+        #[must_use]
+        pub fn is_protected(&self) -> bool {
+            self.state.active.is_some()
+        }
+
+        /// True when keys are prepared and not yet active.
+        #[must_use]
+        pub fn has_prepared(&self) -> bool {
+            self.state.prepared.is_some()
+        }
+
+        /// How many times keys were activated (0 = plaintext).
+        #[must_use]
+        pub fn epoch(&self) -> u64 {
+            self.state.epoch
+        }
+
+        /// The sequence number of the next record, once protected.
+        #[must_use]
+        pub fn sequence(&self) -> Option<u64> {
+            self.state.active.as_ref().map(|a| a.seq)
+        }
+
+        /// Sets the next sequence number (to continue a connection whose
+        /// earlier records another implementation protected).
+        ///
+        /// # Errors
+        /// [`Error::BadInput`] if no keys are active.
+        pub fn set_sequence(&mut self, seq: u64) -> Result<(), Error> {
+            match &mut self.state.active {
+                Some(a) => {
+                    a.seq = seq;
+                    Ok(())
+                }
+                None => Err(Error::BadInput("no keys are active")),
+            }
+        }
+
+        /// The active suite.
+        #[must_use]
+        pub fn suite(&self) -> Option<CipherSuite> {
+            self.state.active.as_ref().map(|a| a.suite)
+        }
+    };
+}
+
+/// The read direction: opens records in place.
+#[derive(Debug, Clone, Default)]
+pub struct Opener {
+    state: DirectionState,
+}
+
+impl Opener {
+    /// A plaintext opener (the state before any keys).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    direction_api!();
+
+    /// Authenticates and decrypts `rec` in place, returning its plaintext
+    /// without a copy. Plaintext epoch: the body is returned as it is.
+    ///
+    /// TLS 1.3 ChangeCipherSpec records are never protected (RFC 8446 5) and
+    /// pass through unopened; the caller decides if they are allowed.
+    ///
+    /// # Errors
+    /// `bad_record_mac` for a bad tag or a body too short for one,
+    /// `unexpected_message` for a bad TLS 1.3 inner type, `record_overflow`
+    /// for plaintext over 2^14, [`Error::SequenceExhausted`].
+    pub fn open(&mut self, rec: OpaqueRecord) -> Result<PlainRecord, Error> {
+        let OpaqueRecord { header, mut buf } = rec;
+        let Some(active) = self.state.active.as_mut() else {
+            return finish(
+                header.typ,
+                header.version,
+                buf,
+                HEADER_LEN,
+                usize::from(header.len),
+            );
+        };
+        if active.version() == Version::Tls13 && header.typ == ContentType::ChangeCipherSpec {
+            return Ok(PlainRecord {
+                typ: header.typ,
+                version: header.version,
+                payload: buf.split_off(HEADER_LEN).freeze(),
+            });
+        }
+        active.take_seq()?;
+        let body_len = buf.len() - HEADER_LEN;
+        let explicit = active.suite.aead().explicit_nonce_len(active.version());
+        // TLS 1.3: a tag alone (no type byte) is refused as bad_record_mac,
+        // like OpenSSL (SEMANTICS B3).
+        let min = explicit + TAG_LEN + usize::from(active.version() == Version::Tls13);
+        if body_len < min {
+            return Err(Error::bad_mac());
+        }
+        let ct_len = body_len - explicit - TAG_LEN;
+        let (head, rest) = buf.split_at_mut(HEADER_LEN + explicit);
+        let (ct, tag) = rest.split_at_mut(ct_len);
+        let tag: &[u8; TAG_LEN] = (&*tag).try_into().expect("tag is TAG_LEN bytes");
+        match active.version() {
+            Version::Tls13 => {
+                let nonce = active.xor_nonce();
+                active
+                    .cipher
+                    .open_in_place(&nonce, &head[..HEADER_LEN], ct, tag)
+                    .map_err(|_| Error::bad_mac())?;
+            }
+            Version::Tls12 => {
+                let nonce = if explicit > 0 {
+                    let mut n = active.iv;
+                    n[4..].copy_from_slice(&head[HEADER_LEN..]);
+                    n
+                } else {
+                    active.xor_nonce()
+                };
+                let aad = active.tls12_aad(header.typ, header.version, ct_len);
+                active
+                    .cipher
+                    .open_in_place(&nonce, &aad, ct, tag)
+                    .map_err(|_| Error::bad_mac())?;
+            }
+        }
+        active.seq += 1;
+        let start = HEADER_LEN + explicit;
+        if active.version() == Version::Tls12 {
+            return finish(header.typ, header.version, buf, start, ct_len);
+        }
+        // RFC 8446 5.4: strip the zero padding; the last non-zero byte is the
+        // content type. "If a receiving implementation does not find a non-zero
+        // octet in the cleartext, it MUST terminate the connection with an
+        // "unexpected_message" alert."
+        let inner = &buf[start..start + ct_len];
+        let Some(end) = inner.iter().rposition(|&b| b != 0) else {
+            return Err(Error::record(
+                Reason::BadRecordType,
+                AlertDescription::UnexpectedMessage,
+            ));
+        };
+        let typ = ContentType::from(inner[end]);
+        if !matches!(
+            typ,
+            ContentType::ApplicationData | ContentType::Alert | ContentType::Handshake
+        ) {
+            return Err(Error::record(
+                Reason::BadRecordType,
+                AlertDescription::UnexpectedMessage,
+            ));
+        }
+        finish(typ, header.version, buf, start, end)
+    }
+}
+
+/// Cuts the plaintext out of the record buffer (no copy), checking its length.
+fn finish(
+    typ: ContentType,
+    version: ProtocolVersion,
+    mut buf: BytesMut,
+    start: usize,
+    len: usize,
+) -> Result<PlainRecord, Error> {
+    // RFC 8446 5.1: "The length MUST NOT exceed 2^14 bytes. An endpoint that
+    // receives a record that exceeds this length MUST terminate the connection
+    // with a "record_overflow" alert."
+    if len > MAX_PLAINTEXT_LEN {
+        return Err(Error::record(
+            Reason::DataLengthTooLong,
+            AlertDescription::RecordOverflow,
+        ));
+    }
+    buf.advance(start);
+    buf.truncate(len);
+    Ok(PlainRecord {
+        typ,
+        version,
+        payload: buf.freeze(),
+    })
+}
+
+/// The write direction: seals records into an output buffer.
+#[derive(Debug, Clone)]
+pub struct Sealer {
+    state: DirectionState,
+    /// Legacy version written in plaintext record headers.
+    plaintext_version: ProtocolVersion,
+}
+
+impl Default for Sealer {
+    fn default() -> Self {
+        Sealer {
+            state: DirectionState::default(),
+            plaintext_version: ProtocolVersion::TLS12,
+        }
+    }
+}
+
+impl Sealer {
+    /// A plaintext sealer (the state before any keys).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    direction_api!();
+
+    /// Sets the version written in headers of unprotected records
+    /// (a first ClientHello is often sent in a TLS 1.0 record).
+    pub fn set_plaintext_version(&mut self, v: ProtocolVersion) {
+        self.plaintext_version = v;
+    }
+
+    /// Bytes a sealed record adds to its plaintext (header, explicit nonce,
+    /// TLS 1.3 type byte, tag), padding excluded.
+    #[must_use]
+    pub fn overhead(&self) -> usize {
+        match &self.state.active {
+            None => HEADER_LEN,
+            Some(a) => match a.version() {
+                Version::Tls13 => HEADER_LEN + 1 + TAG_LEN,
+                Version::Tls12 => {
+                    HEADER_LEN + a.suite.aead().explicit_nonce_len(Version::Tls12) + TAG_LEN
+                }
+            },
+        }
+    }
+
+    /// Appends one sealed record holding `payload` to `out`.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if `payload` is over 2^14 bytes,
+    /// [`Error::SequenceExhausted`] when this key may seal no more records.
+    pub fn seal(
+        &mut self,
+        typ: ContentType,
+        payload: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<(), Error> {
+        self.seal_padded(typ, payload, 0, out)
+    }
+
+    /// Like [`seal`](Self::seal) with `padding` zero bytes after the TLS 1.3
+    /// inner content type (RFC 8446 5.4). Ignored for TLS 1.2 and plaintext.
+    ///
+    /// # Errors
+    /// As [`seal`](Self::seal); also if the record would exceed 2^14 + 256.
+    pub fn seal_padded(
+        &mut self,
+        typ: ContentType,
+        payload: &[u8],
+        padding: usize,
+        out: &mut BytesMut,
+    ) -> Result<(), Error> {
+        if payload.len() > MAX_PLAINTEXT_LEN {
+            return Err(Error::BadInput("record payload over 2^14 bytes"));
+        }
+        let Some(active) = self.state.active.as_mut() else {
+            let h = Header {
+                typ,
+                version: self.plaintext_version,
+                len: payload.len() as u16,
+            };
+            out.reserve(HEADER_LEN + payload.len());
+            out.extend_from_slice(&h.encode());
+            out.extend_from_slice(payload);
+            return Ok(());
+        };
+        active.take_seq()?;
+        let version = active.version();
+        let explicit = active.suite.aead().explicit_nonce_len(version);
+        let (outer_typ, inner_len) = match version {
+            Version::Tls13 => (ContentType::ApplicationData, payload.len() + 1 + padding),
+            Version::Tls12 => (typ, payload.len()),
+        };
+        let body_len = explicit + inner_len + TAG_LEN;
+        if body_len > version.max_ciphertext_len() {
+            return Err(Error::BadInput("padding makes the record too long"));
+        }
+        let header = Header {
+            typ: outer_typ,
+            version: ProtocolVersion::TLS12,
+            len: body_len as u16,
+        };
+        let start = out.len();
+        out.reserve(HEADER_LEN + body_len);
+        out.extend_from_slice(&header.encode());
+        let nonce = if explicit > 0 {
+            // RFC 5288 3: the explicit nonce must be distinct for each
+            // invocation; the sequence number is (as in Go and rustls).
+            let e = active.seq.to_be_bytes();
+            out.extend_from_slice(&e);
+            let mut n = active.iv;
+            n[4..].copy_from_slice(&e);
+            n
+        } else {
+            active.xor_nonce()
+        };
+        let ct_start = out.len();
+        out.extend_from_slice(payload);
+        if version == Version::Tls13 {
+            out.extend_from_slice(&[u8::from(typ)]);
+            out.resize(out.len() + padding, 0);
+        }
+        let tag = match version {
+            Version::Tls13 => {
+                let (h, ct) = out[start..].split_at_mut(HEADER_LEN);
+                active.cipher.seal_in_place(&nonce, h, ct)
+            }
+            Version::Tls12 => {
+                let aad = active.tls12_aad(typ, ProtocolVersion::TLS12, inner_len);
+                active
+                    .cipher
+                    .seal_in_place(&nonce, &aad, &mut out[ct_start..])
+            }
+        };
+        out.extend_from_slice(&tag);
+        active.seq += 1;
+        Ok(())
+    }
+}

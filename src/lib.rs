@@ -1,0 +1,18 @@
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+//! tlsrec: a TLS record layer with OpenSSL's exact semantics.
+
+pub mod alert;
+pub mod cipher;
+pub mod deframer;
+pub mod error;
+pub mod keylog;
+pub mod keys;
+pub mod record;
+
+pub use alert::{AlertDescription, AlertLevel};
+pub use cipher::{AeadAlgorithm, CipherSuite, HashAlgorithm, Opener, Sealer};
+pub use deframer::{Deframer, HeaderPolicy};
+pub use error::{Error, Initiator, Reason};
+pub use keys::{RecordKeys, Secret};
+pub use record::{ContentType, Header, OpaqueRecord, PlainRecord, ProtocolVersion, Version};
