@@ -8,6 +8,7 @@ pub mod deframer;
 pub mod error;
 pub mod keylog;
 pub mod keys;
+pub mod reader;
 pub mod record;
 
 pub use alert::{AlertDescription, AlertLevel};
@@ -15,4 +16,5 @@ pub use cipher::{AeadAlgorithm, CipherSuite, HashAlgorithm, Opener, Sealer};
 pub use deframer::{Deframer, HeaderPolicy};
 pub use error::{Error, Initiator, Reason};
 pub use keys::{RecordKeys, Secret};
+pub use reader::RecordReader;
 pub use record::{ContentType, Header, OpaqueRecord, PlainRecord, ProtocolVersion, Version};

@@ -1,0 +1,58 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use bytes::BytesMut;
+use tlsrec::{CipherSuite, ContentType, RecordKeys, Sealer, Version};
+
+/// xorshift64*: a small deterministic generator so failures reproduce.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    /// Uniform in 0..n (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+pub fn hex(s: &str) -> Vec<u8> {
+    tlsrec::keylog::decode_hex(s).expect("test hex")
+}
+
+/// Deterministic keys for a suite (not from any vector: for round trips).
+pub fn test_keys(suite: CipherSuite, salt: u8) -> RecordKeys {
+    let aead = suite.aead();
+    let key: Vec<u8> = (0..aead.key_len()).map(|i| i as u8 ^ salt).collect();
+    let iv: Vec<u8> = (0..aead.fixed_iv_len(suite.version()))
+        .map(|i| (i as u8).wrapping_mul(7) ^ salt)
+        .collect();
+    RecordKeys::new(suite, &key, &iv).unwrap()
+}
+
+/// Seals `payloads` (type, bytes) under `suite` and returns the wire stream.
+pub fn seal_stream(suite: CipherSuite, payloads: &[(ContentType, Vec<u8>)]) -> Vec<u8> {
+    let mut s = Sealer::new();
+    s.set_keys(test_keys(suite, 0x5a));
+    let mut out = BytesMut::new();
+    for (t, p) in payloads {
+        s.seal(*t, p, &mut out).unwrap();
+    }
+    out.to_vec()
+}
+
+pub fn version_of(suite: CipherSuite) -> Version {
+    suite.version()
+}

@@ -1,0 +1,318 @@
+//! Sealing and opening: round trips for every suite, tampering, TLS 1.3 inner
+//! plaintext rules, length limits, sequence numbers, key switches.
+
+mod common;
+
+use bytes::BytesMut;
+use common::{seal_stream, test_keys, Rng};
+use tlsrec::cipher::AeadCipher;
+use tlsrec::record::{HEADER_LEN, MAX_PLAINTEXT_LEN};
+use tlsrec::{
+    AlertDescription, CipherSuite, ContentType, Error, OpaqueRecord, Opener, Reason, Sealer,
+    Version,
+};
+
+fn opener(suite: CipherSuite) -> Opener {
+    let mut o = Opener::new();
+    o.set_keys(test_keys(suite, 0x5a));
+    o
+}
+
+fn open(suite: CipherSuite, wire: &[u8]) -> Result<tlsrec::PlainRecord, Error> {
+    opener(suite).open(OpaqueRecord::from_wire(wire)?)
+}
+
+#[test]
+fn round_trip_every_suite_type_and_size() {
+    let mut rng = Rng::new(7);
+    for &suite in CipherSuite::ALL {
+        for typ in [
+            ContentType::ApplicationData,
+            ContentType::Handshake,
+            ContentType::Alert,
+        ] {
+            for len in [0usize, 1, 15, 16, 17, 1000, MAX_PLAINTEXT_LEN] {
+                let p = rng.bytes(len);
+                let wire = seal_stream(suite, &[(typ, p.clone())]);
+                let rec = open(suite, &wire).unwrap();
+                assert_eq!(
+                    (rec.typ, &rec.payload[..]),
+                    (typ, &p[..]),
+                    "{suite:?} {typ:?} {len}"
+                );
+                let outer = if suite.version() == Version::Tls13 {
+                    23
+                } else {
+                    u8::from(typ)
+                };
+                assert_eq!(wire[0], outer);
+                assert_eq!(&wire[1..3], &[3, 3]);
+            }
+        }
+    }
+}
+
+#[test]
+fn any_single_flipped_bit_fails_to_open() {
+    for &suite in CipherSuite::ALL {
+        let wire = seal_stream(
+            suite,
+            &[(ContentType::ApplicationData, b"attack at dawn".to_vec())],
+        );
+        for bit in 0..wire.len() * 8 {
+            let mut w = wire.clone();
+            w[bit / 8] ^= 1 << (bit % 8);
+            match OpaqueRecord::from_wire(&w) {
+                // A changed length no longer frames this record.
+                Err(Error::BadInput(_)) => assert!((3..5).contains(&(bit / 8))),
+                Err(e) => panic!("{e}"),
+                Ok(rec) => {
+                    let err = opener(suite).open(rec).unwrap_err();
+                    assert_eq!(
+                        err,
+                        Error::InvalidRecord {
+                            reason: Reason::DecryptionFailedOrBadRecordMac,
+                            alert: Some(AlertDescription::BadRecordMac)
+                        },
+                        "{suite:?} bit {bit}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Seals an arbitrary TLS 1.3 inner plaintext (to craft what a Sealer won't).
+fn tls13_raw(suite: CipherSuite, inner: &[u8], seq: u64) -> Vec<u8> {
+    let keys = test_keys(suite, 0x5a);
+    let c = AeadCipher::new(suite.aead(), keys.key()).unwrap();
+    let mut nonce: [u8; 12] = keys.iv().try_into().unwrap();
+    for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
+        *n ^= s;
+    }
+    let len = (inner.len() + 16) as u16;
+    let mut w = vec![23, 3, 3, (len >> 8) as u8, len as u8];
+    let mut body = inner.to_vec();
+    let tag = c.seal_in_place(&nonce, &w.clone(), &mut body);
+    w.extend_from_slice(&body);
+    w.extend_from_slice(&tag);
+    w
+}
+
+#[test]
+fn tls13_inner_plaintext_rules() {
+    let suite = CipherSuite::TLS13_CHACHA20_POLY1305_SHA256;
+    let bad_type = Error::InvalidRecord {
+        reason: Reason::BadRecordType,
+        alert: Some(AlertDescription::UnexpectedMessage),
+    };
+    // All-zero inner plaintext: no content type (RFC 8446 5.4).
+    assert_eq!(
+        open(suite, &tls13_raw(suite, &[0; 10], 0)).unwrap_err(),
+        bad_type
+    );
+    // Inner types other than 21/22/23 (F5), CCS included.
+    for t in [0x14u8, 0x18, 0x99] {
+        assert_eq!(
+            open(suite, &tls13_raw(suite, &[1, 2, t, 0, 0], 0)).unwrap_err(),
+            bad_type
+        );
+    }
+    // Tag only, no type byte: bad_record_mac (B3), as is a body shorter than a tag.
+    let mac = Error::InvalidRecord {
+        reason: Reason::DecryptionFailedOrBadRecordMac,
+        alert: Some(AlertDescription::BadRecordMac),
+    };
+    assert_eq!(open(suite, &tls13_raw(suite, &[], 0)).unwrap_err(), mac);
+    assert_eq!(open(suite, &[23, 3, 3, 0, 3, 1, 2, 3]).unwrap_err(), mac);
+    // Padding is stripped; content can be empty.
+    let r = open(suite, &tls13_raw(suite, &[b'h', b'i', 22, 0, 0, 0], 0)).unwrap();
+    assert_eq!(
+        (r.typ, &r.payload[..]),
+        (ContentType::Handshake, &b"hi"[..])
+    );
+    let r = open(suite, &tls13_raw(suite, &[23], 0)).unwrap();
+    assert_eq!((r.typ, r.payload.len()), (ContentType::ApplicationData, 0));
+    // F2: 2^14 content plus padding is fine, 2^14 + 1 is record_overflow.
+    let mut inner = vec![7u8; MAX_PLAINTEXT_LEN];
+    inner.push(23);
+    inner.extend_from_slice(&[0; 200]);
+    assert_eq!(
+        open(suite, &tls13_raw(suite, &inner, 0))
+            .unwrap()
+            .payload
+            .len(),
+        MAX_PLAINTEXT_LEN
+    );
+    let mut inner = vec![7u8; MAX_PLAINTEXT_LEN + 1];
+    inner.push(23);
+    assert_eq!(
+        open(suite, &tls13_raw(suite, &inner, 0)).unwrap_err(),
+        Error::InvalidRecord {
+            reason: Reason::DataLengthTooLong,
+            alert: Some(AlertDescription::RecordOverflow)
+        }
+    );
+}
+
+#[test]
+fn sealer_padding_round_trips_and_is_bounded() {
+    let suite = CipherSuite::TLS13_AES_256_GCM_SHA384;
+    let mut s = Sealer::new();
+    s.set_keys(test_keys(suite, 0x5a));
+    let mut out = BytesMut::new();
+    s.seal_padded(ContentType::Alert, &[1, 0], 100, &mut out)
+        .unwrap();
+    assert_eq!(out.len(), HEADER_LEN + 2 + 1 + 100 + 16);
+    let r = open(suite, &out).unwrap();
+    assert_eq!((r.typ, &r.payload[..]), (ContentType::Alert, &[1u8, 0][..]));
+    assert!(s
+        .seal_padded(
+            ContentType::ApplicationData,
+            &[0; MAX_PLAINTEXT_LEN],
+            300,
+            &mut out
+        )
+        .is_err());
+    assert!(s
+        .seal(
+            ContentType::ApplicationData,
+            &[0; MAX_PLAINTEXT_LEN + 1],
+            &mut out
+        )
+        .is_err());
+}
+
+#[test]
+fn tls12_plaintext_over_2_14_is_record_overflow() {
+    let suite = CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
+    let keys = test_keys(suite, 0x5a);
+    let c = AeadCipher::new(suite.aead(), keys.key()).unwrap();
+    let nonce: [u8; 12] = keys.iv().try_into().unwrap(); // seq 0
+    let mut body = vec![1u8; MAX_PLAINTEXT_LEN + 1];
+    let mut aad = [0u8; 13];
+    aad[8] = 23;
+    aad[9..11].copy_from_slice(&[3, 3]);
+    aad[11..].copy_from_slice(&((MAX_PLAINTEXT_LEN + 1) as u16).to_be_bytes());
+    let tag = c.seal_in_place(&nonce, &aad, &mut body);
+    let len = (body.len() + 16) as u16;
+    let mut w = vec![23, 3, 3, (len >> 8) as u8, len as u8];
+    w.extend_from_slice(&body);
+    w.extend_from_slice(&tag);
+    assert_eq!(
+        open(suite, &w).unwrap_err(),
+        Error::InvalidRecord {
+            reason: Reason::DataLengthTooLong,
+            alert: Some(AlertDescription::RecordOverflow)
+        }
+    );
+    // The header type is authenticated: changing it fails the tag (F3).
+    let wire = seal_stream(suite, &[(ContentType::ApplicationData, b"x".to_vec())]);
+    let mut w = wire.clone();
+    w[0] = 22;
+    assert_eq!(
+        open(suite, &w).unwrap_err().alert(),
+        Some(AlertDescription::BadRecordMac)
+    );
+}
+
+#[test]
+fn tls12_gcm_carries_the_sequence_number_as_explicit_nonce() {
+    let suite = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384;
+    let mut s = Sealer::new();
+    s.set_keys(test_keys(suite, 1));
+    let mut out = BytesMut::new();
+    for _ in 0..3 {
+        s.seal(ContentType::ApplicationData, b"abc", &mut out)
+            .unwrap();
+    }
+    let rec_len = HEADER_LEN + 8 + 3 + 16;
+    assert_eq!(out.len(), 3 * rec_len);
+    for i in 0..3 {
+        assert_eq!(
+            &out[i * rec_len + 5..i * rec_len + 13],
+            &(i as u64).to_be_bytes()
+        );
+    }
+}
+
+#[test]
+fn sequence_numbers_never_wrap() {
+    for &suite in CipherSuite::ALL {
+        let mut s = Sealer::new();
+        s.set_keys(test_keys(suite, 0x5a));
+        s.set_sequence(u64::MAX - 1).unwrap();
+        let mut out = BytesMut::new();
+        s.seal(ContentType::ApplicationData, b"last", &mut out)
+            .unwrap();
+        assert_eq!(
+            s.seal(ContentType::ApplicationData, b"one too many", &mut out),
+            Err(Error::SequenceExhausted)
+        );
+        let mut o = opener(suite);
+        o.set_sequence(u64::MAX - 1).unwrap();
+        let mut rest = &out[..];
+        let first = OpaqueRecord::from_wire(
+            &rest[..HEADER_LEN + usize::from(u16::from_be_bytes([rest[3], rest[4]]))],
+        )
+        .unwrap();
+        rest = &rest[first.wire_bytes().len()..];
+        assert!(rest.is_empty());
+        assert_eq!(&o.open(first).unwrap().payload[..], b"last");
+        assert_eq!(o.sequence(), Some(u64::MAX));
+        let again = OpaqueRecord::from_wire(&out).unwrap();
+        assert_eq!(o.open(again).unwrap_err(), Error::SequenceExhausted);
+    }
+}
+
+#[test]
+fn keys_switch_at_a_record_boundary_only_when_activated() {
+    let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
+    let (a, b) = (test_keys(suite, 1), test_keys(suite, 2));
+    let mut s = Sealer::new();
+    s.set_keys(a.clone());
+    let mut out = BytesMut::new();
+    s.seal(ContentType::Handshake, b"under a", &mut out)
+        .unwrap();
+    s.prepare(b.clone());
+    s.seal(ContentType::Handshake, b"still a", &mut out)
+        .unwrap();
+    assert!(s.activate());
+    assert_eq!((s.epoch(), s.sequence()), (2, Some(0)));
+    s.seal(ContentType::ApplicationData, b"under b", &mut out)
+        .unwrap();
+    assert!(!s.activate(), "nothing prepared");
+
+    let mut r = tlsrec::RecordReader::new();
+    r.set_version(Version::Tls13);
+    r.opener_mut().set_keys(a);
+    r.push(&out);
+    assert_eq!(&r.next_record().unwrap().unwrap().payload[..], b"under a");
+    r.opener_mut().prepare(b);
+    assert_eq!(&r.next_record().unwrap().unwrap().payload[..], b"still a");
+    r.opener_mut().activate();
+    assert_eq!(&r.next_record().unwrap().unwrap().payload[..], b"under b");
+    assert_eq!(r.opener().epoch(), 2);
+}
+
+#[test]
+fn a_record_sealed_under_other_keys_or_sequence_fails() {
+    let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
+    let wire = seal_stream(suite, &[(ContentType::ApplicationData, b"x".to_vec())]);
+    let mut o = Opener::new();
+    o.set_keys(test_keys(suite, 0x11));
+    assert_eq!(
+        o.open(OpaqueRecord::from_wire(&wire).unwrap())
+            .unwrap_err()
+            .alert(),
+        Some(AlertDescription::BadRecordMac)
+    );
+    let mut o = opener(suite);
+    o.set_sequence(1).unwrap();
+    assert_eq!(
+        o.open(OpaqueRecord::from_wire(&wire).unwrap())
+            .unwrap_err()
+            .alert(),
+        Some(AlertDescription::BadRecordMac)
+    );
+}
