@@ -262,6 +262,19 @@ impl Deframer {
         Ok(Some(OpaqueRecord { header, buf }))
     }
 
+    /// The first byte (content type) of the next record, once buffered.
+    #[must_use]
+    pub fn peek_type(&self) -> Option<ContentType> {
+        self.buf.first().map(|&b| ContentType::from(b))
+    }
+
+    /// The next header as buffered, checked or not (for diagnostics).
+    #[must_use]
+    pub fn peek_header(&self) -> Option<Header> {
+        let raw: &[u8; HEADER_LEN] = self.buf.get(..HEADER_LEN)?.try_into().ok()?;
+        Some(Header::parse(raw))
+    }
+
     /// The header of the record being assembled, once its 5 bytes are in and
     /// accepted.
     #[must_use]

@@ -4,12 +4,17 @@
 
 pub mod alert;
 pub mod cipher;
+pub mod decode;
 pub mod deframer;
 pub mod error;
+pub mod follow;
+pub mod handshake;
 pub mod keylog;
 pub mod keys;
 pub mod reader;
 pub mod record;
+#[cfg(feature = "cli")]
+pub mod transcript;
 
 pub use alert::{AlertDescription, AlertLevel};
 pub use cipher::{AeadAlgorithm, CipherSuite, HashAlgorithm, Opener, Sealer};

@@ -66,7 +66,7 @@ impl Active {
     }
 
     fn take_seq(&mut self) -> Result<(), Error> {
-        if self.seq >= SEQ_LIMIT {
+        if self.seq == SEQ_LIMIT {
             return Err(Error::SequenceExhausted);
         }
         Ok(())
