@@ -8,6 +8,8 @@ pub mod decode;
 pub mod deframer;
 pub mod error;
 pub mod follow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handshake;
 pub mod keylog;
 pub mod keys;
