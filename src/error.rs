@@ -154,6 +154,14 @@ pub enum Error {
     },
     /// Input given by the caller (a key, a key log line, a length) is unusable.
     BadInput(&'static str),
+    /// The caller broke OpenSSL's calling rules (a write retried with a
+    /// shorter length or another buffer); fatal, like in OpenSSL.
+    Misuse {
+        /// OpenSSL's reason.
+        reason: Reason,
+        /// The alert queued for the peer.
+        alert: Option<AlertDescription>,
+    },
 }
 
 impl Error {
@@ -164,6 +172,7 @@ impl Error {
             Error::InvalidRecord { alert, .. } => *alert,
             Error::PeerMisbehaved { alert, .. } => Some(*alert),
             Error::SequenceExhausted => Some(AlertDescription::InternalError),
+            Error::Misuse { alert, .. } => *alert,
             _ => None,
         }
     }
@@ -172,9 +181,9 @@ impl Error {
     #[must_use]
     pub fn reason(&self) -> Option<Reason> {
         match self {
-            Error::InvalidRecord { reason, .. } | Error::PeerMisbehaved { reason, .. } => {
-                Some(*reason)
-            }
+            Error::InvalidRecord { reason, .. }
+            | Error::PeerMisbehaved { reason, .. }
+            | Error::Misuse { reason, .. } => Some(*reason),
             Error::SequenceExhausted => Some(Reason::SequenceCounterWrapped),
             _ => None,
         }
@@ -226,6 +235,7 @@ impl fmt::Display for Error {
                 write!(f, "buffer too small: {required} bytes required")
             }
             Error::BadInput(what) => write!(f, "bad input: {what}"),
+            Error::Misuse { reason, .. } => write!(f, "call not allowed: {reason}"),
         }
     }
 }

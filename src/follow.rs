@@ -35,7 +35,7 @@ impl Dir {
         }
     }
 
-    fn idx(self) -> usize {
+    pub(crate) fn idx(self) -> usize {
         match self {
             Dir::C2s => 0,
             Dir::S2c => 1,
@@ -104,42 +104,44 @@ impl RecordEvent {
     }
 }
 
-#[derive(Debug, Default)]
-struct DirState {
-    deframer: Deframer,
-    opener: Opener,
-    joiner: HandshakeJoiner,
-    offset: u64,
-    /// TLS 1.3: the current application traffic secret (for KeyUpdate).
-    app_secret: Option<Secret>,
-    /// Records are protected from here on but the key log had no keys.
-    keys_missing: bool,
-    failed: bool,
+/// What a direction's reader (or writer) must do with keys after a
+/// handshake message.
+#[derive(Debug, Clone)]
+pub enum KeyAction {
+    /// Use these keys from the next record on.
+    Now(RecordKeys),
+    /// Prepare these keys: TLS 1.2 activates them at ChangeCipherSpec, the
+    /// TLS 1.3 client handshake keys at the client's first protected record.
+    Prepare(RecordKeys),
+    /// Records will be protected from here on, but the key log has no keys.
+    Missing,
 }
 
-/// Follows both directions of one connection with keys from a key log.
+/// The key schedule of a connection followed from outside: the hellos give
+/// the randoms, suite and version; the key log gives the secrets.
 #[derive(Debug)]
-pub struct Follower {
+pub struct KeyTracker {
     keylog: KeyLog,
     client_random: Option<[u8; 32]>,
     suite: Option<CipherSuite>,
     version: Option<Version>,
     /// A ClientHello was seen and its ServerHello not yet.
     awaiting_server_hello: bool,
-    dirs: [DirState; 2],
+    /// TLS 1.3: each direction's current application traffic secret.
+    app_secret: [Option<Secret>; 2],
 }
 
-impl Follower {
-    /// A follower with the connection's key log.
+impl KeyTracker {
+    /// A tracker with the connection's key log.
     #[must_use]
     pub fn new(keylog: KeyLog) -> Self {
-        Follower {
+        KeyTracker {
             keylog,
             client_random: None,
             suite: None,
             version: None,
             awaiting_server_hello: false,
-            dirs: Default::default(),
+            app_secret: Default::default(),
         }
     }
 
@@ -153,6 +155,187 @@ impl Follower {
     #[must_use]
     pub fn version(&self) -> Option<Version> {
         self.version
+    }
+
+    /// True between a ClientHello and its ServerHello.
+    #[must_use]
+    pub fn awaiting_server_hello(&self) -> bool {
+        self.awaiting_server_hello
+    }
+
+    /// True once `dir` uses TLS 1.3 application keys.
+    #[must_use]
+    pub fn has_app_keys(&self, dir: Dir) -> bool {
+        self.app_secret[dir.idx()].is_some()
+    }
+
+    /// The keys of the next generation for `dir` (TLS 1.3 KeyUpdate), making
+    /// them current.
+    pub fn key_update(&mut self, dir: Dir) -> KeyAction {
+        let i = dir.idx();
+        let Some(suite) = self.suite else {
+            return KeyAction::Missing;
+        };
+        let next = self.app_secret[i]
+            .as_ref()
+            .and_then(|s| next_traffic_secret(suite.hash(), s).ok());
+        match next.and_then(|n| {
+            RecordKeys::from_traffic_secret(suite, &n)
+                .ok()
+                .map(|k| (k, n))
+        }) {
+            Some((k, n)) => {
+                self.app_secret[i] = Some(n);
+                KeyAction::Now(k)
+            }
+            None => KeyAction::Missing,
+        }
+    }
+
+    /// Learns from one handshake message sent in `dir`; returns the key
+    /// actions for `[c2s, s2c]`.
+    pub fn on_message(
+        &mut self,
+        dir: Dir,
+        typ: HandshakeType,
+        body: &[u8],
+    ) -> [Option<KeyAction>; 2] {
+        let mut out: [Option<KeyAction>; 2] = [None, None];
+        match (dir, typ) {
+            (Dir::C2s, HandshakeType::ClientHello) => {
+                if let Ok(ch) = parse_client_hello(body) {
+                    // A second ClientHello after a HelloRetryRequest keeps its random.
+                    self.client_random = Some(ch.random);
+                    self.awaiting_server_hello = true;
+                }
+            }
+            (Dir::S2c, HandshakeType::ServerHello) => {
+                let Ok(sh) = parse_server_hello(body) else {
+                    return out;
+                };
+                if sh.is_hrr {
+                    return out;
+                }
+                self.awaiting_server_hello = false;
+                self.suite = sh.suite;
+                self.version = sh.version;
+                let (Some(suite), Some(cr)) = (sh.suite, self.client_random) else {
+                    return [Some(KeyAction::Missing), Some(KeyAction::Missing)];
+                };
+                match suite.version() {
+                    Version::Tls13 => {
+                        let get = |l: KeyLogLabel| {
+                            self.keylog
+                                .find(&l, &cr)
+                                .and_then(|s| RecordKeys::from_traffic_secret(suite, s).ok())
+                        };
+                        out[0] = Some(
+                            get(KeyLogLabel::ClientHandshakeTrafficSecret)
+                                .map_or(KeyAction::Missing, KeyAction::Prepare),
+                        );
+                        out[1] = Some(
+                            get(KeyLogLabel::ServerHandshakeTrafficSecret)
+                                .map_or(KeyAction::Missing, KeyAction::Now),
+                        );
+                    }
+                    Version::Tls12 => {
+                        let kb = self
+                            .keylog
+                            .master_secret(&cr)
+                            .and_then(|ms| tls12_key_block(suite, ms, &cr, &sh.random).ok());
+                        match kb {
+                            Some((c, s)) => {
+                                out = [Some(KeyAction::Prepare(c)), Some(KeyAction::Prepare(s))]
+                            }
+                            None => out = [Some(KeyAction::Missing), Some(KeyAction::Missing)],
+                        }
+                    }
+                }
+            }
+            (_, HandshakeType::Finished)
+                if self.version == Some(Version::Tls13) && self.app_secret[dir.idx()].is_none() =>
+            {
+                let label = match dir {
+                    Dir::C2s => KeyLogLabel::ClientTrafficSecret0,
+                    Dir::S2c => KeyLogLabel::ServerTrafficSecret0,
+                };
+                let (Some(suite), Some(cr)) = (self.suite, self.client_random) else {
+                    out[dir.idx()] = Some(KeyAction::Missing);
+                    return out;
+                };
+                let found = self.keylog.find(&label, &cr).cloned();
+                out[dir.idx()] = Some(
+                    match found.map(|s| (RecordKeys::from_traffic_secret(suite, &s), s)) {
+                        Some((Ok(k), secret)) => {
+                            self.app_secret[dir.idx()] = Some(secret);
+                            KeyAction::Now(k)
+                        }
+                        _ => KeyAction::Missing,
+                    },
+                );
+            }
+            (_, HandshakeType::KeyUpdate) if self.version == Some(Version::Tls13) => {
+                out[dir.idx()] = Some(self.key_update(dir));
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+/// One direction's receive state, as a passive follower keeps it.
+#[derive(Debug, Default)]
+pub(crate) struct DirState {
+    pub(crate) deframer: Deframer,
+    pub(crate) opener: Opener,
+    pub(crate) joiner: HandshakeJoiner,
+    pub(crate) offset: u64,
+    /// Records are protected from here on but the key log had no keys.
+    pub(crate) keys_missing: bool,
+    pub(crate) failed: bool,
+}
+
+impl DirState {
+    pub(crate) fn apply(&mut self, action: KeyAction) {
+        match action {
+            KeyAction::Now(k) => {
+                self.opener.set_keys(k);
+                self.keys_missing = false;
+            }
+            KeyAction::Prepare(k) => self.opener.prepare(k),
+            KeyAction::Missing => self.keys_missing = true,
+        }
+    }
+
+    pub(crate) fn set_version(&mut self, v: Option<Version>) {
+        let mut p = *self.deframer.policy();
+        p.version = v;
+        p.first_record = false;
+        self.deframer.set_policy(p);
+    }
+}
+
+/// Follows both directions of one connection with keys from a key log.
+#[derive(Debug)]
+pub struct Follower {
+    tracker: KeyTracker,
+    dirs: [DirState; 2],
+}
+
+impl Follower {
+    /// A follower with the connection's key log.
+    #[must_use]
+    pub fn new(keylog: KeyLog) -> Self {
+        Follower {
+            tracker: KeyTracker::new(keylog),
+            dirs: Default::default(),
+        }
+    }
+
+    /// The key schedule as followed so far.
+    #[must_use]
+    pub fn tracker(&self) -> &KeyTracker {
+        &self.tracker
     }
 
     /// Adds bytes of `dir`'s stream; returns how many were taken.
@@ -171,7 +354,7 @@ impl Follower {
     #[must_use]
     pub fn is_blocked(&self, dir: Dir) -> bool {
         let d = &self.dirs[dir.idx()];
-        if !self.awaiting_server_hello || d.failed {
+        if !self.tracker.awaiting_server_hello || d.failed {
             return false;
         }
         let typ = d
@@ -188,23 +371,25 @@ impl Follower {
     /// The next whole record of `dir`, opened if keys allow.
     pub fn next(&mut self, dir: Dir) -> Option<RecordEvent> {
         let i = dir.idx();
-        if self.dirs[i].failed {
+        let version = self.tracker.version;
+        let d = &mut self.dirs[i];
+        if d.failed {
             return None;
         }
-        let rec = match self.dirs[i].deframer.pop() {
+        let rec = match d.deframer.pop() {
             Ok(Some(r)) => r,
             Ok(None) => return None,
             Err(e) => {
-                self.dirs[i].failed = true;
+                d.failed = true;
                 // The refused header is not a record: report what we know.
                 return Some(RecordEvent {
                     dir,
-                    offset: self.dirs[i].offset,
-                    header: self.dirs[i]
+                    offset: d.offset,
+                    header: d
                         .deframer
                         .peek_header()
                         .unwrap_or(Header::parse(&[0; HEADER_LEN])),
-                    epoch: self.dirs[i].opener.epoch(),
+                    epoch: d.opener.epoch(),
                     seq: None,
                     plain: None,
                     messages: Vec::new(),
@@ -213,12 +398,11 @@ impl Follower {
             }
         };
         let header = *rec.header();
-        let offset = self.dirs[i].offset;
-        self.dirs[i].offset += rec.wire_bytes().len() as u64;
+        let offset = d.offset;
+        d.offset += rec.wire_bytes().len() as u64;
         // TLS 1.3: the first protected record after the hellos uses the
         // handshake keys prepared at the ServerHello.
-        let d = &mut self.dirs[i];
-        if self.version == Some(Version::Tls13)
+        if version == Some(Version::Tls13)
             && header.typ == ContentType::ApplicationData
             && !d.opener.is_protected()
             && !d.opener.activate()
@@ -226,7 +410,7 @@ impl Follower {
             d.keys_missing = true;
         }
         let tls13_ccs =
-            self.version == Some(Version::Tls13) && header.typ == ContentType::ChangeCipherSpec;
+            version == Some(Version::Tls13) && header.typ == ContentType::ChangeCipherSpec;
         let protected = d.opener.is_protected() && !tls13_ccs;
         let epoch = d.opener.epoch();
         let seq = if protected { d.opener.sequence() } else { None };
@@ -259,7 +443,7 @@ impl Follower {
         let i = dir.idx();
         let Some(p) = ev.plain.clone() else { return };
         match p.typ {
-            ContentType::ChangeCipherSpec if self.version == Some(Version::Tls12) => {
+            ContentType::ChangeCipherSpec if self.tracker.version == Some(Version::Tls12) => {
                 let d = &mut self.dirs[i];
                 d.keys_missing = !d.opener.activate();
             }
@@ -276,108 +460,15 @@ impl Follower {
                         }
                     };
                     ev.messages.push(msg.typ);
-                    self.on_message(dir, msg.typ, &msg.body);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn on_message(&mut self, dir: Dir, typ: HandshakeType, body: &[u8]) {
-        let i = dir.idx();
-        match (dir, typ) {
-            (Dir::C2s, HandshakeType::ClientHello) => {
-                if let Ok(ch) = parse_client_hello(body) {
-                    // A second ClientHello after a HelloRetryRequest keeps its random.
-                    self.client_random = Some(ch.random);
-                    self.awaiting_server_hello = true;
-                }
-            }
-            (Dir::S2c, HandshakeType::ServerHello) => {
-                let Ok(sh) = parse_server_hello(body) else {
-                    return;
-                };
-                if sh.is_hrr {
-                    return;
-                }
-                self.awaiting_server_hello = false;
-                self.suite = sh.suite;
-                self.version = sh.version;
-                let (Some(suite), Some(cr)) = (sh.suite, self.client_random) else {
-                    return;
-                };
-                for d in &mut self.dirs {
-                    let mut p = *d.deframer.policy();
-                    p.version = sh.version;
-                    p.first_record = false;
-                    d.deframer.set_policy(p);
-                }
-                match suite.version() {
-                    Version::Tls13 => {
-                        let c = self
-                            .keylog
-                            .find(&KeyLogLabel::ClientHandshakeTrafficSecret, &cr)
-                            .cloned();
-                        let s = self
-                            .keylog
-                            .find(&KeyLogLabel::ServerHandshakeTrafficSecret, &cr)
-                            .cloned();
-                        if let Some(k) =
-                            c.and_then(|c| RecordKeys::from_traffic_secret(suite, &c).ok())
-                        {
-                            self.dirs[0].opener.prepare(k);
-                        }
-                        if let Some(k) =
-                            s.and_then(|s| RecordKeys::from_traffic_secret(suite, &s).ok())
-                        {
-                            // The server's next record is protected.
-                            self.dirs[1].opener.set_keys(k);
-                        }
+                    let actions = self.tracker.on_message(dir, msg.typ, &msg.body);
+                    if msg.typ == HandshakeType::ServerHello {
+                        let v = self.tracker.version;
+                        self.dirs.iter_mut().for_each(|d| d.set_version(v));
                     }
-                    Version::Tls12 => {
-                        if let Some(ms) = self.keylog.master_secret(&cr) {
-                            if let Ok((c, s)) = tls12_key_block(suite, ms, &cr, &sh.random) {
-                                self.dirs[0].opener.prepare(c);
-                                self.dirs[1].opener.prepare(s);
-                            }
+                    for (d, a) in self.dirs.iter_mut().zip(actions) {
+                        if let Some(a) = a {
+                            d.apply(a);
                         }
-                    }
-                }
-            }
-            (_, HandshakeType::Finished)
-                if self.version == Some(Version::Tls13) && self.dirs[i].app_secret.is_none() =>
-            {
-                let label = match dir {
-                    Dir::C2s => KeyLogLabel::ClientTrafficSecret0,
-                    Dir::S2c => KeyLogLabel::ServerTrafficSecret0,
-                };
-                let (Some(suite), Some(cr)) = (self.suite, self.client_random) else {
-                    return;
-                };
-                match self
-                    .keylog
-                    .find(&label, &cr)
-                    .cloned()
-                    .map(|s| (RecordKeys::from_traffic_secret(suite, &s), s))
-                {
-                    Some((Ok(k), secret)) => {
-                        self.dirs[i].opener.set_keys(k);
-                        self.dirs[i].app_secret = Some(secret);
-                    }
-                    _ => self.dirs[i].keys_missing = true,
-                }
-            }
-            (_, HandshakeType::KeyUpdate) if self.version == Some(Version::Tls13) => {
-                let Some(suite) = self.suite else { return };
-                let d = &mut self.dirs[i];
-                if let Some(next) = d
-                    .app_secret
-                    .as_ref()
-                    .and_then(|s| next_traffic_secret(suite.hash(), s).ok())
-                {
-                    if let Ok(k) = RecordKeys::from_traffic_secret(suite, &next) {
-                        d.opener.set_keys(k);
-                        d.app_secret = Some(next);
                     }
                 }
             }

@@ -16,6 +16,9 @@ pub mod keys;
 pub mod reader;
 pub mod record;
 #[cfg(feature = "cli")]
+pub mod replay;
+pub mod session;
+#[cfg(feature = "cli")]
 pub mod transcript;
 
 pub use alert::{AlertDescription, AlertLevel};

@@ -8,6 +8,7 @@ use tlsrec::keylog::KeyLog;
 use tlsrec::transcript::Transcript;
 
 const USAGE: &str = "usage:
+  tlsrec replay PATH...        (transcript files or folders of them)
   tlsrec decode --keylog KEYLOG --c2s FILE --s2c FILE [--json]
   tlsrec decode TRANSCRIPT.json [--json]";
 
@@ -65,9 +66,77 @@ fn decode(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() || p.extension().is_some_and(|x| x == "json") {
+                collect(&p, out)?;
+            }
+        }
+    } else {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn replay(args: &[String]) -> Result<bool, String> {
+    use std::io::{IsTerminal, Write};
+    if args.is_empty() {
+        return Err(USAGE.into());
+    }
+    let mut files = Vec::new();
+    for a in args {
+        collect(Path::new(a), &mut files)?;
+    }
+    let tty = std::io::stderr().is_terminal();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for (i, f) in files.iter().enumerate() {
+        if tty {
+            eprint!("\r[{}/{}] {:<60.60}", i + 1, files.len(), f.display());
+            let _ = std::io::stderr().flush();
+        }
+        let res = std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Transcript::parse(&text))
+            .map(|t| tlsrec::replay::replay(&t).map_err(|m| m.to_string()));
+        match res {
+            Ok(Ok(())) => passed += 1,
+            Ok(Err(m)) => {
+                failed += 1;
+                if tty {
+                    eprint!("\r{:80}\r", "");
+                }
+                println!("FAIL {}: {m}", f.display());
+            }
+            Err(e) => {
+                failed += 1;
+                if tty {
+                    eprint!("\r{:80}\r", "");
+                }
+                println!("FAIL {}: cannot read transcript: {e}", f.display());
+            }
+        }
+    }
+    if tty {
+        eprint!("\r{:80}\r", "");
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(failed == 0)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let res = match args.first().map(String::as_str) {
+        Some("replay") => match replay(&args[1..]) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
         Some("decode") => decode(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");

@@ -22,6 +22,7 @@ pub const SEQ_LIMIT: u64 = u64::MAX;
 
 #[derive(Debug, Clone)]
 struct Active {
+    keys: RecordKeys,
     suite: CipherSuite,
     cipher: AeadCipher,
     /// TLS 1.3 and ChaCha20: the 12-byte IV; TLS 1.2 AES-GCM: salt in [0..4].
@@ -37,6 +38,7 @@ impl Active {
         let mut iv = [0u8; 12];
         iv[..keys.iv().len()].copy_from_slice(keys.iv());
         Active {
+            keys: keys.clone(),
             suite,
             cipher,
             iv,
@@ -162,6 +164,12 @@ macro_rules! direction_api {
                 }
                 None => Err(Error::BadInput("no keys are active")),
             }
+        }
+
+        /// The active keys (to hand a connection over, or to follow it).
+        #[must_use]
+        pub fn keys(&self) -> Option<&RecordKeys> {
+            self.state.active.as_ref().map(|a| &a.keys)
         }
 
         /// The active suite.

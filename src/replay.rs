@@ -1,0 +1,308 @@
+//! Replaying a conformance transcript through a [`Session`] and comparing
+//! every step with what OpenSSL returned (rules in `FORMAT.md`).
+
+use serde_json::Value;
+
+use crate::cipher::Opener;
+use crate::deframer::Deframer;
+use crate::keylog::encode_hex;
+use crate::record::PlainRecord;
+use crate::session::{Config, Session, SslError};
+use crate::transcript::{Outcome, Step, Transcript};
+
+/// The first step where tlsrec and OpenSSL differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Step index in the transcript.
+    pub index: usize,
+    /// The call, e.g. `read(100)`.
+    pub call: String,
+    /// What OpenSSL returned.
+    pub openssl: String,
+    /// What tlsrec returned.
+    pub tlsrec: String,
+}
+
+impl core::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "step {}: {}: OpenSSL {}, tlsrec {}",
+            self.index, self.call, self.openssl, self.tlsrec
+        )
+    }
+}
+
+fn short(b: &[u8]) -> String {
+    if b.len() <= 12 {
+        format!("ok {} bytes {}", b.len(), encode_hex(b))
+    } else {
+        format!(
+            "ok {} bytes {}..{}",
+            b.len(),
+            encode_hex(&b[..8]),
+            encode_hex(&b[b.len() - 4..])
+        )
+    }
+}
+
+fn describe(o: &Outcome) -> String {
+    match o {
+        Outcome::Bytes(b) => short(b),
+        Outcome::Count(n) => format!("ok {n}"),
+        Outcome::Err {
+            code,
+            reason,
+            alert,
+        } => {
+            let mut s = format!("err {code}");
+            if let Some(r) = reason {
+                s += &format!(" ({r})");
+            }
+            if let Some(a) = alert {
+                s += &format!(" alert {a}");
+            }
+            s
+        }
+    }
+}
+
+fn describe_err(e: &SslError) -> String {
+    match e {
+        SslError::Ssl(err) => {
+            let mut s = format!(
+                "err SSL ({})",
+                err.reason()
+                    .map_or_else(|| err.to_string(), |r| r.as_str().to_string())
+            );
+            if let Some(a) = err.alert() {
+                s += &format!(" alert {}", a.name());
+            }
+            s
+        }
+        e => format!("err {}", e.code()),
+    }
+}
+
+/// Compares an error with the expected outcome: same code, and the same
+/// alert when the transcript names one.
+fn err_matches(e: &SslError, expect: &Outcome) -> bool {
+    match expect {
+        Outcome::Err { code, alert, .. } => {
+            code == e.code()
+                && alert
+                    .as_ref()
+                    .is_none_or(|a| e.alert_sent().map(|x| x.name()) == Some(a.as_str()))
+        }
+        _ => false,
+    }
+}
+
+/// The session options a transcript asks for.
+#[must_use]
+pub fn config_of(t: &Transcript) -> Config {
+    let o = &t.options;
+    let b = |k: &str, d: bool| o.get(k).and_then(Value::as_bool).unwrap_or(d);
+    let d = Config::default();
+    Config {
+        auto_retry: b("auto_retry", true),
+        accept_moving_buffer: b("accept_moving_buffer", false),
+        partial_write: b("partial_write", false),
+        release_buffers: b("release_buffers", false),
+        ignore_unexpected_eof: b("ignore_unexpected_eof", false),
+        max_send_fragment: o
+            .get("max_send_fragment")
+            .and_then(Value::as_u64)
+            .map_or(d.max_send_fragment, |m| m as usize),
+        ..d
+    }
+}
+
+/// Both sides' outgoing streams, compared record by record (TLS 1.2
+/// AES-GCM records differ in their explicit nonce, so they are compared by
+/// header and plaintext).
+struct WireCompare {
+    ours: (Deframer, Opener),
+    theirs: (Deframer, Opener),
+}
+
+impl WireCompare {
+    fn new(s: &Session) -> Self {
+        let mk = || {
+            let mut o = Opener::new();
+            if let Some(k) = s.sealer().keys() {
+                o.set_keys(k.clone());
+                if let Some(seq) = s.sealer().sequence() {
+                    let _ = o.set_sequence(seq);
+                }
+            }
+            let mut d = Deframer::new();
+            let mut p = *d.policy();
+            p.first_record = false;
+            d.set_policy(p);
+            (d, o)
+        };
+        WireCompare {
+            ours: mk(),
+            theirs: mk(),
+        }
+    }
+
+    fn records(
+        side: &mut (Deframer, Opener),
+        mut data: &[u8],
+    ) -> Result<Vec<(Vec<u8>, PlainRecord)>, String> {
+        let mut out = Vec::new();
+        loop {
+            let n = side.0.push(data);
+            data = &data[n..];
+            match side.0.pop() {
+                Ok(Some(r)) => {
+                    let head = r.wire_bytes()[..5].to_vec();
+                    let p = side.1.open(r).map_err(|e| e.to_string())?;
+                    out.push((head, p));
+                }
+                Ok(None) if data.is_empty() => return Ok(out),
+                Ok(None) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+
+    fn compare(&mut self, ours: &[u8], theirs: &[u8]) -> Result<(), String> {
+        if ours.len() != theirs.len() {
+            return Err(format!("{} bytes drained", ours.len()));
+        }
+        let a = Self::records(&mut self.ours, ours)?;
+        let b = Self::records(&mut self.theirs, theirs)?;
+        if a.len() != b.len() {
+            return Err(format!("{} records where OpenSSL has {}", a.len(), b.len()));
+        }
+        for (i, ((ha, pa), (hb, pb))) in a.iter().zip(&b).enumerate() {
+            if ha != hb || pa.typ != pb.typ || pa.payload != pb.payload {
+                return Err(format!(
+                    "record {i} differs (header {} vs {})",
+                    encode_hex(ha),
+                    encode_hex(hb)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replays `t`; `Ok(())` if every step matches, else the first mismatch.
+///
+/// # Errors
+/// The first step where tlsrec's result differs from OpenSSL's.
+pub fn replay(t: &Transcript) -> Result<(), Mismatch> {
+    let mut s = Session::passive_client(t.keylog.clone(), config_of(t));
+    let max_write = t
+        .steps
+        .iter()
+        .map(|st| {
+            if let Step::Write { n, .. } = st {
+                *n
+            } else {
+                0
+            }
+        })
+        .max()
+        .unwrap_or(0);
+    let mut bufs = [vec![0u8; max_write.max(1)], vec![0u8; max_write.max(1)]];
+    let mut wire: Option<WireCompare> = None;
+    let mut bounded = false;
+    for (index, step) in t.steps.iter().enumerate() {
+        let fail = |call: String, openssl: String, tlsrec: String| {
+            Err(Mismatch {
+                index,
+                call,
+                openssl,
+                tlsrec,
+            })
+        };
+        match step {
+            Step::Recv(b) => {
+                s.recv(b);
+                if !s.is_established() {
+                    let _ = s.do_handshake();
+                }
+            }
+            Step::Send(b) => {
+                if !bounded {
+                    let all = s.outgoing_len();
+                    let _ = s.take_outgoing(all);
+                }
+                s.observe_sent(b);
+            }
+            Step::Eof => s.recv_eof(),
+            Step::Read { n, expect } | Step::Peek { n, expect } => {
+                let peek = matches!(step, Step::Peek { .. });
+                let call = format!("{}({n})", if peek { "peek" } else { "read" });
+                let mut buf = vec![0u8; *n];
+                let r = if peek {
+                    s.peek(&mut buf)
+                } else {
+                    s.read(&mut buf)
+                };
+                let ok = match (&r, expect) {
+                    (Ok(k), Outcome::Bytes(b)) => &buf[..*k] == b.as_slice() && *k > 0,
+                    (Err(e), o) => err_matches(e, o),
+                    _ => false,
+                };
+                if !ok {
+                    let got = match &r {
+                        Ok(k) => short(&buf[..*k]),
+                        Err(e) => describe_err(e),
+                    };
+                    return fail(call, describe(expect), got);
+                }
+            }
+            Step::Pending(k) => {
+                let p = s.pending();
+                if p != *k {
+                    return fail("pending()".into(), format!("{k}"), format!("{p}"));
+                }
+            }
+            Step::Transport { capacity } => {
+                let all = s.outgoing_len();
+                let _ = s.take_outgoing(all);
+                s.set_outgoing_capacity(Some(*capacity));
+                bounded = true;
+                wire = Some(WireCompare::new(&s));
+            }
+            Step::Write {
+                n,
+                buf,
+                data,
+                expect,
+            } => {
+                let b = &mut bufs[usize::from(*buf != 'A')];
+                b[..*n].copy_from_slice(data);
+                let r = s.write(&b[..*n]);
+                let call = format!("write({n}, buf {buf})");
+                let ok = match (&r, expect) {
+                    (Ok(0), o) => err_matches(&SslError::Syscall, o),
+                    (Ok(k), Outcome::Count(c)) => k == c,
+                    (Err(e), o) => err_matches(e, o),
+                    _ => false,
+                };
+                if !ok {
+                    let got = match &r {
+                        Ok(k) => format!("ok {k}"),
+                        Err(e) => describe_err(e),
+                    };
+                    return fail(call, describe(expect), got);
+                }
+            }
+            Step::Drain { n, wire: theirs } => {
+                let ours = s.take_outgoing(*n);
+                let cmp = wire.get_or_insert_with(|| WireCompare::new(&s));
+                if let Err(e) = cmp.compare(&ours, theirs) {
+                    return fail(format!("drain({n})"), format!("{} bytes", theirs.len()), e);
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1374 @@
+//! An OpenSSL-shaped connection half: `SSL_read`, `SSL_peek`, `SSL_pending`,
+//! `SSL_has_pending`, `SSL_write` and `SSL_shutdown` with OpenSSL 3.0's exact
+//! results, over a sans-IO transport.
+//!
+//! The transport is two byte queues the caller drives: received segments go
+//! in with [`Session::recv`] (like writing into a memory BIO), outgoing bytes
+//! come out with [`Session::take_outgoing`]. The outgoing side can be bounded
+//! ([`Session::set_outgoing_capacity`], like an OpenSSL BIO pair) so that
+//! writes block and the write-retry rules come into play.
+//!
+//! The record layer reads exactly one header, then exactly one body, from the
+//! received bytes (OpenSSL without read-ahead), so `pending()` and
+//! `has_pending()` report what OpenSSL reports.
+//!
+//! The handshake is followed passively, with keys from an SSLKEYLOGFILE (the
+//! endpoint is the client): this is what conformance transcripts and
+//! connection take-over need. See [`crate::replay`] for driving a session from
+//! a transcript.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::alert::{AlertDescription, AlertLevel};
+use crate::cipher::{Opener, Sealer};
+use crate::deframer::Deframer;
+use crate::error::{Error, Reason};
+use crate::follow::{Dir, DirState, KeyAction, KeyTracker};
+use crate::handshake::{HandshakeJoiner, HandshakeMessage, HandshakeType, HANDSHAKE_HEADER_LEN};
+use crate::keylog::KeyLog;
+use crate::record::{ContentType, PlainRecord, Version, MAX_PLAINTEXT_LEN};
+
+/// OpenSSL `MAX_EMPTY_RECORDS`: the 33rd consecutive empty record is fatal.
+pub const MAX_EMPTY_RECORDS: u32 = 32;
+
+/// OpenSSL `MAX_WARN_ALERT_COUNT`: the 5th consecutive warning alert is fatal.
+pub const MAX_WARN_ALERT_COUNT: u32 = 5;
+
+/// The smallest `max_send_fragment` OpenSSL accepts.
+pub const MIN_SEND_FRAGMENT: usize = 512;
+
+/// Options, mirroring OpenSSL's modes and options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `SSL_MODE_AUTO_RETRY` (on by default since OpenSSL 1.1.1).
+    pub auto_retry: bool,
+    /// `SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER`.
+    pub accept_moving_buffer: bool,
+    /// `SSL_MODE_ENABLE_PARTIAL_WRITE`.
+    pub partial_write: bool,
+    /// `SSL_set_max_send_fragment` (512..=16384).
+    pub max_send_fragment: usize,
+    /// `SSL_MODE_RELEASE_BUFFERS`: free idle buffers.
+    pub release_buffers: bool,
+    /// `SSL_OP_IGNORE_UNEXPECTED_EOF`: EOF counts as close_notify.
+    pub ignore_unexpected_eof: bool,
+    /// Beyond OpenSSL (off by default): on a write retry, compare the
+    /// pending bytes by content instead of by buffer address, so a moved
+    /// buffer with the same bytes is accepted and one with other bytes is
+    /// refused (OpenSSL cannot tell these apart).
+    pub check_retry_content: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            auto_retry: true,
+            accept_moving_buffer: false,
+            partial_write: false,
+            max_send_fragment: MAX_PLAINTEXT_LEN,
+            release_buffers: false,
+            ignore_unexpected_eof: false,
+            check_retry_content: false,
+        }
+    }
+}
+
+/// What a call failed with, as `SSL_get_error` would say.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SslError {
+    /// `SSL_ERROR_WANT_READ`: more bytes from the peer are needed.
+    WantRead,
+    /// `SSL_ERROR_WANT_WRITE`: the transport must take bytes first.
+    WantWrite,
+    /// `SSL_ERROR_ZERO_RETURN`: the peer closed (close_notify).
+    ZeroReturn,
+    /// `SSL_ERROR_SYSCALL` with an empty error queue (EOF, or any call after
+    /// a fatal error).
+    Syscall,
+    /// `SSL_ERROR_SSL`: a protocol error; the alert sent is `err.alert()`.
+    Ssl(Error),
+    /// A handshake callback asked to pause; call again to resume.
+    WantCallback,
+}
+
+impl SslError {
+    /// The code as transcripts spell it (`WANT_READ`, ...).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            SslError::WantRead => "WANT_READ",
+            SslError::WantWrite => "WANT_WRITE",
+            SslError::ZeroReturn => "ZERO_RETURN",
+            SslError::Syscall => "SYSCALL",
+            SslError::Ssl(_) => "SSL",
+            SslError::WantCallback => "WANT_CALLBACK",
+        }
+    }
+
+    /// The alert this endpoint sent because of the error, if any.
+    #[must_use]
+    pub fn alert_sent(&self) -> Option<AlertDescription> {
+        match self {
+            SslError::Ssl(e) => e.alert(),
+            _ => None,
+        }
+    }
+}
+
+impl core::fmt::Display for SslError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SslError::Ssl(e) => write!(f, "SSL: {e}"),
+            other => f.write_str(other.code()),
+        }
+    }
+}
+
+impl std::error::Error for SslError {}
+
+/// Where the client's handshake stands: which server message it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// ClientHello sent, ServerHello not yet read.
+    Hello,
+    /// TLS 1.2: reading Certificate .. ServerHelloDone.
+    Done,
+    /// TLS 1.2: our flight sent; NewSessionTicket / ChangeCipherSpec next.
+    Ccs,
+    /// Reading up to the server's Finished.
+    Finished,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hs {
+    Handshaking {
+        stage: Stage,
+        first: bool,
+        /// This side started it (OpenSSL: a client answering HelloRequest
+        /// counts), so application data may arrive before the ServerHello.
+        ours: bool,
+    },
+    Established,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dead {
+    /// We hit a fatal error: later calls give SYSCALL.
+    Local,
+    /// The peer sent a fatal alert.
+    Remote,
+}
+
+/// Internal: a read was interrupted by application data the handshake
+/// allows (OpenSSL's `in_read_app_data == 2`).
+enum Interrupt {
+    Err(SslError),
+    AppData,
+}
+
+impl From<SslError> for Interrupt {
+    fn from(e: SslError) -> Self {
+        Interrupt::Err(e)
+    }
+}
+
+#[derive(Debug, Default)]
+struct WritePending {
+    /// Sealed bytes not yet taken by the transport (OpenSSL `wb->left`).
+    wire: BytesMut,
+    /// Plaintext bytes of the pending record (`wpend_tot`, `wpend_ret`).
+    tot: usize,
+    /// Address of the caller's buffer the pending record came from.
+    buf_addr: usize,
+    /// Its content (kept only with `check_retry_content`).
+    content: Vec<u8>,
+    typ: Option<ContentType>,
+}
+
+/// One endpoint (the client) of a TLS connection, with OpenSSL 3.0 semantics.
+#[derive(Debug)]
+pub struct Session {
+    cfg: Config,
+    // --- transport ---
+    input: BytesMut,
+    eof: bool,
+    out: BytesMut,
+    out_capacity: Option<usize>,
+    // --- read side ---
+    deframer: Deframer,
+    opener: Opener,
+    /// The current record (OpenSSL `rrec`): its plaintext and read cursor.
+    rrec: Option<(ContentType, Bytes)>,
+    joiner: HandshakeJoiner,
+    empty_count: u32,
+    alert_count: u32,
+    warn_alert: u8,
+    /// TLS 1.2: ChangeCipherSpec read, Finished not yet.
+    ccs_seen: bool,
+    // --- write side ---
+    sealer: Sealer,
+    wnum: usize,
+    wpend: WritePending,
+    queued_alert: Option<AlertDescription>,
+    key_update_due: bool,
+    // --- connection ---
+    tracker: KeyTracker,
+    /// The client's own sent bytes, followed to know its keys.
+    mirror: DirState,
+    hs: Hs,
+    renegotiate: bool,
+    in_handshake: bool,
+    in_read_app_data: bool,
+    received_shutdown: bool,
+    sent_shutdown: bool,
+    dead: Option<Dead>,
+}
+
+fn fatal_err(reason: Reason, alert: AlertDescription) -> Error {
+    Error::PeerMisbehaved { reason, alert }
+}
+
+impl Session {
+    /// A client session that follows its handshake passively with keys from
+    /// `keylog` (the ClientHello is what the caller reports with
+    /// [`observe_sent`](Self::observe_sent)).
+    #[must_use]
+    pub fn passive_client(keylog: KeyLog, cfg: Config) -> Self {
+        Session {
+            cfg,
+            input: BytesMut::new(),
+            eof: false,
+            out: BytesMut::new(),
+            out_capacity: None,
+            deframer: Deframer::new(),
+            opener: Opener::new(),
+            rrec: None,
+            joiner: HandshakeJoiner::new(),
+            empty_count: 0,
+            alert_count: 0,
+            warn_alert: 0,
+            ccs_seen: false,
+            sealer: Sealer::new(),
+            wnum: 0,
+            wpend: WritePending::default(),
+            queued_alert: None,
+            key_update_due: false,
+            tracker: KeyTracker::new(keylog),
+            mirror: DirState::default(),
+            hs: Hs::Handshaking {
+                stage: Stage::Hello,
+                first: true,
+                ours: true,
+            },
+            renegotiate: false,
+            in_handshake: false,
+            in_read_app_data: false,
+            received_shutdown: false,
+            sent_shutdown: false,
+            dead: None,
+        }
+    }
+
+    /// The options in force.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The negotiated version, once known.
+    #[must_use]
+    pub fn version(&self) -> Option<Version> {
+        self.tracker.version()
+    }
+
+    /// True once the first handshake has completed.
+    #[must_use]
+    pub fn is_established(&self) -> bool {
+        !matches!(self.hs, Hs::Handshaking { first: true, .. })
+    }
+
+    // ------------------------------------------------------------------
+    // Transport
+    // ------------------------------------------------------------------
+
+    /// A segment from the peer arrives (appended to the received bytes, as
+    /// writing into OpenSSL's memory BIO does).
+    pub fn recv(&mut self, segment: &[u8]) {
+        self.input.extend_from_slice(segment);
+    }
+
+    /// The transport reports end of stream after the bytes received so far.
+    pub fn recv_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Bytes received and not yet taken by the record layer.
+    #[must_use]
+    pub fn unread_input(&self) -> usize {
+        self.input.len()
+    }
+
+    /// Bounds the outgoing transport to `capacity` bytes (`None`: unbounded).
+    pub fn set_outgoing_capacity(&mut self, capacity: Option<usize>) {
+        self.out_capacity = capacity;
+    }
+
+    /// The peer takes up to `max` bytes of what this endpoint sent.
+    pub fn take_outgoing(&mut self, max: usize) -> Bytes {
+        let n = max.min(self.out.len());
+        self.out.split_to(n).freeze()
+    }
+
+    /// Bytes waiting in the outgoing transport.
+    #[must_use]
+    pub fn outgoing_len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Writes into the bounded transport: how much it took, or `None` if it
+    /// is full (would block).
+    fn bio_write(&mut self, data: &[u8]) -> Option<usize> {
+        let n = match self.out_capacity {
+            None => data.len(),
+            Some(c) => data.len().min(c.saturating_sub(self.out.len())),
+        };
+        if n == 0 && !data.is_empty() {
+            return None;
+        }
+        self.out.extend_from_slice(&data[..n]);
+        Some(n)
+    }
+
+    // ------------------------------------------------------------------
+    // Following the handshake passively
+    // ------------------------------------------------------------------
+
+    /// Reports bytes this endpoint itself sent (its handshake flights, as a
+    /// transcript's `send` steps give them): the session follows them to
+    /// learn its ClientHello random and when its own keys change.
+    pub fn observe_sent(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        while !rest.is_empty() || self.mirror.deframer.buffered() > 0 {
+            let n = self.mirror.deframer.push(rest);
+            rest = &rest[n..];
+            let rec = match self.mirror.deframer.pop() {
+                Ok(Some(r)) => r,
+                Ok(None) if n == 0 => break,
+                Ok(None) => continue,
+                Err(_) => {
+                    self.mirror.failed = true;
+                    break;
+                }
+            };
+            if self.mirror.failed {
+                continue;
+            }
+            let typ = rec.header().typ;
+            let tls13 = self.tracker.version() == Some(Version::Tls13);
+            if tls13 && typ == ContentType::ChangeCipherSpec {
+                continue;
+            }
+            if tls13 && typ == ContentType::ApplicationData && !self.mirror.opener.is_protected() {
+                self.mirror.opener.activate();
+                self.sync_sealer();
+            }
+            let Ok(plain) = self.mirror.opener.open(rec) else {
+                self.mirror.failed = true;
+                continue;
+            };
+            match plain.typ {
+                ContentType::ChangeCipherSpec if !tls13 => {
+                    self.mirror.opener.activate();
+                    self.sync_sealer();
+                }
+                ContentType::Handshake => {
+                    self.mirror.joiner.push(&plain.payload);
+                    while let Ok(Some(m)) = self.mirror.joiner.pop() {
+                        if m.typ == HandshakeType::ClientHello && self.hs == Hs::Established {
+                            // Our own renegotiation (SSL_renegotiate, or the
+                            // answer to a HelloRequest) has begun.
+                            self.renegotiate = false;
+                            self.hs = Hs::Handshaking {
+                                stage: Stage::Hello,
+                                first: false,
+                                ours: true,
+                            };
+                        }
+                        let actions = self.tracker.on_message(Dir::C2s, m.typ, &m.body);
+                        let [c2s, s2c] = actions;
+                        if let Some(a) = c2s {
+                            self.mirror.apply(a);
+                            self.sync_sealer();
+                        }
+                        if let Some(a) = s2c {
+                            self.apply_read_action(a);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if self.sealer.is_protected() {
+            self.sync_sealer_sequence();
+        }
+    }
+
+    /// Our sealer takes over the keys the mirror saw activated.
+    fn sync_sealer(&mut self) {
+        let Some(keys) = self.mirror.opener.keys().cloned() else {
+            return;
+        };
+        if self.sealer.keys() != Some(&keys) {
+            self.sealer.set_keys(keys);
+        }
+        self.sync_sealer_sequence();
+    }
+
+    fn sync_sealer_sequence(&mut self) {
+        if self.sealer.keys() == self.mirror.opener.keys() {
+            if let Some(seq) = self.mirror.opener.sequence() {
+                if Some(seq) > self.sealer.sequence() {
+                    let _ = self.sealer.set_sequence(seq);
+                }
+            }
+        }
+    }
+
+    fn apply_read_action(&mut self, a: KeyAction) {
+        match a {
+            KeyAction::Now(k) => self.opener.set_keys(k),
+            KeyAction::Prepare(k) => self.opener.prepare(k),
+            KeyAction::Missing => {}
+        }
+    }
+
+    /// Runs the handshake on what has been received, as `SSL_do_handshake`
+    /// would (used before the first application call).
+    ///
+    /// # Errors
+    /// WantRead until the handshake completes, or the error that ended it.
+    pub fn do_handshake(&mut self) -> Result<(), SslError> {
+        if let Some(e) = self.dead_error_write() {
+            return Err(e);
+        }
+        match self.handshake_func() {
+            Ok(()) => Ok(()),
+            Err(Interrupt::Err(e)) => Err(e),
+            Err(Interrupt::AppData) => Err(SslError::WantRead),
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Reading
+    // ------------------------------------------------------------------
+
+    /// `SSL_read`: at most one record's bytes; `Ok(0)` only for an empty
+    /// `buf` with a record available (OpenSSL returns 0 there too).
+    ///
+    /// # Errors
+    /// As `SSL_get_error` would report.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
+        self.read_internal(buf, false)
+    }
+
+    /// `SSL_peek`: like `read` but the bytes stay.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
+        self.read_internal(buf, true)
+    }
+
+    /// `SSL_pending`: bytes left in the current application-data record.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        if self.deframer.pending_header().is_some() {
+            return 0;
+        }
+        match &self.rrec {
+            Some((ContentType::ApplicationData, b)) => b.len(),
+            _ => 0,
+        }
+    }
+
+    /// `SSL_has_pending`: a record not fully read, or unprocessed bytes in
+    /// the record layer (not counting what the transport still holds).
+    #[must_use]
+    pub fn has_pending(&self) -> bool {
+        self.rrec.is_some() || self.deframer.buffered() > 0 || self.joiner.buffered() > 0
+    }
+
+    fn later_read_error(&self) -> SslError {
+        if self.received_shutdown && self.warn_alert == u8::from(AlertDescription::CloseNotify) {
+            SslError::ZeroReturn
+        } else {
+            SslError::Syscall
+        }
+    }
+
+    fn dead_error_write(&self) -> Option<SslError> {
+        self.dead.map(|_| SslError::Syscall)
+    }
+
+    fn read_internal(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
+        // A6: after close_notify (or a fatal alert) reads return 0 at once.
+        if self.received_shutdown {
+            return Err(self.later_read_error());
+        }
+        if self.dead.is_some() {
+            return Err(SslError::Syscall);
+        }
+        if self.renegotiate {
+            self.renegotiate_check(false);
+        }
+        self.in_read_app_data = true;
+        let r = match self.read_bytes(buf, peek) {
+            Err(Interrupt::AppData) => {
+                self.in_handshake = true;
+                let r = self.read_bytes(buf, peek);
+                self.in_handshake = false;
+                r
+            }
+            r => r,
+        };
+        self.in_read_app_data = false;
+        match r {
+            Ok(n) => Ok(n),
+            Err(Interrupt::Err(e)) => Err(e),
+            Err(Interrupt::AppData) => Err(SslError::WantRead),
+        }
+    }
+
+    /// OpenSSL `ssl3_renegotiate_check`: start a requested renegotiation
+    /// once nothing is pending in either direction.
+    fn renegotiate_check(&mut self, initok: bool) -> bool {
+        if self.renegotiate
+            && self.wpend.wire.is_empty()
+            && (initok || matches!(self.hs, Hs::Established))
+        {
+            self.renegotiate = false;
+            // The client writes its ClientHello now (the caller reports the
+            // bytes through observe_sent).
+            self.hs = Hs::Handshaking {
+                stage: Stage::Hello,
+                first: false,
+                ours: true,
+            };
+            return true;
+        }
+        false
+    }
+
+    fn in_init(&self) -> bool {
+        matches!(self.hs, Hs::Handshaking { .. })
+    }
+
+    /// OpenSSL `ssl3_read_bytes(SSL3_RT_APPLICATION_DATA)`.
+    fn read_bytes(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, Interrupt> {
+        if !self.in_handshake && self.in_init() {
+            self.handshake_func()?;
+        }
+        loop {
+            let (typ, len) = match &self.rrec {
+                Some((t, b)) => (*t, b.len()),
+                None => {
+                    let rec = self.get_record()?;
+                    let t = rec.typ;
+                    let l = rec.payload.len();
+                    self.rrec = Some((rec.typ, rec.payload));
+                    (t, l)
+                }
+            };
+            if self.tracker.version() == Some(Version::Tls13)
+                && self.joiner.is_mid_message()
+                && typ != ContentType::Handshake
+            {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::MixedHandshakeAndNonHandshakeData,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            if typ != ContentType::Alert && len != 0 {
+                self.alert_count = 0;
+            }
+            if self.ccs_seen && typ != ContentType::Handshake {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::DataBetweenCcsAndFinished,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            if self.received_shutdown {
+                self.rrec = None;
+                return Err(self.later_read_error().into());
+            }
+            match typ {
+                ContentType::ApplicationData => {
+                    if self.in_init() && !self.opener.is_protected() {
+                        return Err(self
+                            .fatal(fatal_err(
+                                Reason::UnexpectedRecord,
+                                AlertDescription::UnexpectedMessage,
+                            ))
+                            .into());
+                    }
+                    if buf.is_empty() {
+                        // A4: the record was read and stays buffered.
+                        return Err(SslError::Syscall.into());
+                    }
+                    let Some((_, data)) = self.rrec.as_mut() else {
+                        unreachable!("set above")
+                    };
+                    let n = buf.len().min(data.len());
+                    buf[..n].copy_from_slice(&data[..n]);
+                    if !peek {
+                        data.advance(n);
+                        if data.is_empty() {
+                            self.rrec = None;
+                            self.release_read_buffer();
+                        }
+                    }
+                    if n == 0 {
+                        continue;
+                    }
+                    return Ok(n);
+                }
+                ContentType::Handshake => {
+                    // Whole record into the message joiner (OpenSSL copies 4
+                    // bytes into handshake_fragment and the statem the rest).
+                    if let Some((_, data)) = self.rrec.take() {
+                        self.joiner.push(&data);
+                    }
+                    if self.joiner.buffered() < HANDSHAKE_HEADER_LEN {
+                        continue;
+                    }
+                    if self.sent_shutdown {
+                        if self.cfg.auto_retry {
+                            self.joiner = HandshakeJoiner::new();
+                            continue;
+                        }
+                        return Err(SslError::WantRead.into());
+                    }
+                    // Handshake data outside a handshake: back into init.
+                    self.handshake_func()?;
+                    if !self.cfg.auto_retry {
+                        return Err(SslError::WantRead.into());
+                    }
+                }
+                ContentType::Alert => {
+                    let data = self.rrec.take().map(|(_, d)| d).unwrap_or_default();
+                    self.handle_alert(&data)?;
+                }
+                ContentType::ChangeCipherSpec => {
+                    self.rrec = None;
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::CcsReceivedEarly,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+                _ => {
+                    self.rrec = None;
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::UnexpectedRecord,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+            }
+        }
+    }
+
+    /// C1-C4: an alert record. Returns Ok to go on reading.
+    fn handle_alert(&mut self, data: &[u8]) -> Result<(), SslError> {
+        let tls13 = self.tracker.version() == Some(Version::Tls13);
+        if data.len() != 2 {
+            return Err(self.fatal(fatal_err(
+                Reason::InvalidAlert,
+                AlertDescription::UnexpectedMessage,
+            )));
+        }
+        let level = AlertLevel::from(data[0]);
+        let desc = AlertDescription::from(data[1]);
+        if level == AlertLevel::Warning || (tls13 && desc == AlertDescription::UserCanceled) {
+            self.warn_alert = data[1];
+            self.alert_count += 1;
+            if self.alert_count == MAX_WARN_ALERT_COUNT {
+                return Err(self.fatal(fatal_err(
+                    Reason::TooManyWarnAlerts,
+                    AlertDescription::UnexpectedMessage,
+                )));
+            }
+        }
+        if tls13 && desc == AlertDescription::UserCanceled {
+            return Ok(());
+        }
+        if desc == AlertDescription::CloseNotify && (tls13 || level == AlertLevel::Warning) {
+            self.received_shutdown = true;
+            return Err(SslError::ZeroReturn);
+        }
+        if level == AlertLevel::Fatal || tls13 {
+            self.received_shutdown = true;
+            self.dead = Some(Dead::Remote);
+            return Err(SslError::Ssl(Error::AlertReceived(desc)));
+        }
+        if desc == AlertDescription::NoRenegotiation {
+            return Err(self.fatal(fatal_err(
+                Reason::NoRenegotiation,
+                AlertDescription::HandshakeFailure,
+            )));
+        }
+        if level == AlertLevel::Warning {
+            return Ok(());
+        }
+        Err(self.fatal(fatal_err(
+            Reason::UnknownAlertType,
+            AlertDescription::IllegalParameter,
+        )))
+    }
+
+    fn release_read_buffer(&mut self) {
+        if self.cfg.release_buffers {
+            self.deframer.release();
+        }
+    }
+
+    /// OpenSSL `ssl3_get_record` without read-ahead: exactly a header, then
+    /// exactly a body, from the received bytes; empty records skipped.
+    fn get_record(&mut self) -> Result<PlainRecord, SslError> {
+        loop {
+            let rec = loop {
+                let want = self.deframer.wanted();
+                let n = want.min(self.input.len());
+                if n > 0 {
+                    let taken = self.deframer.push(&self.input[..n]);
+                    self.input.advance(taken);
+                }
+                match self.deframer.pop() {
+                    Ok(Some(r)) => break r,
+                    Ok(None) => {
+                        if !self.input.is_empty() {
+                            continue;
+                        }
+                        return Err(self.at_eof_or_wait());
+                    }
+                    Err(e) => return Err(self.fatal(e)),
+                }
+            };
+            let tls13 = self.tracker.version() == Some(Version::Tls13);
+            if tls13 && rec.header().typ == ContentType::ChangeCipherSpec {
+                // RFC 8446 5: "An implementation may receive an unencrypted
+                // record of type change_cipher_spec consisting of the single
+                // byte value 0x01 at any time after the first ClientHello
+                // message has been sent or received and before the peer's
+                // Finished message has been received and MUST simply drop it
+                // without further processing." OpenSSL counts it as empty.
+                if rec.wire_bytes()[5..] != [1] {
+                    return Err(self.fatal(fatal_err(
+                        Reason::UnexpectedMessage,
+                        AlertDescription::UnexpectedMessage,
+                    )));
+                }
+                self.count_empty()?;
+                continue;
+            }
+            let plain = match self.opener.open(rec) {
+                Ok(p) => p,
+                Err(e) => return Err(self.fatal(e)),
+            };
+            // B3: TLS 1.3 handshake and alert records may not be empty.
+            if tls13
+                && plain.payload.is_empty()
+                && matches!(plain.typ, ContentType::Handshake | ContentType::Alert)
+            {
+                return Err(self.fatal(fatal_err(
+                    Reason::BadLength,
+                    AlertDescription::UnexpectedMessage,
+                )));
+            }
+            if plain.payload.is_empty() {
+                self.count_empty()?;
+                continue;
+            }
+            self.empty_count = 0;
+            return Ok(plain);
+        }
+    }
+
+    fn count_empty(&mut self) -> Result<(), SslError> {
+        self.empty_count += 1;
+        if self.empty_count > MAX_EMPTY_RECORDS {
+            return Err(self.fatal(fatal_err(
+                Reason::RecordTooSmall,
+                AlertDescription::UnexpectedMessage,
+            )));
+        }
+        Ok(())
+    }
+
+    /// No more bytes: wait, or handle the end of the stream (G1, G2).
+    fn at_eof_or_wait(&mut self) -> SslError {
+        if !self.eof {
+            return SslError::WantRead;
+        }
+        if self.cfg.ignore_unexpected_eof {
+            self.received_shutdown = true;
+            self.warn_alert = u8::from(AlertDescription::CloseNotify);
+            self.deframer = Deframer::new();
+            return SslError::ZeroReturn;
+        }
+        // OpenSSL 3.0 sends decode_error ("unexpected eof while reading");
+        // the 3.0.19 library reports SSL_ERROR_SYSCALL to the caller.
+        let _ = self.fatal(Error::record(
+            Reason::UnexpectedEofWhileReading,
+            AlertDescription::DecodeError,
+        ));
+        SslError::Syscall
+    }
+
+    /// Marks the connection failed, sends the alert if there is one, and
+    /// returns the error to report.
+    fn fatal(&mut self, err: Error) -> SslError {
+        if self.dead.is_none() {
+            self.dead = Some(Dead::Local);
+            if let Some(a) = err.alert() {
+                self.queued_alert = Some(a);
+                self.dispatch_alert();
+            }
+        }
+        SslError::Ssl(err)
+    }
+
+    /// Sends a queued alert unless a write is pending (OpenSSL keeps it
+    /// queued behind the pending record).
+    fn dispatch_alert(&mut self) {
+        if !self.wpend.wire.is_empty() {
+            return;
+        }
+        let Some(a) = self.queued_alert.take() else {
+            return;
+        };
+        let mut rec = BytesMut::new();
+        if self
+            .sealer
+            .seal(ContentType::Alert, &[2, u8::from(a)], &mut rec)
+            .is_ok()
+        {
+            if let Some(n) = self.bio_write(&rec) {
+                if n < rec.len() {
+                    rec.advance(n);
+                    self.wpend.wire = rec;
+                }
+            } else {
+                self.wpend.wire = rec;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // The handshake (passive client)
+    // ------------------------------------------------------------------
+
+    fn next_handshake_message(&mut self) -> Result<Option<HandshakeMessage>, Interrupt> {
+        match self.joiner.pop() {
+            Ok(m) => Ok(m),
+            Err(e) => Err(self.fatal(e).into()),
+        }
+    }
+
+    /// Reads records for the handshake until a whole message (or a
+    /// ChangeCipherSpec) is available: OpenSSL `ssl3_read_bytes(SSL3_RT_HANDSHAKE)`.
+    fn read_handshake_input(&mut self) -> Result<Option<HandshakeMessage>, Interrupt> {
+        loop {
+            if let Some(m) = self.next_handshake_message()? {
+                return Ok(Some(m));
+            }
+            let rec = match self.rrec.take() {
+                Some((typ, payload)) => PlainRecord {
+                    typ,
+                    version: crate::ProtocolVersion::TLS12,
+                    payload,
+                },
+                None => self.get_record()?,
+            };
+            if self.tracker.version() == Some(Version::Tls13)
+                && self.joiner.is_mid_message()
+                && rec.typ != ContentType::Handshake
+            {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::MixedHandshakeAndNonHandshakeData,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            if rec.typ != ContentType::Alert {
+                self.alert_count = 0;
+            }
+            if self.ccs_seen && rec.typ != ContentType::Handshake {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::DataBetweenCcsAndFinished,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            match rec.typ {
+                ContentType::Handshake => self.joiner.push(&rec.payload),
+                ContentType::ChangeCipherSpec => {
+                    if self.joiner.is_mid_message() {
+                        return Err(self
+                            .fatal(fatal_err(
+                                Reason::CcsReceivedEarly,
+                                AlertDescription::UnexpectedMessage,
+                            ))
+                            .into());
+                    }
+                    self.on_ccs(&rec.payload)?;
+                }
+                ContentType::Alert => self.handle_alert(&rec.payload)?,
+                ContentType::ApplicationData => {
+                    if self.app_data_allowed() {
+                        self.rrec = Some((rec.typ, rec.payload));
+                        return Err(Interrupt::AppData);
+                    }
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::UnexpectedRecord,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+                _ => {
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::UnexpectedRecord,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+            }
+        }
+    }
+
+    /// D1: application data in the middle of a handshake is allowed only from
+    /// SSL_read, in a handshake this side started, before the peer's hello.
+    fn app_data_allowed(&self) -> bool {
+        self.in_read_app_data
+            && matches!(
+                self.hs,
+                Hs::Handshaking {
+                    stage: Stage::Hello,
+                    first: false,
+                    ours: true
+                }
+            )
+    }
+
+    fn on_ccs(&mut self, payload: &[u8]) -> Result<(), Interrupt> {
+        let ok_stage = matches!(
+            self.hs,
+            Hs::Handshaking {
+                stage: Stage::Ccs | Stage::Done,
+                ..
+            }
+        );
+        if !ok_stage || self.tracker.version() != Some(Version::Tls12) {
+            return Err(self
+                .fatal(fatal_err(
+                    Reason::CcsReceivedEarly,
+                    AlertDescription::UnexpectedMessage,
+                ))
+                .into());
+        }
+        if payload != [1] {
+            return Err(self
+                .fatal(fatal_err(
+                    Reason::BadLength,
+                    AlertDescription::IllegalParameter,
+                ))
+                .into());
+        }
+        self.opener.activate();
+        self.ccs_seen = true;
+        if let Hs::Handshaking { first, ours, .. } = self.hs {
+            self.hs = Hs::Handshaking {
+                stage: Stage::Finished,
+                first,
+                ours,
+            };
+        }
+        Ok(())
+    }
+
+    /// OpenSSL's `handshake_func` for this client: runs until the handshake
+    /// is complete, or processes one post-handshake message.
+    fn handshake_func(&mut self) -> Result<(), Interrupt> {
+        if self.dead.is_some() {
+            return Err(SslError::Syscall.into());
+        }
+        loop {
+            let prev = self.in_handshake;
+            self.in_handshake = true;
+            let m = self.read_handshake_input();
+            self.in_handshake = prev;
+            let Some(msg) = m? else { continue };
+            self.process_message(msg)?;
+            // One post-handshake message, or a whole handshake (a
+            // HelloRequest answered at once starts one: keep going).
+            if !self.in_init() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn unexpected(&mut self) -> Interrupt {
+        self.fatal(fatal_err(
+            Reason::UnexpectedMessage,
+            AlertDescription::UnexpectedMessage,
+        ))
+        .into()
+    }
+
+    fn process_message(&mut self, msg: HandshakeMessage) -> Result<(), Interrupt> {
+        use HandshakeType as T;
+        let tls13 = self.tracker.version() == Some(Version::Tls13);
+        match self.hs {
+            Hs::Established => self.post_handshake_message(msg),
+            Hs::Handshaking { stage, first, ours } => {
+                let next = |stage| Hs::Handshaking { stage, first, ours };
+                match (stage, msg.typ) {
+                    // C8: a HelloRequest during a handshake is ignored.
+                    (_, T::HelloRequest) if !tls13 => {
+                        if !msg.body.is_empty() {
+                            return Err(self
+                                .fatal(fatal_err(
+                                    Reason::LengthMismatch,
+                                    AlertDescription::DecodeError,
+                                ))
+                                .into());
+                        }
+                    }
+                    (Stage::Hello, T::ServerHello) => {
+                        let actions = self.tracker.on_message(Dir::S2c, T::ServerHello, &msg.body);
+                        let v = self.tracker.version();
+                        let mut p = *self.deframer.policy();
+                        p.version = v;
+                        p.first_record = false;
+                        self.deframer.set_policy(p);
+                        self.mirror.set_version(v);
+                        let [c2s, s2c] = actions;
+                        if let Some(a) = c2s {
+                            self.mirror.apply(a);
+                        }
+                        if let Some(a) = s2c {
+                            self.apply_read_action(a);
+                        }
+                        if self.tracker.awaiting_server_hello() {
+                            // HelloRetryRequest: another ClientHello follows.
+                            return Ok(());
+                        }
+                        if v == Some(Version::Tls13) {
+                            let mut p = *self.deframer.policy();
+                            p.tls13_protected = true;
+                            self.deframer.set_policy(p);
+                            self.hs = next(Stage::Finished);
+                        } else {
+                            self.hs = next(Stage::Done);
+                        }
+                    }
+                    (
+                        Stage::Done,
+                        T::Certificate
+                        | T::ServerKeyExchange
+                        | T::CertificateRequest
+                        | T::Unknown(22),
+                    ) => {}
+                    (Stage::Done, T::ServerHelloDone) => {
+                        // Our flight (ClientKeyExchange, ChangeCipherSpec,
+                        // Finished) goes out now; the caller reports it.
+                        self.hs = next(Stage::Ccs);
+                    }
+                    (Stage::Ccs, T::NewSessionTicket) => {}
+                    (
+                        Stage::Finished,
+                        T::EncryptedExtensions
+                        | T::Certificate
+                        | T::CertificateRequest
+                        | T::CertificateVerify,
+                    ) if tls13 => {}
+                    (Stage::Finished, T::Finished) => {
+                        if tls13 {
+                            let [_, s2c] =
+                                self.tracker.on_message(Dir::S2c, T::Finished, &msg.body);
+                            if let Some(a) = s2c {
+                                self.apply_read_action(a);
+                            }
+                            let mut p = *self.deframer.policy();
+                            p.allow_ccs = false;
+                            self.deframer.set_policy(p);
+                        }
+                        self.ccs_seen = false;
+                        self.hs = Hs::Established;
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn post_handshake_message(&mut self, msg: HandshakeMessage) -> Result<(), Interrupt> {
+        use HandshakeType as T;
+        let tls13 = self.tracker.version() == Some(Version::Tls13);
+        match msg.typ {
+            T::NewSessionTicket if tls13 => Ok(()),
+            T::CertificateRequest if tls13 => Ok(()),
+            T::KeyUpdate if tls13 => {
+                // RFC 8446 4.6.3: "request_update ... If an implementation
+                // receives any other value, it MUST terminate the connection
+                // with an "illegal_parameter" alert."
+                if msg.body.len() != 1 {
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::LengthMismatch,
+                            AlertDescription::DecodeError,
+                        ))
+                        .into());
+                }
+                if msg.body[0] > 1 {
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::BadValue,
+                            AlertDescription::IllegalParameter,
+                        ))
+                        .into());
+                }
+                // C6 / RFC 8446 5.1: "Handshake messages MUST NOT span key changes."
+                if self.joiner.buffered() > 0 {
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::NotOnRecordBoundary,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+                let a = self.tracker.key_update(Dir::S2c);
+                self.apply_read_action(a);
+                if msg.body[0] == 1 {
+                    self.key_update_due = true;
+                }
+                Ok(())
+            }
+            T::HelloRequest if !tls13 => {
+                if !msg.body.is_empty() {
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::LengthMismatch,
+                            AlertDescription::DecodeError,
+                        ))
+                        .into());
+                }
+                // OpenSSL: SSL_renegotiate_abbreviated, then start at once if
+                // nothing is pending (ssl3_renegotiate_check(s, 1)).
+                self.renegotiate = true;
+                self.renegotiate_check(true);
+                Ok(())
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Writing
+    // ------------------------------------------------------------------
+
+    /// `SSL_write`: `Ok(len)` once all of `buf` is sent (with partial writes:
+    /// as soon as one record is).
+    ///
+    /// # Errors
+    /// WantWrite while the transport is full (retry with the same buffer and
+    /// at least the same length), and OpenSSL's retry errors.
+    pub fn write(&mut self, buf: &[u8]) -> Result<usize, SslError> {
+        self.write_bytes(ContentType::ApplicationData, buf)
+    }
+
+    /// True while sealed bytes wait for the transport.
+    #[must_use]
+    pub fn write_pending(&self) -> bool {
+        !self.wpend.wire.is_empty()
+    }
+
+    fn misuse(&mut self, reason: Reason) -> SslError {
+        self.fatal(Error::Misuse {
+            reason,
+            alert: Some(AlertDescription::InternalError),
+        })
+    }
+
+    fn write_bytes(&mut self, typ: ContentType, buf: &[u8]) -> Result<usize, SslError> {
+        // E8: after our close_notify, writing is refused (not fatal).
+        if self.sent_shutdown {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::ProtocolIsShutdown,
+                alert: None,
+            }));
+        }
+        if self.renegotiate {
+            self.renegotiate_check(false);
+        }
+        let len = buf.len();
+        let mut tot = self.wnum;
+        // E1
+        if len < tot || (!self.wpend.wire.is_empty() && len < tot + self.wpend.tot) {
+            return Err(self.misuse(Reason::BadLength));
+        }
+        self.wnum = 0;
+        if let Some(e) = self.dead_error_write() {
+            return Err(e);
+        }
+        if self.in_init() && !self.in_handshake {
+            match self.handshake_func() {
+                Ok(()) => {}
+                Err(Interrupt::Err(e)) => return Err(e),
+                Err(Interrupt::AppData) => return Err(SslError::WantRead),
+            }
+        }
+        if !self.wpend.wire.is_empty() {
+            // E3
+            let addr = buf.as_ptr() as usize + tot;
+            let moved = if self.cfg.check_retry_content {
+                buf.get(tot..tot + self.wpend.tot) != Some(&self.wpend.content[..])
+            } else {
+                !self.cfg.accept_moving_buffer && self.wpend.buf_addr != addr
+            };
+            if moved || self.wpend.typ != Some(typ) {
+                return Err(self.misuse(Reason::BadWriteRetry));
+            }
+            if let Err(e) = self.flush_pending() {
+                self.wnum = tot;
+                return Err(e);
+            }
+            tot += self.wpend.tot;
+        }
+        if tot == len {
+            self.release_write_buffer();
+            return Ok(tot);
+        }
+        let mut n = len - tot;
+        let frag_max = self
+            .cfg
+            .max_send_fragment
+            .clamp(MIN_SEND_FRAGMENT, MAX_PLAINTEXT_LEN);
+        loop {
+            self.dispatch_alert();
+            let frag = n.min(frag_max);
+            let chunk = &buf[tot..tot + frag];
+            let mut wire = std::mem::take(&mut self.wpend.wire);
+            wire.clear();
+            if let Err(e) = self.sealer.seal(typ, chunk, &mut wire) {
+                return Err(self.fatal(e));
+            }
+            self.wpend.wire = wire;
+            self.wpend.tot = frag;
+            self.wpend.buf_addr = chunk.as_ptr() as usize;
+            self.wpend.typ = Some(typ);
+            if self.cfg.check_retry_content {
+                self.wpend.content.clear();
+                self.wpend.content.extend_from_slice(chunk);
+            }
+            if let Err(e) = self.flush_pending() {
+                self.wnum = tot;
+                return Err(e);
+            }
+            if frag == n || (typ == ContentType::ApplicationData && self.cfg.partial_write) {
+                if frag == n {
+                    self.release_write_buffer();
+                }
+                return Ok(tot + frag);
+            }
+            n -= frag;
+            tot += frag;
+        }
+    }
+
+    /// OpenSSL `ssl3_write_pending`: hands the sealed bytes to the transport.
+    fn flush_pending(&mut self) -> Result<(), SslError> {
+        while !self.wpend.wire.is_empty() {
+            let wire = std::mem::take(&mut self.wpend.wire);
+            let r = self.bio_write(&wire);
+            self.wpend.wire = wire;
+            match r {
+                Some(n) => self.wpend.wire.advance(n),
+                None => return Err(SslError::WantWrite),
+            }
+        }
+        Ok(())
+    }
+
+    fn release_write_buffer(&mut self) {
+        if self.cfg.release_buffers && self.wpend.wire.is_empty() {
+            self.wpend.wire = BytesMut::new();
+        }
+    }
+
+    /// `SSL_shutdown`: sends close_notify. `Ok(false)` once sent (the peer's
+    /// has not arrived), `Ok(true)` once both directions are closed.
+    ///
+    /// # Errors
+    /// WantWrite if the alert could not be handed to the transport.
+    pub fn shutdown(&mut self) -> Result<bool, SslError> {
+        if self.dead.is_some() {
+            return Err(SslError::Syscall);
+        }
+        if !self.sent_shutdown {
+            if !self.wpend.wire.is_empty() {
+                // E9: the pending application record must go first.
+                if self.flush_pending().is_err() {
+                    return Err(SslError::WantWrite);
+                }
+            }
+            self.sent_shutdown = true;
+            let mut rec = BytesMut::new();
+            if let Err(e) = self.sealer.seal(ContentType::Alert, &[1, 0], &mut rec) {
+                return Err(self.fatal(e));
+            }
+            self.wpend = WritePending {
+                wire: rec,
+                tot: 0,
+                buf_addr: 0,
+                content: Vec::new(),
+                typ: Some(ContentType::Alert),
+            };
+        }
+        if self.flush_pending().is_err() {
+            return Err(SslError::WantWrite);
+        }
+        Ok(self.received_shutdown)
+    }
+
+    /// True when a KeyUpdate with update_requested arrived and our answer is
+    /// due with the next write (C6).
+    #[must_use]
+    pub fn key_update_due(&self) -> bool {
+        self.key_update_due
+    }
+
+    /// Test and tool access to the write keys.
+    #[must_use]
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// Test and tool access to the read keys.
+    #[must_use]
+    pub fn opener(&self) -> &Opener {
+        &self.opener
+    }
+}
