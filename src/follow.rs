@@ -169,6 +169,15 @@ impl KeyTracker {
         self.app_secret[dir.idx()].is_some()
     }
 
+    /// Starts from an established connection: its suite and, for TLS 1.3,
+    /// each direction's current application traffic secret (`[c2s, s2c]`).
+    pub fn set_established(&mut self, suite: CipherSuite, app_secrets: [Option<Secret>; 2]) {
+        self.suite = Some(suite);
+        self.version = Some(suite.version());
+        self.awaiting_server_hello = false;
+        self.app_secret = app_secrets;
+    }
+
     /// The keys of the next generation for `dir` (TLS 1.3 KeyUpdate), making
     /// them current.
     pub fn key_update(&mut self, dir: Dir) -> KeyAction {

@@ -28,3 +28,4 @@ pub use error::{Error, Initiator, Reason};
 pub use keys::{RecordKeys, Secret};
 pub use reader::RecordReader;
 pub use record::{ContentType, Header, OpaqueRecord, PlainRecord, ProtocolVersion, Version};
+pub use session::{Config, Established, Session, SslError};

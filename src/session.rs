@@ -229,7 +229,55 @@ fn fatal_err(reason: Reason, alert: AlertDescription) -> Error {
     Error::PeerMisbehaved { reason, alert }
 }
 
+/// The state of an established connection to continue from (after a
+/// handshake done elsewhere): keys and next sequence numbers per direction.
+#[derive(Debug, Clone)]
+pub struct Established {
+    /// The negotiated suite (its version is the connection's).
+    pub suite: crate::cipher::CipherSuite,
+    /// Keys for what this endpoint reads.
+    pub read: crate::keys::RecordKeys,
+    /// Sequence number of the next record read.
+    pub read_seq: u64,
+    /// Keys for what this endpoint writes.
+    pub write: crate::keys::RecordKeys,
+    /// Sequence number of the next record written.
+    pub write_seq: u64,
+    /// TLS 1.3: the current traffic secrets `(read, write)`, needed to
+    /// follow KeyUpdate.
+    pub secrets: Option<(crate::keys::Secret, crate::keys::Secret)>,
+}
+
 impl Session {
+    /// A client session continuing an established connection.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the keys do not belong to `suite`.
+    pub fn client_from_established(est: Established, cfg: Config) -> Result<Self, Error> {
+        if est.read.suite() != est.suite || est.write.suite() != est.suite {
+            return Err(Error::BadInput("keys of another cipher suite"));
+        }
+        let mut s = Session::passive_client(KeyLog::default(), cfg);
+        let v = est.suite.version();
+        let secrets = match est.secrets {
+            Some((r, w)) => [Some(w), Some(r)],
+            None => [None, None],
+        };
+        s.tracker.set_established(est.suite, secrets);
+        s.opener.set_keys(est.read);
+        s.opener.set_sequence(est.read_seq)?;
+        s.sealer.set_keys(est.write);
+        s.sealer.set_sequence(est.write_seq)?;
+        s.deframer.set_policy(crate::deframer::HeaderPolicy {
+            version: Some(v),
+            tls13_protected: v == Version::Tls13,
+            allow_ccs: false,
+            first_record: false,
+        });
+        s.hs = Hs::Established;
+        Ok(s)
+    }
+
     /// A client session that follows its handshake passively with keys from
     /// `keylog` (the ClientHello is what the caller reports with
     /// [`observe_sent`](Self::observe_sent)).

@@ -1,0 +1,132 @@
+//! Transcripts recorded from OpenSSL 3.0.19 replay step for step; a copy of
+//! each with one expected value changed must fail, so the comparison itself
+//! is tested.
+
+use std::path::{Path, PathBuf};
+
+use tlsrec::replay::replay;
+use tlsrec::transcript::{Outcome, Step, Transcript};
+
+fn transcripts(dir: &str) -> Vec<(PathBuf, Transcript)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let t = Transcript::parse(&std::fs::read_to_string(&p).unwrap())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, t)
+        })
+        .collect()
+}
+
+#[test]
+fn openssl_samples_replay_without_a_difference() {
+    let all = transcripts("vectors/openssl-samples");
+    assert_eq!(all.len(), 33);
+    let failures: Vec<String> = all
+        .iter()
+        .filter_map(|(p, t)| replay(t).err().map(|m| format!("{}: {m}", p.display())))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Changes one expected value in place; false if the step has none.
+type Mutation = fn(&mut Step) -> bool;
+
+/// Changes the first expected value of each kind the transcript has.
+fn mutants(t: &Transcript) -> Vec<(String, Transcript)> {
+    let mut out = Vec::new();
+    let kinds: [(&str, Mutation); 5] = [
+        ("read bytes", |s| match s {
+            Step::Read {
+                expect: Outcome::Bytes(b),
+                ..
+            }
+            | Step::Peek {
+                expect: Outcome::Bytes(b),
+                ..
+            } => {
+                let l = b.len() - 1;
+                b[l] ^= 1;
+                true
+            }
+            _ => false,
+        }),
+        ("error code", |s| match s {
+            Step::Read {
+                expect: Outcome::Err { code, .. },
+                ..
+            }
+            | Step::Peek {
+                expect: Outcome::Err { code, .. },
+                ..
+            } => {
+                *code = if code == "WANT_READ" {
+                    "ZERO_RETURN".into()
+                } else {
+                    "WANT_READ".into()
+                };
+                true
+            }
+            _ => false,
+        }),
+        ("pending", |s| match s {
+            Step::Pending(k) => {
+                *k += 1;
+                true
+            }
+            _ => false,
+        }),
+        ("write count", |s| match s {
+            Step::Write {
+                expect: Outcome::Count(c),
+                ..
+            } => {
+                *c -= 1;
+                true
+            }
+            _ => false,
+        }),
+        ("drained bytes", |s| match s {
+            Step::Drain { wire, .. } if wire.len() > 5 => {
+                wire[5] ^= 0x80;
+                true
+            }
+            _ => false,
+        }),
+    ];
+    for (name, f) in kinds {
+        let mut m = t.clone();
+        if m.steps.iter_mut().any(f) {
+            out.push((name.to_string(), m));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_changed_expectation_is_always_caught() {
+    let mut tried = 0;
+    for (p, t) in transcripts("vectors/openssl-samples") {
+        for (what, m) in mutants(&t) {
+            tried += 1;
+            assert!(
+                replay(&m).is_err(),
+                "{}: changing the first {what} went unnoticed",
+                p.display()
+            );
+        }
+    }
+    assert!(tried >= 70, "only {tried} mutants");
+}
