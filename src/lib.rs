@@ -1,6 +1,62 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 //! tlsrec: a TLS record layer with OpenSSL's exact semantics.
+//!
+//! ```text
+//!  segments from the transport                        caller
+//!        │ push / Session::recv                          ▲
+//!        ▼                                               │ read / peek (one record at most)
+//!  ┌──────────────┐  OpaqueRecord  ┌────────┐  PlainRecord (Bytes, no copy)
+//!  │  Deframer    │ ─────────────▶ │ Opener │ ───────────────▶ Session (cursor, pending,
+//!  │ (BytesMut,   │  header checked│ (AEAD  │                  alerts, empty records,
+//!  │  ≤ 1 record) │  before body   │ in place)                handshake messages)
+//!  └──────────────┘                └────────┘
+//!
+//!  caller ── write ──▶ Session (fragment, retry rules) ──▶ Sealer ──▶ pending wire ──▶ transport
+//! ```
+//!
+//! * [`Deframer`]: whole records out of arbitrarily split segments, with
+//!   OpenSSL 3.0's header checks (version, length limits, TLS 1.3 outer type)
+//!   applied as soon as the 5 header bytes are in.
+//! * [`Opener`] / [`Sealer`]: AEAD record protection for TLS 1.2 and 1.3, one
+//!   per direction, keys prepared then activated at a record boundary.
+//! * [`keys`]: HKDF-Expand-Label, traffic keys, KeyUpdate, the TLS 1.2 PRF.
+//! * [`keylog`]: SSLKEYLOGFILE parsing.
+//! * [`Session`]: `SSL_read` / `SSL_peek` / `SSL_pending` / `SSL_write` /
+//!   `SSL_shutdown` with OpenSSL 3.0's results, over a sans-IO transport.
+//! * [`follow`] and [`decode`]: following a captured connection with its key
+//!   log, record by record.
+//!
+//! Call order for a session: [`Session::recv`] what arrived (and
+//! [`Session::recv_eof`] at the end), call [`Session::read`] /
+//! [`Session::write`] as with OpenSSL, and move [`Session::take_outgoing`]
+//! to the transport; a `WantRead` / `WantWrite` means "do that, then call
+//! again".
+//!
+//! Two endpoints joined in memory (the peer is a bare [`Sealer`]):
+//!
+//! ```
+//! use tlsrec::{CipherSuite, Config, ContentType, Established, RecordKeys, Sealer, Session, SslError};
+//! let suite = CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
+//! let s2c = RecordKeys::new(suite, &[1; 32], &[2; 12]).unwrap();
+//! let c2s = RecordKeys::new(suite, &[3; 32], &[4; 12]).unwrap();
+//! let est = Established { suite, read: s2c.clone(), read_seq: 0, write: c2s, write_seq: 0, secrets: None };
+//! let mut client = Session::client_from_established(est, Config::default()).unwrap();
+//!
+//! let mut server = Sealer::new();
+//! server.set_keys(s2c);
+//! let mut wire = bytes::BytesMut::new();
+//! server.seal(ContentType::ApplicationData, b"0123456789", &mut wire).unwrap();
+//! client.recv(&wire[..7]); // a segment that ends inside the record
+//! let mut buf = [0u8; 4];
+//! assert_eq!(client.read(&mut buf), Err(SslError::WantRead));
+//! client.recv(&wire[7..]);
+//! assert_eq!(client.read(&mut buf), Ok(4)); // short read from the record
+//! assert_eq!(client.pending(), 6);
+//! ```
+//!
+//! Features: `cli` (default) adds the `tlsrec` binary and the [`transcript`]
+//! and [`replay`] modules.
 
 pub mod alert;
 pub mod cipher;
@@ -29,3 +85,8 @@ pub use keys::{RecordKeys, Secret};
 pub use reader::RecordReader;
 pub use record::{ContentType, Header, OpaqueRecord, PlainRecord, ProtocolVersion, Version};
 pub use session::{Config, Established, Session, SslError};
+
+/// The README's examples run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
