@@ -79,6 +79,12 @@ pub enum Reason {
     UnsupportedCipher,
     /// Inputs (keys, key logs) that are malformed.
     BadValue,
+    /// A request the negotiated version does not have (renegotiation in
+    /// TLS 1.3).
+    WrongSslVersion,
+    /// OpenSSL's `ERR_R_INTERNAL_ERROR`: what 3.0 reports for a handshake
+    /// record met while it reads application data inside a handshake.
+    InternalError,
 }
 
 impl Reason {
@@ -113,6 +119,8 @@ impl Reason {
             Reason::ExcessiveMessageSize => "excessive message size",
             Reason::UnsupportedCipher => "unsupported cipher",
             Reason::BadValue => "bad value",
+            Reason::WrongSslVersion => "wrong ssl version",
+            Reason::InternalError => "internal error",
         }
     }
 }

@@ -8,7 +8,7 @@
 //!   renegotiations included), activated by each side's ChangeCipherSpec.
 
 use crate::alert::{AlertDescription, AlertLevel};
-use crate::cipher::{CipherSuite, Opener};
+use crate::cipher::{CipherSuite, Opener, Sealer};
 use crate::deframer::Deframer;
 use crate::error::Error;
 use crate::handshake::{parse_client_hello, parse_server_hello, HandshakeJoiner, HandshakeType};
@@ -375,6 +375,21 @@ impl Follower {
             typ,
             Some(ContentType::ChangeCipherSpec | ContentType::ApplicationData)
         )
+    }
+
+    /// A sealer that continues `dir` where the records followed so far
+    /// left it: the same keys and the next sequence number. This is how a
+    /// test peer (or a proxy) takes over one direction of a followed
+    /// connection; `None` while `dir` is unprotected or its keys are unknown.
+    #[must_use]
+    pub fn continue_sealing(&self, dir: Dir) -> Option<Sealer> {
+        let opener = &self.dirs[dir.idx()].opener;
+        let keys = opener.keys()?;
+        let seq = opener.sequence()?;
+        let mut sealer = Sealer::new();
+        sealer.set_keys(RecordKeys::new(keys.suite(), keys.key(), keys.iv()).ok()?);
+        sealer.set_sequence(seq).ok()?;
+        Some(sealer)
     }
 
     /// The next whole record of `dir`, opened if keys allow.

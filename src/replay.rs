@@ -98,6 +98,70 @@ fn err_matches(e: &SslError, expect: &Outcome) -> bool {
     }
 }
 
+/// The call steps that started a renegotiation of the client's own accord:
+/// a later ClientHello sent after that call with no HelloRequest from the
+/// server outstanding. A transcript has no step for `SSL_renegotiate`; its
+/// effect is the ClientHello in the `send` step that follows the call.
+fn client_renegotiations(t: &Transcript) -> Vec<usize> {
+    use crate::follow::{Dir, Follower};
+    use crate::handshake::HandshakeType;
+    let mut f = Follower::new(t.keylog.clone());
+    let mut marks = Vec::new();
+    let mut last_call = None;
+    let mut hello_request = false;
+    let mut hellos = 0;
+    let mut pending: [Vec<u8>; 2] = Default::default();
+    for (i, step) in t.steps.iter().enumerate() {
+        let (d, bytes) = match step {
+            Step::Recv(b) => (Dir::S2c, b),
+            Step::Send(b) | Step::Drain { wire: b, .. } => (Dir::C2s, b),
+            Step::Read { .. } | Step::Peek { .. } => {
+                last_call = Some((i, false));
+                continue;
+            }
+            Step::Write { .. } => {
+                last_call = Some((i, true));
+                continue;
+            }
+            _ => continue,
+        };
+        let k = usize::from(d == Dir::S2c);
+        pending[k].extend_from_slice(bytes);
+        loop {
+            let n = f.push(d, &pending[k]);
+            pending[k].drain(..n);
+            let Some(ev) = f.next(d) else {
+                if n == 0 {
+                    break;
+                }
+                continue;
+            };
+            for m in &ev.messages {
+                match (d, m) {
+                    (Dir::S2c, HandshakeType::HelloRequest) => hello_request = true,
+                    (Dir::C2s, HandshakeType::ClientHello) => {
+                        hellos += 1;
+                        // An established SSL_write reads nothing, so a
+                        // ClientHello it sent can only come from
+                        // SSL_renegotiate; a read may have answered a
+                        // HelloRequest instead.
+                        match last_call {
+                            Some((call, true)) if hellos > 1 => marks.push(call),
+                            Some((call, false)) if hellos > 1 && !hello_request => {
+                                marks.push(call)
+                            }
+                            _ => {}
+                        }
+                        hello_request = false;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    marks
+}
+
 /// The session options a transcript asks for.
 #[must_use]
 pub fn config_of(t: &Transcript) -> Config {
@@ -212,7 +276,23 @@ pub fn replay(t: &Transcript) -> Result<(), Mismatch> {
     let mut bufs = [vec![0u8; max_write.max(1)], vec![0u8; max_write.max(1)]];
     let mut wire: Option<WireCompare> = None;
     let mut bounded = false;
+    // Transcripts from this project's generator say where SSL_renegotiate
+    // was called; for others, infer it from the ClientHellos sent.
+    let explicit = t
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::Renegotiate { .. }));
+    let renegotiating_calls = if explicit {
+        Vec::new()
+    } else {
+        client_renegotiations(t)
+    };
     for (index, step) in t.steps.iter().enumerate() {
+        if renegotiating_calls.contains(&index) {
+            // The caller had called SSL_renegotiate before this call (the
+            // transcript shows it by the ClientHello the call sent).
+            let _ = s.renegotiate();
+        }
         let fail = |call: String, openssl: String, tlsrec: String| {
             Err(Mismatch {
                 index,
@@ -236,6 +316,12 @@ pub fn replay(t: &Transcript) -> Result<(), Mismatch> {
                 s.observe_sent(b);
             }
             Step::Eof => s.recv_eof(),
+            Step::Renegotiate { ok } => {
+                let got = u64::from(s.renegotiate().is_ok());
+                if got != *ok {
+                    return fail("renegotiate()".into(), format!("{ok}"), format!("{got}"));
+                }
+            }
             Step::Read { n, expect } | Step::Peek { n, expect } => {
                 let peek = matches!(step, Step::Peek { .. });
                 let call = format!("{}({n})", if peek { "peek" } else { "read" });

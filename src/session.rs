@@ -26,7 +26,7 @@ use crate::error::{Error, Reason};
 use crate::follow::{Dir, DirState, KeyAction, KeyTracker};
 use crate::handshake::{HandshakeJoiner, HandshakeMessage, HandshakeType, HANDSHAKE_HEADER_LEN};
 use crate::keylog::KeyLog;
-use crate::record::{ContentType, PlainRecord, Version, MAX_PLAINTEXT_LEN};
+use crate::record::{ContentType, PlainRecord, Version, HEADER_LEN, MAX_PLAINTEXT_LEN};
 
 /// OpenSSL `MAX_EMPTY_RECORDS`: the 33rd consecutive empty record is fatal.
 pub const MAX_EMPTY_RECORDS: u32 = 32;
@@ -573,14 +573,19 @@ impl Session {
         self.in_read_app_data = true;
         let r = match self.read_bytes(buf, peek) {
             Err(Interrupt::AppData) => {
+                // OpenSSL (`ssl3_read_internal`) leaves `in_read_app_data`
+                // at 2 after this path, so a later SSL_write whose
+                // handshake meets application data stops with SYSCALL.
                 self.in_handshake = true;
                 let r = self.read_bytes(buf, peek);
                 self.in_handshake = false;
                 r
             }
-            r => r,
+            r => {
+                self.in_read_app_data = false;
+                r
+            }
         };
-        self.in_read_app_data = false;
         match r {
             Ok(n) => Ok(n),
             Err(Interrupt::Err(e)) => Err(e),
@@ -592,6 +597,7 @@ impl Session {
     /// once nothing is pending in either direction.
     fn renegotiate_check(&mut self, initok: bool) -> bool {
         if self.renegotiate
+            && !self.read_pending()
             && self.wpend.wire.is_empty()
             && (initok || matches!(self.hs, Hs::Established))
         {
@@ -608,6 +614,38 @@ impl Session {
         false
     }
 
+    /// `SSL_renegotiate`: asks for a new handshake (TLS 1.2). It starts at
+    /// the next read or write once nothing is pending in either direction,
+    /// as OpenSSL's `ssl3_renegotiate_check` has it; this passive session
+    /// then expects its own ClientHello through
+    /// [`observe_sent`](Self::observe_sent).
+    ///
+    /// # Errors
+    /// Refused (not fatal) unless TLS 1.2 was negotiated: TLS 1.3 has no
+    /// renegotiation (OpenSSL: `wrong ssl version`).
+    pub fn renegotiate(&mut self) -> Result<(), SslError> {
+        if self.tracker.version() != Some(Version::Tls12) {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::WrongSslVersion,
+                alert: None,
+            }));
+        }
+        self.renegotiate = true;
+        Ok(())
+    }
+
+    /// OpenSSL's `RECORD_LAYER_read_pending`: bytes of a record read from
+    /// the transport in part (its `rbuf.left`, which a whole header moves
+    /// into the packet: a header alone leaves nothing pending).
+    fn read_pending(&self) -> bool {
+        let held = self.deframer.buffered();
+        if self.deframer.pending_header().is_some() {
+            held > HEADER_LEN
+        } else {
+            held > 0
+        }
+    }
+
     fn in_init(&self) -> bool {
         matches!(self.hs, Hs::Handshaking { .. })
     }
@@ -618,6 +656,18 @@ impl Session {
             self.handshake_func()?;
         }
         loop {
+            if self.rrec.is_none()
+                && !self.in_init()
+                && self.joiner.buffered() >= HANDSHAKE_HEADER_LEN
+            {
+                // A message whose header an earlier entry read and left
+                // (OpenSSL's `handshake_fragment`): into the handshake again.
+                self.handshake_func()?;
+                if !self.cfg.auto_retry {
+                    return Err(SslError::WantRead.into());
+                }
+                continue;
+            }
             let (typ, len) = match &self.rrec {
                 Some((t, b)) => (*t, b.len()),
                 None => {
@@ -684,6 +734,18 @@ impl Session {
                         continue;
                     }
                     return Ok(n);
+                }
+                ContentType::Handshake if self.in_handshake => {
+                    // Reading application data that a handshake allowed
+                    // (`in_read_app_data == 2`): OpenSSL 3.0 cannot take a
+                    // handshake record here ("we already handled all of
+                    // these") and fails with ERR_R_INTERNAL_ERROR.
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::InternalError,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
                 }
                 ContentType::Handshake => {
                     // Whole record into the message joiner (OpenSSL copies 4
@@ -982,8 +1044,11 @@ impl Session {
                 }
                 ContentType::Alert => self.handle_alert(&rec.payload)?,
                 ContentType::ApplicationData => {
-                    if self.app_data_allowed() {
-                        self.rrec = Some((rec.typ, rec.payload));
+                    let allowed = self.app_data_allowed();
+                    // Refused or not, the record stays OpenSSL's current
+                    // record: SSL_pending still counts it after the error.
+                    self.rrec = Some((rec.typ, rec.payload));
+                    if allowed {
                         return Err(Interrupt::AppData);
                     }
                     return Err(self
@@ -1060,6 +1125,15 @@ impl Session {
     fn handshake_func(&mut self) -> Result<(), Interrupt> {
         if self.dead.is_some() {
             return Err(SslError::Syscall.into());
+        }
+        if !self.in_init() && self.key_update_due {
+            // OpenSSL 3.0 answers a KeyUpdate that asked for one at the next
+            // entry to the state machine, and that entry does nothing else
+            // (its write side ends at TLS_ST_OK): a message already read
+            // waits for the next entry. The KeyUpdate itself reaches this
+            // passive session through `observe_sent`.
+            self.key_update_due = false;
+            return Ok(());
         }
         loop {
             let prev = self.in_handshake;
@@ -1281,11 +1355,18 @@ impl Session {
         if let Some(e) = self.dead_error_write() {
             return Err(e);
         }
-        if self.in_init() && !self.in_handshake {
+        // OpenSSL `ssl3_write_bytes`: a KeyUpdate to answer goes out first,
+        // unless earlier records are still pending.
+        let key_update_now = self.key_update_due && self.wpend.wire.is_empty();
+        if (key_update_now || self.in_init()) && !self.in_handshake {
             match self.handshake_func() {
                 Ok(()) => {}
                 Err(Interrupt::Err(e)) => return Err(e),
-                Err(Interrupt::AppData) => return Err(SslError::WantRead),
+                // OpenSSL 3.0 leaves `rwstate` at SSL_NOTHING when the
+                // handshake stops at application data it allows
+                // (`in_read_app_data = 2`), so SSL_get_error says SYSCALL;
+                // nothing is consumed and the next SSL_read returns the data.
+                Err(Interrupt::AppData) => return Err(SslError::Syscall),
             }
         }
         if !self.wpend.wire.is_empty() {

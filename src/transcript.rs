@@ -68,6 +68,14 @@ pub enum Step {
         /// Expected result.
         expect: Outcome,
     },
+    /// `SSL_renegotiate()` returned `ok` (1 or 0). An extension of
+    /// `tlsrec-transcript/1` written by this project's generator; transcripts
+    /// without it show a client's own renegotiation only by the ClientHello
+    /// it sends.
+    Renegotiate {
+        /// What OpenSSL returned.
+        ok: u64,
+    },
     /// The peer takes `n` bytes out of the outgoing pipe.
     Drain {
         /// How many.
@@ -192,6 +200,10 @@ impl Transcript {
                         buf,
                         data: hex_field(o.get("data").unwrap_or(&Value::Null), "data")?,
                         expect: outcome(o, false)?,
+                    }
+                } else if o.contains_key("renegotiate") {
+                    Step::Renegotiate {
+                        ok: o.get("ok").and_then(Value::as_u64).ok_or("renegotiate: ok")?,
                     }
                 } else if let Some(x) = o.get("drain") {
                     Step::Drain {
