@@ -130,6 +130,11 @@ impl std::error::Error for SslError {}
 /// Where the client's handshake stands: which server message it waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
+    /// In a handshake that no one asked this side to start (a renegotiation
+    /// check fired after our own request was used up): OpenSSL's client
+    /// stays at TLS_ST_OK and waits for a server message without writing a
+    /// ClientHello.
+    Request,
     /// ClientHello sent, ServerHello not yet read.
     Hello,
     /// TLS 1.2: reading Certificate .. ServerHelloDone.
@@ -218,6 +223,10 @@ pub struct Session {
     mirror: DirState,
     hs: Hs,
     renegotiate: bool,
+    /// OpenSSL's `s->renegotiate`: set by SSL_renegotiate (and a
+    /// HelloRequest), cleared when a handshake finishes; without it a
+    /// starting renegotiation writes no ClientHello.
+    renegotiate_requested: bool,
     in_handshake: bool,
     in_read_app_data: bool,
     received_shutdown: bool,
@@ -310,6 +319,7 @@ impl Session {
                 ours: true,
             },
             renegotiate: false,
+            renegotiate_requested: false,
             in_handshake: false,
             in_read_app_data: false,
             received_shutdown: false,
@@ -433,7 +443,15 @@ impl Session {
                 ContentType::Handshake => {
                     self.mirror.joiner.push(&plain.payload);
                     while let Ok(Some(m)) = self.mirror.joiner.pop() {
-                        if m.typ == HandshakeType::ClientHello && self.hs == Hs::Established {
+                        let waiting = matches!(
+                            self.hs,
+                            Hs::Established
+                                | Hs::Handshaking {
+                                    stage: Stage::Request,
+                                    ..
+                                }
+                        );
+                        if m.typ == HandshakeType::ClientHello && waiting {
                             // Our own renegotiation (SSL_renegotiate, or the
                             // answer to a HelloRequest) has begun.
                             self.renegotiate = false;
@@ -603,9 +621,13 @@ impl Session {
         {
             self.renegotiate = false;
             // The client writes its ClientHello now (the caller reports the
-            // bytes through observe_sent).
+            // bytes through observe_sent), if a request is still standing.
             self.hs = Hs::Handshaking {
-                stage: Stage::Hello,
+                stage: if self.renegotiate_requested {
+                    Stage::Hello
+                } else {
+                    Stage::Request
+                },
                 first: false,
                 ours: true,
             };
@@ -631,6 +653,7 @@ impl Session {
             }));
         }
         self.renegotiate = true;
+        self.renegotiate_requested = true;
         Ok(())
     }
 
@@ -725,10 +748,12 @@ impl Session {
                     buf[..n].copy_from_slice(&data[..n]);
                     if !peek {
                         data.advance(n);
-                        if data.is_empty() {
-                            self.rrec = None;
-                            self.release_read_buffer();
-                        }
+                    }
+                    // An empty record (kept by a handshake that stopped at
+                    // it) is used up even by a peek.
+                    if data.is_empty() {
+                        self.rrec = None;
+                        self.release_read_buffer();
                     }
                     if n == 0 {
                         continue;
@@ -852,6 +877,13 @@ impl Session {
     /// OpenSSL `ssl3_get_record` without read-ahead: exactly a header, then
     /// exactly a body, from the received bytes; empty records skipped.
     fn get_record(&mut self) -> Result<PlainRecord, SslError> {
+        self.get_record_keeping(false)
+    }
+
+    /// Like `get_record`; with `keep_empty_app` an empty application data
+    /// record is returned (counted as empty): OpenSSL's handshake reader
+    /// meets it as application data, which may interrupt a handshake.
+    fn get_record_keeping(&mut self, keep_empty_app: bool) -> Result<PlainRecord, SslError> {
         loop {
             let rec = loop {
                 let want = self.deframer.wanted();
@@ -904,6 +936,9 @@ impl Session {
             }
             if plain.payload.is_empty() {
                 self.count_empty()?;
+                if keep_empty_app && plain.typ == ContentType::ApplicationData {
+                    return Ok(plain);
+                }
                 continue;
             }
             self.empty_count = 0;
@@ -1005,7 +1040,7 @@ impl Session {
                     version: crate::ProtocolVersion::TLS12,
                     payload,
                 },
-                None => self.get_record()?,
+                None => self.get_record_keeping(true)?,
             };
             if self.tracker.version() == Some(Version::Tls13)
                 && self.joiner.is_mid_message()
@@ -1166,6 +1201,12 @@ impl Session {
             Hs::Handshaking { stage, first, ours } => {
                 let next = |stage| Hs::Handshaking { stage, first, ours };
                 match (stage, msg.typ) {
+                    // Waiting at TLS_ST_OK: a HelloRequest makes this client
+                    // write its ClientHello (tls_process_hello_req).
+                    (Stage::Request, T::HelloRequest) if msg.body.is_empty() => {
+                        self.renegotiate_requested = true;
+                        self.hs = next(Stage::Hello);
+                    }
                     // C8: a HelloRequest during a handshake is ignored.
                     (_, T::HelloRequest) if !tls13 => {
                         if !msg.body.is_empty() {
@@ -1237,6 +1278,7 @@ impl Session {
                             self.deframer.set_policy(p);
                         }
                         self.ccs_seen = false;
+                        self.renegotiate_requested = false;
                         self.hs = Hs::Established;
                     }
                     _ => return Err(self.unexpected()),
@@ -1300,6 +1342,7 @@ impl Session {
                 // OpenSSL: SSL_renegotiate_abbreviated, then start at once if
                 // nothing is pending (ssl3_renegotiate_check(s, 1)).
                 self.renegotiate = true;
+                self.renegotiate_requested = true;
                 self.renegotiate_check(true);
                 Ok(())
             }

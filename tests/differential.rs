@@ -61,6 +61,9 @@ fn tlsrec_agrees_with_libssl_on_random_scenarios() {
     for i in 0..cases {
         let family = FAMILIES[(i % 4) as usize];
         let s = Scenario::generate(family, first + i, true);
+        if std::env::var_os("TLSREC_DIFF_VERBOSE").is_some() {
+            eprintln!("{}", s.name);
+        }
         match check(&s) {
             Ok(()) => steps += s.actions.len(),
             Err((m, _)) if m.starts_with("oracle failed") => panic!("{}: {m}", s.name),
