@@ -227,6 +227,9 @@ pub struct Session {
     /// HelloRequest), cleared when a handshake finishes; without it a
     /// starting renegotiation writes no ClientHello.
     renegotiate_requested: bool,
+    /// OpenSSL's `s3.total_renegotiations`: renegotiations the check
+    /// started. Application data may interrupt only a counted one.
+    total_renegotiations: u32,
     in_handshake: bool,
     in_read_app_data: bool,
     received_shutdown: bool,
@@ -320,6 +323,7 @@ impl Session {
             },
             renegotiate: false,
             renegotiate_requested: false,
+            total_renegotiations: 0,
             in_handshake: false,
             in_read_app_data: false,
             received_shutdown: false,
@@ -455,6 +459,7 @@ impl Session {
                             // Our own renegotiation (SSL_renegotiate, or the
                             // answer to a HelloRequest) has begun.
                             self.renegotiate = false;
+                            self.total_renegotiations += 1;
                             self.hs = Hs::Handshaking {
                                 stage: Stage::Hello,
                                 first: false,
@@ -620,6 +625,7 @@ impl Session {
             && (initok || matches!(self.hs, Hs::Established))
         {
             self.renegotiate = false;
+            self.total_renegotiations += 1;
             // The client writes its ClientHello now (the caller reports the
             // bytes through observe_sent), if a request is still standing.
             self.hs = Hs::Handshaking {
@@ -1053,7 +1059,9 @@ impl Session {
                     ))
                     .into());
             }
-            if rec.typ != ContentType::Alert {
+            // As in ssl3_read_bytes: only a non-empty record of another
+            // type ends a run of warning alerts.
+            if rec.typ != ContentType::Alert && !rec.payload.is_empty() {
                 self.alert_count = 0;
             }
             if self.ccs_seen && rec.typ != ContentType::Handshake {
@@ -1109,6 +1117,7 @@ impl Session {
     /// SSL_read, in a handshake this side started, before the peer's hello.
     fn app_data_allowed(&self) -> bool {
         self.in_read_app_data
+            && self.total_renegotiations > 0
             && matches!(
                 self.hs,
                 Hs::Handshaking {
@@ -1169,6 +1178,21 @@ impl Session {
             // passive session through `observe_sent`.
             self.key_update_due = false;
             return Ok(());
+        }
+        if self.hs == Hs::Established
+            && self.renegotiate_requested
+            && self.tracker.version() == Some(Version::Tls12)
+        {
+            // OpenSSL's state machine entered (for a handshake message) with
+            // `s->renegotiate` set writes a ClientHello before reading
+            // anything, and no renegotiation is counted (the check that
+            // counts did not fire): application data before the
+            // ServerHello is then refused.
+            self.hs = Hs::Handshaking {
+                stage: Stage::Hello,
+                first: false,
+                ours: true,
+            };
         }
         loop {
             let prev = self.in_handshake;
@@ -1421,6 +1445,9 @@ impl Session {
                 !self.cfg.accept_moving_buffer && self.wpend.buf_addr != addr
             };
             if moved || self.wpend.typ != Some(typ) {
+                // ssl3_write_bytes restores `wnum` whenever the pending write
+                // fails, so a later shorter call still gets `bad length`.
+                self.wnum = tot;
                 return Err(self.misuse(Reason::BadWriteRetry));
             }
             if let Err(e) = self.flush_pending() {
