@@ -2,10 +2,10 @@
 //! and recorded as `tlsrec-transcript/1` files.
 //!
 //! ```sh
-//! cargo run --release --example gen_transcripts -- vectors/transcripts 100
+//! cargo run --release --example gen_transcripts -- vectors/transcripts 70 100 50 120
 //! ```
-//! writes COUNT transcripts per family (real, crafted, write, reneg) and
-//! COUNT more renegotiation ones, seeds 1..=COUNT.
+//! writes that many transcripts of each family (real, crafted, write,
+//! reneg), seeds 1..=N; the committed corpus was made with these numbers.
 
 #[path = "../tests/oracle/mod.rs"]
 mod oracle;
@@ -15,11 +15,17 @@ use oracle::{record, Family, Scenario};
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args.next().unwrap_or_else(|| "vectors/transcripts".into());
-    let count: u64 = args.next().and_then(|c| c.parse().ok()).unwrap_or(100);
+    let counts: Vec<u64> = args.filter_map(|c| c.parse().ok()).collect();
+    let count = |i: usize, d: u64| counts.get(i).copied().unwrap_or(d);
     std::fs::create_dir_all(&dir).expect("output folder");
     let mut written = 0;
-    for family in [Family::Real, Family::Crafted, Family::Write, Family::Reneg] {
-        let n = if family == Family::Reneg { 2 * count } else { count };
+    let families = [
+        (Family::Real, count(0, 70)),
+        (Family::Crafted, count(1, 100)),
+        (Family::Write, count(2, 50)),
+        (Family::Reneg, count(3, 120)),
+    ];
+    for (family, n) in families {
         for seed in 1..=n {
             let s = Scenario::generate(family, seed, true);
             let rec = record(&s).unwrap_or_else(|e| panic!("{}: {e}", s.name));

@@ -147,9 +147,7 @@ fn client_renegotiations(t: &Transcript) -> Vec<usize> {
                         // HelloRequest instead.
                         match last_call {
                             Some((call, true)) if hellos > 1 => marks.push(call),
-                            Some((call, false)) if hellos > 1 && !hello_request => {
-                                marks.push(call)
-                            }
+                            Some((call, false)) if hellos > 1 && !hello_request => marks.push(call),
                             _ => {}
                         }
                         hello_request = false;

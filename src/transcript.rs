@@ -203,7 +203,10 @@ impl Transcript {
                     }
                 } else if o.contains_key("renegotiate") {
                     Step::Renegotiate {
-                        ok: o.get("ok").and_then(Value::as_u64).ok_or("renegotiate: ok")?,
+                        ok: o
+                            .get("ok")
+                            .and_then(Value::as_u64)
+                            .ok_or("renegotiate: ok")?,
                     }
                 } else if let Some(x) = o.get("drain") {
                     Step::Drain {

@@ -69,7 +69,8 @@ fn tlsrec_agrees_with_libssl_on_random_scenarios() {
             Err((m, _)) if m.starts_with("oracle failed") => panic!("{}: {m}", s.name),
             Err(_) => {
                 let (min, msg, text) = shrink(s);
-                let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/differential");
+                let dir =
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/differential");
                 std::fs::create_dir_all(&dir).unwrap();
                 let path = dir.join(format!("{}.json", min.name));
                 std::fs::write(&path, text).unwrap();
@@ -93,5 +94,8 @@ fn tlsrec_agrees_with_libssl_on_random_scenarios() {
         failures.join("\n")
     );
     // The scripts did something: a run of empty scenarios would pass vacuously.
-    assert!(steps as u64 >= cases * 8, "{steps} actions in {cases} cases");
+    assert!(
+        steps as u64 >= cases * 8,
+        "{steps} actions in {cases} cases"
+    );
 }

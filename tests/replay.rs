@@ -130,3 +130,24 @@ fn a_changed_expectation_is_always_caught() {
     }
     assert!(tried >= 70, "only {tried} mutants");
 }
+
+#[test]
+fn project_corpus_replays_without_a_difference() {
+    let all = transcripts("vectors/transcripts");
+    let reneg = all
+        .iter()
+        .filter(|(_, t)| t.name.starts_with("reneg-"))
+        .count();
+    assert!(all.len() >= 300, "corpus has {} transcripts", all.len());
+    assert!(reneg >= 100, "corpus has {reneg} renegotiation transcripts");
+    let failures: Vec<String> = all
+        .iter()
+        .filter_map(|(p, t)| replay(t).err().map(|m| format!("{}: {m}", p.display())))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

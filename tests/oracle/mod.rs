@@ -22,6 +22,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::BytesMut;
+use foreign_types::ForeignTypeRef;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
@@ -32,7 +33,6 @@ use openssl::ssl::{
     ErrorCode, Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions, SslStream,
     SslVerifyMode, SslVersion,
 };
-use foreign_types::ForeignTypeRef;
 use openssl::x509::{X509Builder, X509NameBuilder, X509};
 use serde_json::{json, Map, Value};
 use tlsrec::follow::{Dir, Follower};
@@ -263,7 +263,10 @@ pub enum Buf {
 pub enum Action {
     /// The peer sends `len` bytes of application data (a live server's
     /// SSL_write, or one crafted record with `pad` bytes of TLS 1.3 padding).
-    App { len: usize, pad: usize },
+    App {
+        len: usize,
+        pad: usize,
+    },
     /// Crafted: `n` empty application data records.
     Empty(usize),
     /// Crafted: an alert (level, description).
@@ -372,7 +375,13 @@ fn call(rng: &mut Rng) -> Action {
 }
 
 fn deliver(rng: &mut Rng, small: bool) -> Action {
-    let seg = rng.pick(&[Seg::Whole, Seg::Mtu, Seg::Bytes, Seg::Random, Seg::MidHeader]);
+    let seg = rng.pick(&[
+        Seg::Whole,
+        Seg::Mtu,
+        Seg::Bytes,
+        Seg::Random,
+        Seg::MidHeader,
+    ]);
     let cap = match seg {
         // One-byte segments: keep transcripts small.
         Seg::Bytes => Some(1 + rng.below(if small { 40 } else { 400 })),
@@ -387,8 +396,29 @@ fn app_len(rng: &mut Rng, small: bool) -> usize {
         0 => 0,
         1 => 1 + rng.below(5),
         2 => 16384,
-        3 => 16385 + rng.below(20000),
+        3 => 16385 + rng.below(if small { 3000 } else { 20000 }),
         _ => 1 + rng.below(if small { 3000 } else { 9000 }),
+    }
+}
+
+/// The steps that carry a renegotiation to its end: each side's flight is
+/// delivered and read, with data from the peer and calls mixed in.
+fn renegotiation_tail(rng: &mut Rng, small: bool, actions: &mut Vec<Action>) {
+    for _ in 0..4 {
+        if rng.chance(40) {
+            actions.push(Action::App {
+                len: 1 + rng.below(if small { 1500 } else { 9000 }),
+                pad: 0,
+            });
+        }
+        actions.push(deliver(rng, small));
+        actions.push(Action::Deliver(Seg::Whole, None));
+        actions.push(call(rng));
+        actions.push(Action::Read(rng.pick(&[1, 100, 16384, 20000])));
+        if rng.chance(20) {
+            actions.push(Action::Write(1 + rng.below(2000), Buf::A));
+        }
+        actions.push(Action::Pump);
     }
 }
 
@@ -426,8 +456,25 @@ impl Scenario {
                         8..=13 => call(&mut rng),
                         14 => Action::Write(1 + rng.below(3000), rng.pick(&[Buf::A, Buf::B])),
                         15 if tls13 => Action::KeyUpdate(rng.chance(50)),
-                        15 | 16 if family == Family::Reneg => Action::HelloRequest,
-                        17 if family == Family::Reneg => Action::ClientReneg,
+                        15 | 16 if family == Family::Reneg => {
+                            // Usually let the renegotiation run to its end
+                            // (the peer answers each flight), with data and
+                            // calls in between.
+                            if rng.chance(70) {
+                                actions.push(Action::HelloRequest);
+                                renegotiation_tail(&mut rng, small, &mut actions);
+                                continue;
+                            }
+                            Action::HelloRequest
+                        }
+                        17 if family == Family::Reneg => {
+                            if rng.chance(70) {
+                                actions.push(Action::ClientReneg);
+                                renegotiation_tail(&mut rng, small, &mut actions);
+                                continue;
+                            }
+                            Action::ClientReneg
+                        }
                         16 | 17 => call(&mut rng),
                         _ => Action::Pump,
                     };
@@ -451,10 +498,7 @@ impl Scenario {
                             },
                         },
                         5 => Action::Empty(rng.pick(&[1, 2, 5, 31, 32, 33])),
-                        6 => Action::Alert(
-                            1,
-                            rng.pick(&[90, 100, 90, 0, 40, 10, 112, 113, 250]),
-                        ),
+                        6 => Action::Alert(1, rng.pick(&[90, 100, 90, 0, 40, 10, 112, 113, 250])),
                         7 if tls13 => Action::KeyUpdate(rng.chance(50)),
                         7 => Action::HelloRequest,
                         8 if tls13 => Action::Ticket,
@@ -500,30 +544,25 @@ impl Scenario {
                     actions.push(deliver(&mut rng, small));
                     actions.push(call(&mut rng));
                 }
-                actions.push(Action::Transport(rng.pick(&[
-                    1,
-                    100,
-                    1000,
-                    4096,
-                    16406,
-                    17000,
-                    40000,
-                ])));
+                actions.push(Action::Transport(
+                    rng.pick(&[1, 100, 1000, 4096, 16406, 17000, 40000]),
+                ));
                 let mut last = (1000, Buf::A);
                 for _ in 0..steps {
                     let a = match rng.below(12) {
                         // Retry the last call as it was, or longer, or moved.
                         0..=2 => Action::Write(last.0, last.1),
-                        3 => Action::Write(last.0 + 1 + rng.below(20000), last.1),
-                        4 => Action::Write(
-                            last.0,
-                            if last.1 == Buf::A { Buf::B } else { Buf::A },
+                        3 => Action::Write(
+                            last.0 + 1 + rng.below(if small { 3000 } else { 20000 }),
+                            last.1,
                         ),
+                        4 => Action::Write(last.0, if last.1 == Buf::A { Buf::B } else { Buf::A }),
                         5 => Action::Write(last.0.saturating_sub(1).max(1), last.1),
                         6..=7 => Action::Write(
                             {
-                                let r = 1 + rng.below(60000);
-                                rng.pick(&[1, 100, 1000, 16384, 16385, 40000, r])
+                                let r = 1 + rng.below(if small { 20000 } else { 60000 });
+                                let big = if small { 20000 } else { 40000 };
+                                rng.pick(&[1, 100, 1000, 16384, 16385, big, r])
                             },
                             rng.pick(&[Buf::A, Buf::B]),
                         ),
@@ -698,7 +737,11 @@ impl<'a> Run<'a> {
                 client: false,
             },
         )?;
-        let mut rng = Rng::new(s.name.bytes().fold(7u64, |h, b| h.wrapping_mul(31) ^ b as u64));
+        let mut rng = Rng::new(
+            s.name
+                .bytes()
+                .fold(7u64, |h, b| h.wrapping_mul(31) ^ b as u64),
+        );
         let bufs = [
             (0..70000).map(|_| rng.next_u64() as u8).collect(),
             (0..70000).map(|_| rng.next_u64() as u8).collect(),
@@ -906,7 +949,11 @@ impl<'a> Run<'a> {
             Fault::Overflow => self.fault(Fault::BadTag),
             Fault::Ccs => self.produce(&[20, 3, 3, 0, 1, 1]),
             Fault::OddAlert => {
-                let body: &[u8] = if self.rng.chance(50) { &[2] } else { &[2, 40, 0] };
+                let body: &[u8] = if self.rng.chance(50) {
+                    &[2]
+                } else {
+                    &[2, 40, 0]
+                };
                 self.seal(ContentType::Alert, body, 0);
             }
             Fault::BadPostHandshake if tls13 => {
@@ -925,9 +972,7 @@ impl<'a> Run<'a> {
     }
 
     fn deliver(&mut self, seg: Seg, cap: Option<usize>) {
-        let mut left = cap
-            .unwrap_or(usize::MAX)
-            .min(self.s2c_pending.len());
+        let mut left = cap.unwrap_or(usize::MAX).min(self.s2c_pending.len());
         while left > 0 {
             let n = match seg {
                 Seg::Whole => left,
