@@ -67,6 +67,7 @@ pub mod follow;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handshake;
+pub mod io;
 pub mod keylog;
 pub mod keys;
 pub mod reader;
