@@ -85,6 +85,30 @@ impl From<u8> for HandshakeType {
     }
 }
 
+impl From<HandshakeType> for u8 {
+    fn from(t: HandshakeType) -> u8 {
+        use HandshakeType::*;
+        match t {
+            HelloRequest => 0,
+            ClientHello => 1,
+            ServerHello => 2,
+            NewSessionTicket => 4,
+            EndOfEarlyData => 5,
+            EncryptedExtensions => 8,
+            Certificate => 11,
+            ServerKeyExchange => 12,
+            CertificateRequest => 13,
+            ServerHelloDone => 14,
+            CertificateVerify => 15,
+            ClientKeyExchange => 16,
+            Finished => 20,
+            KeyUpdate => 24,
+            MessageHash => 254,
+            Unknown(x) => x,
+        }
+    }
+}
+
 impl HandshakeType {
     /// The message's name as RFC 8446 spells it.
     #[must_use]

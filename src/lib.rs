@@ -62,6 +62,7 @@ pub mod alert;
 pub mod cipher;
 pub mod decode;
 pub mod deframer;
+pub mod endpoint;
 pub mod error;
 pub mod follow;
 #[doc(hidden)]

@@ -1,0 +1,517 @@
+//! Renegotiation interleaved with application data, between two tlsrec
+//! endpoints whose handshakes a scripted driver runs: a test-only TLS 1.2
+//! handshake whose messages look real (ClientHello, ServerHello,
+//! Certificate, ServerHelloDone, ClientKeyExchange, ChangeCipherSpec,
+//! Finished) and whose keys come from a fixed schedule per generation.
+//!
+//! The three seed cases of the crate each have a named test:
+//! (1) the server's application data arriving before its ServerHello;
+//! (2) a server whose SSL_write is blocked when the ClientHello arrives;
+//! (3) a handshake callback that pauses and resumes.
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use common::Rng;
+use tlsrec::endpoint::{Endpoint, EndpointConfig, FlightItem, HandshakeDriver, Progress, Role};
+use tlsrec::handshake::{HandshakeMessage, HandshakeType as T};
+use tlsrec::{AlertDescription, CipherSuite, RecordKeys, SslError};
+
+const SUITE: CipherSuite = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+
+/// Keys of generation `g` for one direction (0: client writes, 1: server).
+fn keys(g: u32, dir: u8) -> RecordKeys {
+    let key: Vec<u8> = (0..16)
+        .map(|i| (g as u8).wrapping_mul(31) ^ dir ^ i)
+        .collect();
+    let iv: Vec<u8> = (0..4).map(|i| (g as u8) ^ (dir << 4) ^ i).collect();
+    RecordKeys::new(SUITE, &key, &iv).unwrap()
+}
+
+/// What a driver saw, shared with the test.
+#[derive(Default, Debug)]
+struct Log {
+    /// Every message handed to the driver, pauses included.
+    seen: Vec<(T, Vec<u8>)>,
+    /// Messages accepted (not paused).
+    accepted: Vec<T>,
+    /// Pauses still to give, per message type.
+    pause: Vec<(T, u32)>,
+    done: u32,
+}
+
+struct Scripted {
+    role: Role,
+    /// The generation the next handshake will have.
+    next: u32,
+    /// Where the running handshake is (the type expected next).
+    expect: Vec<T>,
+    log: Rc<RefCell<Log>>,
+}
+
+impl Scripted {
+    fn new(role: Role, log: Rc<RefCell<Log>>) -> Box<Self> {
+        Box::new(Scripted {
+            role,
+            next: 1,
+            expect: match role {
+                Role::Client => Vec::new(),
+                Role::Server => vec![T::ClientHello],
+            },
+            log,
+        })
+    }
+}
+
+impl HandshakeDriver for Scripted {
+    fn start(&mut self, out: &mut Vec<FlightItem>) -> Progress {
+        assert_eq!(self.role, Role::Client);
+        let mut body = self.next.to_be_bytes().to_vec();
+        body.extend_from_slice(&[0x42; 34]);
+        out.push(FlightItem::Message(T::ClientHello, body));
+        self.expect = vec![T::ServerHello];
+        Progress::Continue
+    }
+
+    fn message(&mut self, msg: &HandshakeMessage, out: &mut Vec<FlightItem>) -> Progress {
+        let mut log = self.log.borrow_mut();
+        log.seen.push((msg.typ, msg.body.to_vec()));
+        if let Some(p) = log.pause.iter_mut().find(|(t, n)| *t == msg.typ && *n > 0) {
+            p.1 -= 1;
+            return Progress::Pending;
+        }
+        if !self.expect.contains(&msg.typ) {
+            return Progress::Fail(AlertDescription::UnexpectedMessage);
+        }
+        log.accepted.push(msg.typ);
+        let g = self.next;
+        match (self.role, msg.typ) {
+            (Role::Server, T::ClientHello) => {
+                let want = u32::from_be_bytes(msg.body[..4].try_into().unwrap());
+                if want != g {
+                    return Progress::Fail(AlertDescription::HandshakeFailure);
+                }
+                out.push(FlightItem::Message(
+                    T::ServerHello,
+                    vec![3, 3, g as u8, 0x17],
+                ));
+                out.push(FlightItem::Message(T::Certificate, vec![0x30; 300]));
+                out.push(FlightItem::Message(T::ServerHelloDone, Vec::new()));
+                self.expect = vec![T::ClientKeyExchange];
+                Progress::Continue
+            }
+            (Role::Server, T::ClientKeyExchange) => {
+                out.push(FlightItem::ReadKeys(keys(g, 0)));
+                self.expect = vec![T::Finished];
+                Progress::Continue
+            }
+            (Role::Server, T::Finished) => {
+                out.push(FlightItem::WriteKeys(keys(g, 1)));
+                out.push(FlightItem::Message(T::Finished, vec![0xf1; 12]));
+                self.next += 1;
+                self.expect = vec![T::ClientHello];
+                log.done += 1;
+                Progress::Done
+            }
+            (Role::Client, T::ServerHello) => {
+                self.expect = vec![T::Certificate];
+                Progress::Continue
+            }
+            (Role::Client, T::Certificate) => {
+                self.expect = vec![T::ServerHelloDone];
+                Progress::Continue
+            }
+            (Role::Client, T::ServerHelloDone) => {
+                out.push(FlightItem::Message(T::ClientKeyExchange, vec![0x04; 65]));
+                out.push(FlightItem::ReadKeys(keys(g, 1)));
+                out.push(FlightItem::WriteKeys(keys(g, 0)));
+                out.push(FlightItem::Message(T::Finished, vec![0xc1; 12]));
+                self.expect = vec![T::Finished];
+                Progress::Continue
+            }
+            (Role::Client, T::Finished) => {
+                self.next += 1;
+                self.expect = Vec::new();
+                log.done += 1;
+                Progress::Done
+            }
+            _ => Progress::Fail(AlertDescription::UnexpectedMessage),
+        }
+    }
+}
+
+struct Pair {
+    c: Endpoint,
+    s: Endpoint,
+    clog: Rc<RefCell<Log>>,
+    slog: Rc<RefCell<Log>>,
+}
+
+fn pair(ccfg: EndpointConfig, scfg: EndpointConfig) -> Pair {
+    let clog = Rc::new(RefCell::new(Log::default()));
+    let slog = Rc::new(RefCell::new(Log::default()));
+    let c = Endpoint::new(
+        Role::Client,
+        SUITE,
+        keys(0, 1),
+        keys(0, 0),
+        Scripted::new(Role::Client, clog.clone()),
+        ccfg,
+    );
+    let s = Endpoint::new(
+        Role::Server,
+        SUITE,
+        keys(0, 0),
+        keys(0, 1),
+        Scripted::new(Role::Server, slog.clone()),
+        scfg,
+    );
+    Pair { c, s, clog, slog }
+}
+
+fn allow_reneg() -> EndpointConfig {
+    EndpointConfig {
+        allow_client_renegotiation: true,
+        ..EndpointConfig::default()
+    }
+}
+
+/// Moves everything one side has sent to the other, in one segment.
+fn transfer(from: &mut Endpoint, to: &mut Endpoint) -> usize {
+    let b = from.take_outgoing(usize::MAX);
+    to.recv(&b);
+    b.len()
+}
+
+fn read_all(e: &mut Endpoint) -> Result<Vec<u8>, SslError> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match e.read(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(SslError::WantRead) => return Ok(got),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Runs both sides until neither has anything to send (collecting data).
+fn settle(p: &mut Pair) -> (Vec<u8>, Vec<u8>) {
+    let (mut to_c, mut to_s) = (Vec::new(), Vec::new());
+    for _ in 0..20 {
+        let a = transfer(&mut p.c, &mut p.s);
+        to_s.extend(read_all(&mut p.s).unwrap());
+        let b = transfer(&mut p.s, &mut p.c);
+        to_c.extend(read_all(&mut p.c).unwrap());
+        if a == 0 && b == 0 && p.c.outgoing_len() == 0 && p.s.outgoing_len() == 0 {
+            break;
+        }
+    }
+    (to_c, to_s)
+}
+
+/// Case (1): the client has sent its renegotiation ClientHello; the
+/// server's application data arrives before the ServerHello. OpenSSL 1.0
+/// failed here with unexpected_message; 3.0 (D1, D2) and tlsrec deliver it.
+#[test]
+fn case1_app_data_before_server_hello_is_delivered() {
+    let mut p = pair(EndpointConfig::default(), allow_reneg());
+    p.c.renegotiate().unwrap();
+    assert_eq!(p.c.read(&mut [0; 16]), Err(SslError::WantRead));
+    assert!(p.c.in_handshake());
+    // The server writes before it has read the ClientHello.
+    assert_eq!(p.s.write(b"sent before the hello"), Ok(21));
+    transfer(&mut p.s, &mut p.c);
+    let mut buf = [0u8; 64];
+    assert_eq!(p.c.read(&mut buf), Ok(21));
+    assert_eq!(&buf[..21], b"sent before the hello");
+    assert!(p.c.in_handshake(), "the handshake stays in progress (D2)");
+    // The handshake then completes, and data flows under the new keys.
+    settle(&mut p);
+    assert_eq!((p.c.handshakes(), p.s.handshakes()), (1, 1));
+    assert_eq!(p.c.write(b"after"), Ok(5));
+    transfer(&mut p.c, &mut p.s);
+    assert_eq!(read_all(&mut p.s).unwrap(), b"after");
+    assert_eq!(
+        p.slog.borrow().accepted,
+        [T::ClientHello, T::ClientKeyExchange, T::Finished]
+    );
+}
+
+/// D3: once the ServerHello has arrived, application data before the end
+/// of the handshake is fatal (unexpected_message), as in OpenSSL 3.0.
+#[test]
+fn d3_app_data_after_server_hello_is_fatal() {
+    let mut p = pair(EndpointConfig::default(), allow_reneg());
+    p.c.renegotiate().unwrap();
+    let _ = p.c.read(&mut [0; 16]);
+    transfer(&mut p.c, &mut p.s);
+    assert_eq!(p.s.read(&mut [0; 16]), Err(SslError::WantRead));
+    // The server's flight (ServerHello...) and then data, in one segment.
+    assert_eq!(p.s.write(b"too late"), Err(SslError::WantRead));
+    let flight = p.s.take_outgoing(usize::MAX);
+    p.c.recv(&flight);
+    // Data sealed by a peer that ignores D4: seal it with the server's keys.
+    let mut rogue = tlsrec::Sealer::new();
+    rogue.set_keys(keys(0, 1));
+    // After ServerHello, Certificate and ServerHelloDone (one record each).
+    rogue.set_sequence(3).unwrap();
+    let mut wire = bytes::BytesMut::new();
+    rogue
+        .seal(tlsrec::ContentType::ApplicationData, b"x", &mut wire)
+        .unwrap();
+    p.c.recv(&wire);
+    match p.c.read(&mut [0; 16]) {
+        Err(SslError::Ssl(e)) => {
+            assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage))
+        }
+        r => panic!("{r:?}"),
+    }
+}
+
+/// Case (2): a server's SSL_write is blocked with sealed data pending when
+/// the renegotiation ClientHello arrives. OpenSSL tried to write the
+/// ServerHello through the pending-write slot and failed ("bad write
+/// retry"); here the flight queues behind the pending record, the retry
+/// completes, and so does the handshake.
+#[test]
+fn case2_blocked_server_write_then_renegotiation_completes() {
+    let mut p = pair(
+        EndpointConfig::default(),
+        EndpointConfig {
+            outgoing_capacity: Some(1000),
+            ..allow_reneg()
+        },
+    );
+    let big: Vec<u8> = (0..40_000u32).map(|i| i as u8).collect();
+    // The transport takes 1000 bytes: the write blocks with a record pending.
+    assert_eq!(p.s.write(&big), Err(SslError::WantWrite));
+    assert!(p.s.write_pending());
+    // The client starts a renegotiation; its ClientHello reaches the server.
+    p.c.renegotiate().unwrap();
+    let _ = p.c.read(&mut [0; 16]);
+    transfer(&mut p.c, &mut p.s);
+    // The server reads it: the ServerHello flight is sealed behind the
+    // pending record instead of failing.
+    assert_eq!(p.s.read(&mut [0; 16]), Err(SslError::WantRead));
+    assert!(p.s.queued_len() > 0);
+    // The caller retries its write with the same buffer until it completes,
+    // while the client drains the transport.
+    let mut to_c = Vec::new();
+    let mut done = None;
+    for _ in 0..10_000 {
+        match p.s.write(&big) {
+            Ok(n) => {
+                done = Some(n);
+                break;
+            }
+            // WantRead: the renegotiation runs first and waits (D4).
+            Err(SslError::WantWrite | SslError::WantRead) => {}
+            Err(e) => panic!("server write: {e:?}"),
+        }
+        transfer(&mut p.s, &mut p.c);
+        to_c.extend(read_all(&mut p.c).unwrap());
+        transfer(&mut p.c, &mut p.s);
+        to_s_ignore(&mut p.s);
+    }
+    assert_eq!(done, Some(big.len()));
+    let (rest, _) = settle(&mut p);
+    to_c.extend(rest);
+    assert_eq!(to_c, big, "the client received the blocked write whole");
+    assert_eq!((p.c.handshakes(), p.s.handshakes()), (1, 1));
+}
+
+fn to_s_ignore(s: &mut Endpoint) {
+    match s.read(&mut [0; 64]) {
+        Ok(_) | Err(SslError::WantRead) | Err(SslError::WantWrite) => {}
+        Err(e) => panic!("server read: {e:?}"),
+    }
+}
+
+/// Case (3): the server's ClientHello callback pauses three times (an
+/// asynchronous lookup). Each call returns WantCallback, nothing is read
+/// from the transport again, and the fourth call goes on from the same
+/// message.
+#[test]
+fn case3_paused_callback_resumes_without_rereading() {
+    let mut p = pair(EndpointConfig::default(), allow_reneg());
+    p.slog.borrow_mut().pause = vec![(T::ClientHello, 3)];
+    p.c.renegotiate().unwrap();
+    let _ = p.c.read(&mut [0; 16]);
+    let n = transfer(&mut p.c, &mut p.s);
+    assert!(n > 0);
+    assert_eq!(p.s.read(&mut [0; 16]), Err(SslError::WantCallback));
+    assert_eq!(p.s.outgoing_len(), 0, "nothing sent while paused");
+    assert_eq!(p.s.read(&mut [0; 16]), Err(SslError::WantCallback));
+    // A write while paused reports the pause too, and seals nothing.
+    assert_eq!(p.s.write(b"data"), Err(SslError::WantCallback));
+    assert_eq!(p.s.outgoing_len(), 0);
+    assert_eq!(p.s.read(&mut [0; 16]), Err(SslError::WantRead));
+    {
+        let log = p.slog.borrow();
+        assert_eq!(log.seen.len(), 4, "the same ClientHello offered four times");
+        assert!(log.seen.iter().all(|m| m == &log.seen[0]));
+        assert_eq!(log.accepted, [T::ClientHello], "and accepted once");
+    }
+    settle(&mut p);
+    assert_eq!((p.c.handshakes(), p.s.handshakes()), (1, 1));
+    // The write the pause refused goes through now.
+    assert_eq!(p.s.write(b"data"), Ok(4));
+    transfer(&mut p.s, &mut p.c);
+    assert_eq!(read_all(&mut p.c).unwrap(), b"data");
+}
+
+/// D6: a server refuses a client's renegotiation unless allowed, with a
+/// warning no_renegotiation; the connection goes on.
+#[test]
+fn d6_client_renegotiation_refused_by_default() {
+    let mut p = pair(EndpointConfig::default(), EndpointConfig::default());
+    p.c.renegotiate().unwrap();
+    let _ = p.c.read(&mut [0; 16]);
+    transfer(&mut p.c, &mut p.s);
+    assert_eq!(p.s.read(&mut [0; 16]), Err(SslError::WantRead));
+    transfer(&mut p.s, &mut p.c);
+    assert_eq!(p.c.read(&mut [0; 16]), Err(SslError::WantRead));
+    assert!(!p.c.in_handshake(), "the refused handshake is over");
+    assert_eq!(p.s.write(b"still here"), Ok(10));
+    transfer(&mut p.s, &mut p.c);
+    assert_eq!(read_all(&mut p.c).unwrap(), b"still here");
+    assert_eq!(p.s.handshakes(), 0);
+}
+
+/// D5: a server-initiated renegotiation (HelloRequest) is answered by the
+/// client's read, and the server's writes wait for the peer (D4).
+#[test]
+fn d5_server_initiated_renegotiation() {
+    let mut p = pair(EndpointConfig::default(), EndpointConfig::default());
+    p.s.renegotiate().unwrap();
+    assert_eq!(p.s.write(b"x"), Err(SslError::WantRead), "D4");
+    transfer(&mut p.s, &mut p.c);
+    assert_eq!(p.c.read(&mut [0; 16]), Err(SslError::WantRead));
+    assert!(p.c.in_handshake());
+    settle(&mut p);
+    assert_eq!((p.c.handshakes(), p.s.handshakes()), (1, 1));
+    assert_eq!(p.s.write(b"x"), Ok(1));
+}
+
+/// Both sides renegotiate again and again under load: random segments,
+/// bounded transports, moved buffers, paused callbacks. No byte is lost,
+/// duplicated or reordered in either direction.
+#[test]
+fn repeated_renegotiation_under_load_keeps_both_streams_exact() {
+    for seed in 0..12u64 {
+        let mut rng = Rng::new(seed);
+        let cap = [Some(700), Some(20_000), None][seed as usize % 3];
+        let cfg = |moving| EndpointConfig {
+            outgoing_capacity: cap,
+            accept_moving_buffer: moving,
+            allow_client_renegotiation: true,
+            ..EndpointConfig::default()
+        };
+        let mut p = pair(cfg(seed % 2 == 0), cfg(true));
+        let total = 300_000;
+        let data = [rng.bytes(total), rng.bytes(total)];
+        let mut sent = [0usize; 2];
+        let mut got: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+        let mut retry: [Option<usize>; 2] = [None, None];
+        let mut scratch = vec![0u8; 70_000];
+        let mut steps = 0;
+        while got[0].len() < total
+            || got[1].len() < total
+            || p.c.handshakes().min(p.s.handshakes()) < 5
+        {
+            steps += 1;
+            assert!(steps < 200_000, "seed {seed}: no progress");
+            if rng.below(12) == 0 {
+                let _ = if rng.below(2) == 0 {
+                    p.c.renegotiate()
+                } else {
+                    p.s.renegotiate()
+                };
+            }
+            if steps == 10 || rng.below(40) == 0 {
+                let log = if rng.below(2) == 0 { &p.clog } else { &p.slog };
+                let t = [T::ClientHello, T::ServerHello, T::Finished][rng.below(3)];
+                log.borrow_mut().pause.push((t, 1 + rng.below(2) as u32));
+            }
+            for i in 0..2 {
+                let e = if i == 0 { &mut p.c } else { &mut p.s };
+                if sent[i] < total {
+                    let n = retry[i]
+                        .take()
+                        .unwrap_or_else(|| (1 + rng.below(30_000)).min(total - sent[i]));
+                    let src = &data[i][sent[i]..sent[i] + n];
+                    // A moved buffer: the same bytes from another address.
+                    let r = if rng.below(3) == 0 && (i == 1 || seed % 2 == 0) {
+                        scratch[..n].copy_from_slice(src);
+                        e.write(&scratch[..n])
+                    } else {
+                        e.write(src)
+                    };
+                    match r {
+                        Ok(k) => sent[i] += k,
+                        Err(SslError::WantWrite | SslError::WantRead | SslError::WantCallback) => {
+                            retry[i] = Some(n)
+                        }
+                        Err(err) => panic!("seed {seed} side {i} write: {err:?}"),
+                    }
+                }
+                let out = e.take_outgoing(1 + rng.below(9000));
+                let peer = if i == 0 { &mut p.s } else { &mut p.c };
+                for seg in out.chunks(1 + rng.below(2000)) {
+                    peer.recv(seg);
+                }
+                let mut buf = vec![0u8; 1 + rng.below(20_000)];
+                match peer.read(&mut buf) {
+                    Ok(k) => {
+                        got[i].extend_from_slice(&buf[..k]);
+                        let g = &got[i];
+                        assert!(
+                            data[i].starts_with(g),
+                            "seed {seed} step {steps}: stream {i} went wrong at {:?} of {} (read {k}); found at {:?}; sent {}\nclient {:?}\nserver {:?}",
+                            g.iter().zip(&data[i]).position(|(a, b)| a != b),
+                            g.len(),
+                            data[i].windows(k).position(|w| w == &g[g.len() - k..]),
+                            sent[i],
+                            p.c,
+                            p.s
+                        );
+                    }
+                    Err(SslError::WantRead | SslError::WantCallback) => {}
+                    Err(err) => panic!(
+                        "seed {seed} step {steps}: {} read: {err:?}\nclient {:?} {:?}\nserver {:?} {:?}",
+                        if i == 0 { "server" } else { "client" },
+                        p.c,
+                        p.clog.borrow(),
+                        p.s,
+                        p.slog.borrow()
+                    ),
+                }
+            }
+        }
+        for i in 0..2 {
+            if got[i] != data[i] {
+                let at = got[i].iter().zip(&data[i]).position(|(a, b)| a != b);
+                panic!(
+                    "seed {seed}: stream {i} differs: {} of {} bytes, first difference at {at:?}",
+                    got[i].len(),
+                    data[i].len()
+                );
+            }
+        }
+        let done = p.c.handshakes().min(p.s.handshakes());
+        let paused = p.clog.borrow().seen.len() - p.clog.borrow().accepted.len()
+            + p.slog.borrow().seen.len()
+            - p.slog.borrow().accepted.len();
+        if std::env::var_os("RENEG_DEBUG").is_some() {
+            eprintln!("seed {seed}: {done} renegotiations, {paused} pauses, {steps} steps");
+        }
+        assert!(
+            done >= 5,
+            "seed {seed}: only {done} renegotiations finished"
+        );
+        assert!(paused >= 1, "seed {seed}: no callback paused");
+    }
+}
