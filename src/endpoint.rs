@@ -387,6 +387,44 @@ impl Endpoint {
         Ok(())
     }
 
+    /// TLS 1.3: sends KeyUpdate (asking the peer to update too if
+    /// `request_peer`) and switches what this side writes to the next
+    /// generation of keys (RFC 8446 4.6.3), in order behind anything sealed
+    /// before.
+    ///
+    /// # Errors
+    /// Refused for TLS 1.2 and without traffic secrets
+    /// ([`set_traffic_secrets`](Self::set_traffic_secrets)).
+    pub fn key_update(&mut self, request_peer: bool) -> Result<(), SslError> {
+        if self.version != Version::Tls13 || self.secrets.is_none() {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::WrongSslVersion,
+                alert: None,
+            }));
+        }
+        if self.dead {
+            return Err(SslError::Syscall);
+        }
+        self.enqueue(
+            ContentType::Handshake,
+            &[24, 0, 0, 1, u8::from(request_peer)],
+        )
+        .map_err(|e| self.fail(e))?;
+        let suite = self.suite;
+        if let Some((read, write)) = self.secrets.take() {
+            let next = next_traffic_secret(suite.hash(), &write)
+                .and_then(|n| RecordKeys::from_traffic_secret(suite, &n).map(|k| (n, k)));
+            match next {
+                Ok((w, k)) => {
+                    self.sealer.set_keys(k);
+                    self.secrets = Some((read, w));
+                }
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// Starts a requested renegotiation if nothing is pending (OpenSSL
     /// `ssl3_renegotiate_check`).
     fn renegotiate_check(&mut self) -> Result<(), SslError> {

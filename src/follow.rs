@@ -129,6 +129,11 @@ pub struct KeyTracker {
     awaiting_server_hello: bool,
     /// TLS 1.3: each direction's current application traffic secret.
     app_secret: [Option<Secret>; 2],
+    /// TLS 1.2: the master secret of the session in use, for a resumed
+    /// (abbreviated) handshake, which logs no CLIENT_RANDOM line of its own.
+    session_master: Option<Secret>,
+    /// The session id the last ClientHello offered.
+    offered_session: Vec<u8>,
 }
 
 impl KeyTracker {
@@ -142,6 +147,8 @@ impl KeyTracker {
             version: None,
             awaiting_server_hello: false,
             app_secret: Default::default(),
+            session_master: None,
+            offered_session: Vec::new(),
         }
     }
 
@@ -215,6 +222,7 @@ impl KeyTracker {
                 if let Ok(ch) = parse_client_hello(body) {
                     // A second ClientHello after a HelloRetryRequest keeps its random.
                     self.client_random = Some(ch.random);
+                    self.offered_session = ch.session_id;
                     self.awaiting_server_hello = true;
                 }
             }
@@ -248,15 +256,38 @@ impl KeyTracker {
                         );
                     }
                     Version::Tls12 => {
-                        let kb = self
-                            .keylog
-                            .master_secret(&cr)
+                        // A handshake that resumes a session (OpenSSL offers
+                        // the current one when it renegotiates) derives new
+                        // keys from the session's master secret and the new
+                        // randoms; the key log has no line for its random.
+                        // RFC 5246 7.4.1.3 (and RFC 5077 3.4 for tickets):
+                        // the server echoes the offered session id when it
+                        // resumes.
+                        let resumed = !self.offered_session.is_empty()
+                            && sh.session_id == self.offered_session;
+                        let ms = self.keylog.master_secret(&cr).cloned().or_else(|| {
+                            if resumed {
+                                self.session_master.clone()
+                            } else {
+                                None
+                            }
+                        });
+                        if let Some(m) = &ms {
+                            self.session_master = Some(m.clone());
+                        }
+                        let kb = ms
+                            .as_ref()
                             .and_then(|ms| tls12_key_block(suite, ms, &cr, &sh.random).ok());
                         match kb {
                             Some((c, s)) => {
                                 out = [Some(KeyAction::Prepare(c)), Some(KeyAction::Prepare(s))]
                             }
-                            None => out = [Some(KeyAction::Missing), Some(KeyAction::Missing)],
+                            // Nothing to prepare: the records stay under the
+                            // keys in force until each ChangeCipherSpec,
+                            // which then finds no keys (a renegotiation the
+                            // key log lacks leaves the earlier records
+                            // readable).
+                            None => out = [None, None],
                         }
                     }
                 }

@@ -223,6 +223,8 @@ impl HandshakeJoiner {
 pub struct ClientHelloInfo {
     /// The client random.
     pub random: [u8; 32],
+    /// `legacy_session_id`: a TLS 1.2 session the client offers to resume.
+    pub session_id: Vec<u8>,
 }
 
 /// What a passive follower needs from a ServerHello.
@@ -238,6 +240,8 @@ pub struct ServerHelloInfo {
     pub version: Option<Version>,
     /// True for a HelloRetryRequest.
     pub is_hrr: bool,
+    /// `legacy_session_id_echo`.
+    pub session_id: Vec<u8>,
 }
 
 fn decode_err() -> Error {
@@ -272,7 +276,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Parses the random of a ClientHello body.
+/// Parses the random and session id of a ClientHello body.
 ///
 /// # Errors
 /// `decode_error` when the body is too short.
@@ -280,7 +284,8 @@ pub fn parse_client_hello(body: &[u8]) -> Result<ClientHelloInfo, Error> {
     let mut r = Reader(body);
     r.u16()?; // legacy_version
     let random = r.take(32)?.try_into().expect("32 bytes");
-    Ok(ClientHelloInfo { random })
+    let session_id = r.vec8().map(<[u8]>::to_vec).unwrap_or_default();
+    Ok(ClientHelloInfo { random, session_id })
 }
 
 /// Parses the fields of a ServerHello body that select the record protection.
@@ -291,7 +296,7 @@ pub fn parse_server_hello(body: &[u8]) -> Result<ServerHelloInfo, Error> {
     let mut r = Reader(body);
     let legacy = r.u16()?;
     let random: [u8; 32] = r.take(32)?.try_into().expect("32 bytes");
-    r.vec8()?; // legacy_session_id_echo
+    let session_id = r.vec8()?.to_vec();
     let suite_code = r.u16()?;
     r.u8()?; // compression
     let mut selected = None;
@@ -318,6 +323,7 @@ pub fn parse_server_hello(body: &[u8]) -> Result<ServerHelloInfo, Error> {
         suite: CipherSuite::from_code(suite_code),
         version,
         is_hrr: random == HRR_RANDOM,
+        session_id,
     })
 }
 

@@ -515,3 +515,83 @@ fn repeated_renegotiation_under_load_keeps_both_streams_exact() {
         assert!(paused >= 1, "seed {seed}: no callback paused");
     }
 }
+
+/// TLS 1.3 between two endpoints: KeyUpdate in both directions, with and
+/// without update_requested, interleaved with data; every record after an
+/// update is sealed and opened under the next generation of keys.
+#[test]
+fn tls13_key_updates_both_ways_keep_data_flowing() {
+    use tlsrec::keys::Secret;
+    let suite = CipherSuite::TLS13_AES_256_GCM_SHA384;
+    let secret = |b: u8| Secret::new(vec![b; 48]);
+    let end = |role, r: u8, w: u8| {
+        let mut e = Endpoint::new(
+            role,
+            suite,
+            RecordKeys::from_traffic_secret(suite, &secret(r)).unwrap(),
+            RecordKeys::from_traffic_secret(suite, &secret(w)).unwrap(),
+            Scripted::new(role, Rc::new(RefCell::new(Log::default()))),
+            EndpointConfig::default(),
+        );
+        e.set_traffic_secrets(secret(r), secret(w));
+        e
+    };
+    let mut c = end(Role::Client, 2, 1);
+    let mut s = end(Role::Server, 1, 2);
+    let mut rng = Rng::new(13);
+    let mut expect_c = Vec::new();
+    // Generations of each direction's keys, counted independently.
+    let (mut c_gen, mut s_gen) = (0u32, 0u32);
+    for round in 0..200 {
+        match rng.below(4) {
+            0 => {
+                let req = rng.below(2) == 0;
+                c.key_update(req).unwrap();
+                c_gen += 1;
+                s_gen += u32::from(req);
+            }
+            1 => {
+                let req = rng.below(2) == 0;
+                s.key_update(req).unwrap();
+                s_gen += 1;
+                c_gen += u32::from(req);
+            }
+            _ => {}
+        }
+        let len = 1 + rng.below(3000);
+        let d = rng.bytes(len);
+        assert_eq!(s.write(&d), Ok(d.len()), "round {round}");
+        expect_c.extend_from_slice(&d);
+        // Deliver in random segments, reading as they come.
+        let out = s.take_outgoing(usize::MAX);
+        let mut got = Vec::new();
+        for seg in out.chunks(1 + rng.below(700)) {
+            c.recv(seg);
+            got.extend(read_all(&mut c).unwrap());
+        }
+        assert_eq!(got, d, "round {round}");
+        // The client's answers (its KeyUpdates) reach the server.
+        let back = c.take_outgoing(usize::MAX);
+        s.recv(&back);
+        assert_eq!(
+            s.read(&mut [0; 8]),
+            Err(SslError::WantRead),
+            "round {round}"
+        );
+    }
+    assert!(!expect_c.is_empty());
+    // Each side's write keys are the RFC 8446 7.2 successors of its first
+    // secret, as many times as counted, and the peer reads with the same.
+    let nth = |b: u8, n: u32| {
+        let mut sec = secret(b);
+        for _ in 0..n {
+            sec = tlsrec::keys::next_traffic_secret(suite.hash(), &sec).unwrap();
+        }
+        RecordKeys::from_traffic_secret(suite, &sec).unwrap()
+    };
+    assert!(c_gen > 20 && s_gen > 20, "{c_gen} {s_gen}");
+    assert_eq!(c.sealer_mut().keys(), Some(&nth(1, c_gen)));
+    assert_eq!(s.opener_mut().keys(), Some(&nth(1, c_gen)));
+    assert_eq!(s.sealer_mut().keys(), Some(&nth(2, s_gen)));
+    assert_eq!(c.opener_mut().keys(), Some(&nth(2, s_gen)));
+}

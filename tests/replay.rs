@@ -151,3 +151,31 @@ fn project_corpus_replays_without_a_difference() {
         failures.join("\n")
     );
 }
+
+/// `tlsrec decode` on the renegotiating captures: every record opens, and
+/// each direction's epoch goes up by exactly one after each of its
+/// ChangeCipherSpec records, through every renegotiation.
+#[test]
+fn decode_follows_every_renegotiation_epoch() {
+    use tlsrec::follow::Dir;
+    use tlsrec::ContentType;
+    let all = transcripts("vectors/transcripts");
+    let mut most = 0;
+    for (p, t) in all.iter().filter(|(_, t)| t.name.starts_with("reneg-")) {
+        let d = tlsrec::decode::decode_transcript(t);
+        for dir in [Dir::C2s, Dir::S2c] {
+            let mut epoch = 0;
+            for ev in d.events.iter().filter(|e| e.dir == dir) {
+                assert!(ev.error.is_none(), "{}: {:?}", p.display(), ev.error);
+                assert!(ev.plain.is_some(), "{}: a record not opened", p.display());
+                assert_eq!(ev.epoch, epoch, "{}: {dir:?} at {}", p.display(), ev.offset);
+                if ev.content_type() == ContentType::ChangeCipherSpec {
+                    epoch += 1;
+                }
+            }
+            most = most.max(epoch);
+        }
+    }
+    // Several renegotiations in one connection, not just the first handshake.
+    assert!(most >= 4, "largest epoch {most}");
+}
