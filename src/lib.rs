@@ -26,6 +26,12 @@
 //!   `SSL_shutdown` with OpenSSL 3.0's results, over a sans-IO transport.
 //! * [`follow`] and [`decode`]: following a captured connection with its key
 //!   log, record by record.
+//! * [`endpoint`]: an active client or server whose handshakes a
+//!   [`endpoint::HandshakeDriver`] runs: TLS 1.2 renegotiation by either side
+//!   interleaved with application data, flights queued behind a blocked
+//!   write, driver callbacks that pause (`WantCallback`) and resume on the
+//!   same message, TLS 1.3 KeyUpdate both ways.
+//! * [`io`]: a session over any `std::io::Read + Write` transport.
 //!
 //! Call order for a session: [`Session::recv`] what arrived (and
 //! [`Session::recv_eof`] at the end), call [`Session::read`] /

@@ -97,7 +97,8 @@ impl HandshakeDriver for Scripted {
                     T::ServerHello,
                     vec![3, 3, g as u8, 0x17],
                 ));
-                out.push(FlightItem::Message(T::Certificate, vec![0x30; 300]));
+                // Larger than a 512-byte fragment: split over records.
+                out.push(FlightItem::Message(T::Certificate, vec![0x30; 1500]));
                 out.push(FlightItem::Message(T::ServerHelloDone, Vec::new()));
                 self.expect = vec![T::ClientKeyExchange];
                 Progress::Continue
@@ -404,8 +405,10 @@ fn repeated_renegotiation_under_load_keeps_both_streams_exact() {
     for seed in 0..12u64 {
         let mut rng = Rng::new(seed);
         let cap = [Some(700), Some(20_000), None][seed as usize % 3];
+        let frag = [512, 1000, 16384][(seed as usize / 3) % 3];
         let cfg = |moving| EndpointConfig {
             outgoing_capacity: cap,
+            max_send_fragment: frag,
             accept_moving_buffer: moving,
             allow_client_renegotiation: true,
             ..EndpointConfig::default()
