@@ -85,6 +85,9 @@ pub enum Reason {
     /// OpenSSL's `ERR_R_INTERNAL_ERROR`: what 3.0 reports for a handshake
     /// record met while it reads application data inside a handshake.
     InternalError,
+    /// Beyond OpenSSL: a key was used for more records than its AEAD's
+    /// limit allows (RFC 8446 5.5).
+    KeyUsageLimit,
 }
 
 impl Reason {
@@ -121,6 +124,7 @@ impl Reason {
             Reason::BadValue => "bad value",
             Reason::WrongSslVersion => "wrong ssl version",
             Reason::InternalError => "internal error",
+            Reason::KeyUsageLimit => "record limit of one key reached",
         }
     }
 }

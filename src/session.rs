@@ -57,6 +57,30 @@ pub struct Config {
     /// buffer with the same bytes is accepted and one with other bytes is
     /// refused (OpenSSL cannot tell these apart).
     pub check_retry_content: bool,
+    /// Beyond OpenSSL (on by default): in TLS 1.3, before the records
+    /// sealed under one key reach the AEAD's limit ([`aead_record_limit`]),
+    /// send a KeyUpdate of our own and go on under the next key. Needs the
+    /// traffic secrets. OpenSSL 3.0 never does this by itself.
+    pub key_update_before_limit: bool,
+    /// The record limit per key; `None`: the suite's, from
+    /// [`aead_record_limit`]. Reading past it is refused (`internal_error`).
+    pub record_limit: Option<u64>,
+}
+
+/// RFC 8446 5.5: "For AES-GCM, up to 2^24.5 full-size records (about 24
+/// million) may be encrypted on a given connection while keeping a safety
+/// margin of approximately 2^-57 for Authenticated Encryption (AE)
+/// security. For ChaCha20/Poly1305, the record sequence number would wrap
+/// before the safety limit is reached." (RFC 9147 4.5.3 gives the same
+/// confidentiality limits.)
+#[must_use]
+pub fn aead_record_limit(aead: crate::cipher::AeadAlgorithm) -> u64 {
+    use crate::cipher::AeadAlgorithm as A;
+    match aead {
+        // floor(2^24.5)
+        A::Aes128Gcm | A::Aes256Gcm => 23_726_566,
+        A::ChaCha20Poly1305 => u64::MAX,
+    }
 }
 
 impl Default for Config {
@@ -69,6 +93,8 @@ impl Default for Config {
             release_buffers: false,
             ignore_unexpected_eof: false,
             check_retry_content: false,
+            key_update_before_limit: true,
+            record_limit: None,
         }
     }
 }
@@ -930,6 +956,16 @@ impl Session {
                 Ok(p) => p,
                 Err(e) => return Err(self.fatal(e)),
             };
+            // RFC 8446 5.5: "Implementations SHOULD NOT allow the use of a
+            // key for more records than the limit": the peer should have
+            // updated its key (beyond OpenSSL, which does not count).
+            let opened = self.opener.sequence().unwrap_or(0);
+            if opened > self.record_limit(self.opener.suite()) {
+                return Err(self.fatal(Error::PeerMisbehaved {
+                    reason: Reason::KeyUsageLimit,
+                    alert: AlertDescription::InternalError,
+                }));
+            }
             // B3: TLS 1.3 handshake and alert records may not be empty.
             if tls13
                 && plain.payload.is_empty()
@@ -1471,6 +1507,9 @@ impl Session {
             let chunk = &buf[tot..tot + frag];
             let mut wire = std::mem::take(&mut self.wpend.wire);
             wire.clear();
+            if let Err(e) = self.key_update_if_due(&mut wire) {
+                return Err(self.fatal(e));
+            }
             if let Err(e) = self.sealer.seal(typ, chunk, &mut wire) {
                 return Err(self.fatal(e));
             }
@@ -1494,6 +1533,51 @@ impl Session {
             }
             n -= frag;
             tot += frag;
+        }
+    }
+
+    fn record_limit(&self, suite: Option<crate::cipher::CipherSuite>) -> u64 {
+        match (self.cfg.record_limit, suite) {
+            (Some(l), _) => l,
+            (None, Some(s)) => aead_record_limit(s.aead()),
+            (None, None) => u64::MAX,
+        }
+    }
+
+    /// TLS 1.3: seals a KeyUpdate (update_not_requested) into `wire` and
+    /// switches to the next write key when the next record would reach the
+    /// per-key limit. Refuses to go past the limit when it cannot update.
+    fn key_update_if_due(&mut self, wire: &mut BytesMut) -> Result<(), Error> {
+        let Some(seq) = self.sealer.sequence() else {
+            return Ok(());
+        };
+        // The KeyUpdate itself takes one record under the old key.
+        let limit = self.record_limit(self.sealer.suite());
+        if seq.saturating_add(2) <= limit {
+            return Ok(());
+        }
+        let tls13 = self.tracker.version() == Some(Version::Tls13);
+        if !(tls13 && self.cfg.key_update_before_limit && self.is_established()) {
+            if seq < limit {
+                return Ok(());
+            }
+            return Err(Error::Misuse {
+                reason: Reason::KeyUsageLimit,
+                alert: Some(AlertDescription::InternalError),
+            });
+        }
+        match self.tracker.key_update(Dir::C2s) {
+            KeyAction::Now(keys) => {
+                self.sealer
+                    .seal(ContentType::Handshake, &[24, 0, 0, 1, 0], wire)?;
+                self.sealer.set_keys(keys);
+                Ok(())
+            }
+            _ if seq < limit => Ok(()),
+            _ => Err(Error::Misuse {
+                reason: Reason::KeyUsageLimit,
+                alert: Some(AlertDescription::InternalError),
+            }),
         }
     }
 
