@@ -65,6 +65,7 @@
 //! and [`replay`] modules.
 
 pub mod alert;
+pub mod bench;
 pub mod cipher;
 pub mod decode;
 pub mod deframer;

@@ -10,7 +10,8 @@ use tlsrec::transcript::Transcript;
 const USAGE: &str = "usage:
   tlsrec replay PATH...        (transcript files or folders of them)
   tlsrec decode --keylog KEYLOG --c2s FILE --s2c FILE [--json]
-  tlsrec decode TRANSCRIPT.json [--json]";
+  tlsrec decode TRANSCRIPT.json [--json]
+  tlsrec bench [--json] [--all] [--time-ms MS] [--rounds N] [--filter TEXT]...";
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
@@ -129,6 +130,99 @@ fn replay(args: &[String]) -> Result<bool, String> {
     Ok(failed == 0)
 }
 
+/// `tlsrec bench`: the headline throughput table (or JSON lines), measured
+/// in this process; rustls and OpenSSL only with the `bench-peers` feature.
+fn bench(args: &[String]) -> Result<(), String> {
+    use std::io::{IsTerminal, Write};
+    use std::time::Duration;
+    use tlsrec::bench;
+    let (mut json, mut all, mut ms, mut rounds) = (false, false, 150u64, 3usize);
+    let mut filter: Vec<String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut num = || {
+            it.next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|&v| v > 0)
+                .ok_or(format!("{a} needs a positive number\n{USAGE}"))
+        };
+        match a.as_str() {
+            "--json" => json = true,
+            "--all" => all = true,
+            "--time-ms" => ms = num()?,
+            "--rounds" => rounds = num()? as usize,
+            "--filter" => filter.push(
+                it.next()
+                    .ok_or(format!("--filter needs a value\n{USAGE}"))?
+                    .clone(),
+            ),
+            _ => return Err(format!("unexpected argument {a}\n{USAGE}")),
+        }
+    }
+    let (suites, sizes, writes): (&[tlsrec::CipherSuite], &[usize], &[usize]) = if all {
+        (bench::SUITES, &[64, 1024, 16384], &[64, 1024, 16384])
+    } else {
+        (bench::HEADLINE_SUITES, &[64, 16384], &[64, 16384])
+    };
+    let tty = std::io::stderr().is_terminal();
+    if tty {
+        eprint!("setting up (handshakes, keys)...");
+    }
+    let mut subjects = bench::seal_open(suites, sizes);
+    subjects.extend(bench::bulk(suites, writes));
+    subjects.extend(bench::deframe(&suites[..1], bench::SEGMENTS));
+    #[cfg(feature = "bench-peers")]
+    subjects.extend(bench::peers::bulk(suites, writes));
+    if !filter.is_empty() {
+        subjects.retain(|s| {
+            let name = format!("{s:?}");
+            filter.iter().all(|f| name.contains(f.as_str()))
+        });
+    }
+    let figs = bench::run_all(
+        &mut subjects,
+        Duration::from_millis(ms),
+        rounds,
+        |done, total, s| {
+            if tty {
+                let w = 30;
+                let fill = done * w / total.max(1);
+                eprint!(
+                    "\r[{}{}] {:>3}/{} {:<60.60}",
+                    "#".repeat(fill),
+                    " ".repeat(w - fill),
+                    done + 1,
+                    total,
+                    format!("{s:?}")
+                );
+                let _ = std::io::stderr().flush();
+            }
+        },
+    );
+    if tty {
+        eprint!("\r{:110}\r", "");
+    }
+    if json {
+        for f in &figs {
+            println!("{}", f.to_json());
+        }
+        return Ok(());
+    }
+    println!(
+        "GB/s = 10^9 plaintext bytes per second, one thread; best of {rounds} rounds of {ms} ms; providers: {}",
+        tlsrec::cipher::Provider::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if cfg!(not(feature = "bench-peers")) {
+        println!("(tlsrec vs the raw AEAD only: build with --features bench-peers for rustls 0.23 and OpenSSL 3)");
+    }
+    print!("{}", bench::table(&figs));
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let res = match args.first().map(String::as_str) {
@@ -138,6 +232,7 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Some("decode") => decode(&args[1..]),
+        Some("bench") => bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -1,5 +1,22 @@
-//! The AEAD primitives behind record protection (RustCrypto `aes-gcm`,
-//! `chacha20poly1305`), used in place.
+//! The AEAD primitives behind record protection, used in place, from one of
+//! several [`Provider`]s:
+//!
+//! | provider | cargo feature | crates |
+//! |---|---|---|
+//! | [`Provider::RustCrypto`] | (always) | `aes-gcm`, `chacha20poly1305` |
+//! | [`Provider::Ring`] | `ring` (alias `fast`) | `ring` 0.17 (assembly AES-GCM and ChaCha20-Poly1305) |
+//! | [`Provider::AwsLc`] | `aws-lc` | `aws-lc-rs` (AWS-LC) |
+//!
+//! The record layer ([`Opener`](super::Opener), [`Sealer`](super::Sealer))
+//! is generic over the provider: each direction keys its cipher with the
+//! provider it was given, [`Provider::default`] unless told otherwise. The
+//! default is the fast provider when its feature is on (so that sessions,
+//! transcripts and the differential tests run through it), else RustCrypto.
+//! [`AeadCipher::new`] is always RustCrypto; [`AeadCipher::with_provider`]
+//! picks one. Every provider passes the Wycheproof AEAD vectors (this
+//! module's tests).
+
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
@@ -8,24 +25,120 @@ use chacha20poly1305::ChaCha20Poly1305;
 use super::AeadAlgorithm;
 use crate::record::TAG_LEN;
 
+const LIMIT: &str = "record-sized inputs are far below the AEAD limits";
+
+/// An implementation of the three AEAD algorithms.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    /// The RustCrypto crates `aes-gcm` and `chacha20poly1305` (pure Rust,
+    /// AES-NI / CLMUL detected at run time).
+    RustCrypto,
+    /// `aws-lc-rs` (feature `aws-lc`).
+    #[cfg(feature = "aws-lc")]
+    AwsLc,
+    /// `ring` 0.17 (feature `ring`).
+    #[cfg(feature = "ring")]
+    Ring,
+}
+
+/// 0: not overridden; otherwise `index + 1` into [`Provider::ALL`].
+static DEFAULT_OVERRIDE: AtomicU8 = AtomicU8::new(0);
+
+impl Provider {
+    /// Every provider compiled in, the built-in default first.
+    pub const ALL: &'static [Provider] = &[
+        #[cfg(feature = "ring")]
+        Provider::Ring,
+        #[cfg(feature = "aws-lc")]
+        Provider::AwsLc,
+        Provider::RustCrypto,
+    ];
+
+    /// A short name: `rustcrypto`, `aws-lc-rs`, `ring`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::RustCrypto => "rustcrypto",
+            #[cfg(feature = "aws-lc")]
+            Provider::AwsLc => "aws-lc-rs",
+            #[cfg(feature = "ring")]
+            Provider::Ring => "ring",
+        }
+    }
+
+    /// The provider named `name` (as [`name`](Self::name) spells it), if
+    /// compiled in.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Provider> {
+        Provider::ALL
+            .iter()
+            .copied()
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+    }
+
+    /// True for the assembly-backed providers of the optional features.
+    #[must_use]
+    pub fn is_fast(self) -> bool {
+        self != Provider::RustCrypto
+    }
+
+    /// Changes, for the whole process, the provider that
+    /// [`Provider::default`] returns (and so what new openers and sealers
+    /// use). Meant for benchmarks and tools that compare providers; keys
+    /// already activated keep their provider.
+    pub fn set_default(p: Provider) {
+        let i = Provider::ALL
+            .iter()
+            .position(|&q| q == p)
+            .expect("every provider is in ALL");
+        DEFAULT_OVERRIDE.store(i as u8 + 1, Ordering::Relaxed);
+    }
+}
+
+impl Default for Provider {
+    /// The process default: what [`set_default`](Provider::set_default)
+    /// chose, else the first of [`Provider::ALL`] (a fast provider when its
+    /// feature is on, else RustCrypto).
+    fn default() -> Self {
+        match DEFAULT_OVERRIDE.load(Ordering::Relaxed) {
+            0 => Provider::ALL[0],
+            i => Provider::ALL[usize::from(i) - 1],
+        }
+    }
+}
+
+#[cfg(feature = "aws-lc")]
+type AwsLcKey = std::sync::Arc<aws_lc_rs::aead::LessSafeKey>;
+#[cfg(feature = "ring")]
+type RingKey = std::sync::Arc<ring::aead::LessSafeKey>;
+
 /// A keyed AEAD cipher (key schedule computed once per key).
+#[non_exhaustive]
 #[derive(Clone)]
 pub enum AeadCipher {
-    /// AES-128-GCM.
+    /// AES-128-GCM (RustCrypto).
     Aes128Gcm(Box<Aes128Gcm>),
-    /// AES-256-GCM.
+    /// AES-256-GCM (RustCrypto).
     Aes256Gcm(Box<Aes256Gcm>),
-    /// ChaCha20-Poly1305.
+    /// ChaCha20-Poly1305 (RustCrypto).
     ChaCha20Poly1305(Box<ChaCha20Poly1305>),
+    /// Any of the three through `aws-lc-rs`.
+    #[cfg(feature = "aws-lc")]
+    AwsLc(AeadAlgorithm, AwsLcKey),
+    /// Any of the three through `ring`.
+    #[cfg(feature = "ring")]
+    Ring(AeadAlgorithm, RingKey),
 }
 
 impl core::fmt::Debug for AeadCipher {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            AeadCipher::Aes128Gcm(_) => "AeadCipher(AES-128-GCM)",
-            AeadCipher::Aes256Gcm(_) => "AeadCipher(AES-256-GCM)",
-            AeadCipher::ChaCha20Poly1305(_) => "AeadCipher(ChaCha20-Poly1305)",
-        })
+        write!(
+            f,
+            "AeadCipher({:?}, {})",
+            self.algorithm(),
+            self.provider().name()
+        )
     }
 }
 
@@ -34,37 +147,123 @@ impl core::fmt::Debug for AeadCipher {
 pub struct AuthError;
 
 impl AeadCipher {
-    /// Keys the algorithm; `None` if the key length is wrong.
+    /// Keys the algorithm with [`Provider::RustCrypto`] (whose failed open
+    /// leaves the buffer as it was); `None` if the key length is wrong.
     #[must_use]
     pub fn new(alg: AeadAlgorithm, key: &[u8]) -> Option<Self> {
-        Some(match alg {
-            AeadAlgorithm::Aes128Gcm => {
-                AeadCipher::Aes128Gcm(Box::new(Aes128Gcm::new_from_slice(key).ok()?))
+        Self::with_provider(Provider::RustCrypto, alg, key)
+    }
+
+    /// Keys the algorithm with `provider`; `None` if the key length is wrong.
+    #[must_use]
+    pub fn with_provider(provider: Provider, alg: AeadAlgorithm, key: &[u8]) -> Option<Self> {
+        if key.len() != alg.key_len() {
+            return None;
+        }
+        Some(match provider {
+            Provider::RustCrypto => match alg {
+                AeadAlgorithm::Aes128Gcm => {
+                    AeadCipher::Aes128Gcm(Box::new(Aes128Gcm::new_from_slice(key).ok()?))
+                }
+                AeadAlgorithm::Aes256Gcm => {
+                    AeadCipher::Aes256Gcm(Box::new(Aes256Gcm::new_from_slice(key).ok()?))
+                }
+                AeadAlgorithm::ChaCha20Poly1305 => AeadCipher::ChaCha20Poly1305(Box::new(
+                    ChaCha20Poly1305::new_from_slice(key).ok()?,
+                )),
+            },
+            #[cfg(feature = "aws-lc")]
+            Provider::AwsLc => {
+                use aws_lc_rs::aead as a;
+                let algo = match alg {
+                    AeadAlgorithm::Aes128Gcm => &a::AES_128_GCM,
+                    AeadAlgorithm::Aes256Gcm => &a::AES_256_GCM,
+                    AeadAlgorithm::ChaCha20Poly1305 => &a::CHACHA20_POLY1305,
+                };
+                let k = a::LessSafeKey::new(a::UnboundKey::new(algo, key).ok()?);
+                AeadCipher::AwsLc(alg, std::sync::Arc::new(k))
             }
-            AeadAlgorithm::Aes256Gcm => {
-                AeadCipher::Aes256Gcm(Box::new(Aes256Gcm::new_from_slice(key).ok()?))
-            }
-            AeadAlgorithm::ChaCha20Poly1305 => {
-                AeadCipher::ChaCha20Poly1305(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?))
+            #[cfg(feature = "ring")]
+            Provider::Ring => {
+                use ring::aead as a;
+                let algo = match alg {
+                    AeadAlgorithm::Aes128Gcm => &a::AES_128_GCM,
+                    AeadAlgorithm::Aes256Gcm => &a::AES_256_GCM,
+                    AeadAlgorithm::ChaCha20Poly1305 => &a::CHACHA20_POLY1305,
+                };
+                let k = a::LessSafeKey::new(a::UnboundKey::new(algo, key).ok()?);
+                AeadCipher::Ring(alg, std::sync::Arc::new(k))
             }
         })
+    }
+
+    /// The algorithm keyed.
+    #[must_use]
+    pub fn algorithm(&self) -> AeadAlgorithm {
+        match self {
+            AeadCipher::Aes128Gcm(_) => AeadAlgorithm::Aes128Gcm,
+            AeadCipher::Aes256Gcm(_) => AeadAlgorithm::Aes256Gcm,
+            AeadCipher::ChaCha20Poly1305(_) => AeadAlgorithm::ChaCha20Poly1305,
+            #[cfg(feature = "aws-lc")]
+            AeadCipher::AwsLc(alg, _) => *alg,
+            #[cfg(feature = "ring")]
+            AeadCipher::Ring(alg, _) => *alg,
+        }
+    }
+
+    /// The provider that implements it.
+    #[must_use]
+    pub fn provider(&self) -> Provider {
+        match self {
+            AeadCipher::Aes128Gcm(_)
+            | AeadCipher::Aes256Gcm(_)
+            | AeadCipher::ChaCha20Poly1305(_) => Provider::RustCrypto,
+            #[cfg(feature = "aws-lc")]
+            AeadCipher::AwsLc(..) => Provider::AwsLc,
+            #[cfg(feature = "ring")]
+            AeadCipher::Ring(..) => Provider::Ring,
+        }
     }
 
     /// Encrypts `buf` in place and returns the tag.
     #[must_use]
     pub fn seal_in_place(&self, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN] {
-        let n = (*nonce).into();
-        let tag = match self {
-            AeadCipher::Aes128Gcm(c) => c.encrypt_inout_detached(&n, aad, buf.into()),
-            AeadCipher::Aes256Gcm(c) => c.encrypt_inout_detached(&n, aad, buf.into()),
-            AeadCipher::ChaCha20Poly1305(c) => c.encrypt_inout_detached(&n, aad, buf.into()),
+        match self {
+            AeadCipher::Aes128Gcm(c) => rc_seal(&**c, nonce, aad, buf),
+            AeadCipher::Aes256Gcm(c) => rc_seal(&**c, nonce, aad, buf),
+            AeadCipher::ChaCha20Poly1305(c) => rc_seal(&**c, nonce, aad, buf),
+            #[cfg(feature = "aws-lc")]
+            AeadCipher::AwsLc(_, k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                let tag = k
+                    .seal_in_place_separate_tag(
+                        Nonce::assume_unique_for_key(*nonce),
+                        Aad::from(aad),
+                        buf,
+                    )
+                    .expect(LIMIT);
+                tag.as_ref().try_into().expect("16-byte tag")
+            }
+            #[cfg(feature = "ring")]
+            AeadCipher::Ring(_, k) => {
+                use ring::aead::{Aad, Nonce};
+                let tag = k
+                    .seal_in_place_separate_tag(
+                        Nonce::assume_unique_for_key(*nonce),
+                        Aad::from(aad),
+                        buf,
+                    )
+                    .expect(LIMIT);
+                tag.as_ref().try_into().expect("16-byte tag")
+            }
         }
-        .expect("record-sized inputs are far below the AEAD limits");
-        tag.into()
     }
 
     /// Verifies `tag` over `buf` and, only if it is valid, decrypts `buf` in
-    /// place. On failure `buf` is left as it was.
+    /// place. With RustCrypto `buf` is left as it was on failure; ring and
+    /// aws-lc-rs decrypt while they authenticate and zero `buf` on failure
+    /// (no plaintext is released either way; the record layer drops a
+    /// record that failed to open).
     ///
     /// # Errors
     /// [`AuthError`] if the tag does not verify.
@@ -75,13 +274,188 @@ impl AeadCipher {
         buf: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), AuthError> {
-        let n = (*nonce).into();
-        let t = (*tag).into();
         match self {
-            AeadCipher::Aes128Gcm(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &t),
-            AeadCipher::Aes256Gcm(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &t),
-            AeadCipher::ChaCha20Poly1305(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &t),
+            AeadCipher::Aes128Gcm(c) => rc_open(&**c, nonce, aad, buf, tag),
+            AeadCipher::Aes256Gcm(c) => rc_open(&**c, nonce, aad, buf, tag),
+            AeadCipher::ChaCha20Poly1305(c) => rc_open(&**c, nonce, aad, buf, tag),
+            #[cfg(feature = "aws-lc")]
+            AeadCipher::AwsLc(_, k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                k.open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    tag,
+                    buf,
+                )
+                .map(|_| ())
+                .map_err(|_| AuthError)
+            }
+            #[cfg(feature = "ring")]
+            AeadCipher::Ring(_, k) => {
+                use ring::aead::{Aad, Nonce, Tag};
+                k.open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    Tag::from(*tag),
+                    buf,
+                    0..,
+                )
+                .map(|_| ())
+                .map_err(|_| AuthError)
+            }
         }
+    }
+}
+
+fn rc_seal<C>(c: &C, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN]
+where
+    C: AeadInOut
+        + aes_gcm::aead::AeadCore<
+            NonceSize = aes_gcm::aead::consts::U12,
+            TagSize = aes_gcm::aead::consts::U16,
+        >,
+{
+    let n = (*nonce).into();
+    c.encrypt_inout_detached(&n, aad, buf.into())
+        .expect(LIMIT)
+        .into()
+}
+
+fn rc_open<C>(
+    c: &C,
+    nonce: &[u8; 12],
+    aad: &[u8],
+    buf: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<(), AuthError>
+where
+    C: AeadInOut
+        + aes_gcm::aead::AeadCore<
+            NonceSize = aes_gcm::aead::consts::U12,
+            TagSize = aes_gcm::aead::consts::U16,
+        >,
+{
+    let n = (*nonce).into();
+    let t = (*tag).into();
+    c.decrypt_inout_detached(&n, aad, buf.into(), &t)
         .map_err(|_| AuthError)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALGS: [AeadAlgorithm; 3] = [
+        AeadAlgorithm::Aes128Gcm,
+        AeadAlgorithm::Aes256Gcm,
+        AeadAlgorithm::ChaCha20Poly1305,
+    ];
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Project Wycheproof's AEAD vectors (TLS shapes: 96-bit IV, 128-bit
+    /// tag, AES-128/256) through every provider compiled in: valid vectors
+    /// seal and open, invalid ones fail without releasing plaintext (the
+    /// buffer holds the ciphertext, or zeros).
+    #[test]
+    fn wycheproof_every_provider() {
+        let files = [
+            ("aes_gcm_test.json", 79 + 54),
+            ("chacha20_poly1305_test.json", 256 + 60),
+        ];
+        for (file, expect) in files {
+            let path = format!("{}/vectors/wycheproof/{file}", env!("CARGO_MANIFEST_DIR"));
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for &p in Provider::ALL {
+                let mut n = 0;
+                for g in v["testGroups"].as_array().unwrap() {
+                    let alg = match (file.starts_with("aes"), g["keySize"].as_u64().unwrap()) {
+                        (true, 128) => AeadAlgorithm::Aes128Gcm,
+                        (true, 256) => AeadAlgorithm::Aes256Gcm,
+                        (false, 256) => AeadAlgorithm::ChaCha20Poly1305,
+                        _ => continue,
+                    };
+                    if g["ivSize"] != 96 || g["tagSize"] != 128 {
+                        continue;
+                    }
+                    for t in g["tests"].as_array().unwrap() {
+                        let f = |k: &str| hex(t[k].as_str().unwrap());
+                        let id = format!("{} {file} {}", p.name(), t["tcId"]);
+                        let c = AeadCipher::with_provider(p, alg, &f("key")).unwrap();
+                        let iv: [u8; 12] = f("iv").try_into().unwrap();
+                        let (aad, msg, ct) = (f("aad"), f("msg"), f("ct"));
+                        let Ok(tag) = <[u8; 16]>::try_from(f("tag").as_slice()) else {
+                            n += 1;
+                            continue;
+                        };
+                        let mut buf = ct.clone();
+                        let r = c.open_in_place(&iv, &aad, &mut buf, &tag);
+                        match t["result"].as_str().unwrap() {
+                            "valid" => {
+                                assert_eq!((r, &buf), (Ok(()), &msg), "{id}");
+                                let mut buf = msg.clone();
+                                let got = c.seal_in_place(&iv, &aad, &mut buf);
+                                assert_eq!((buf, got), (ct, tag), "{id}");
+                            }
+                            "invalid" => {
+                                assert_eq!(r, Err(AuthError), "{id}");
+                                let zeros = vec![0u8; buf.len()];
+                                assert!(buf == ct || buf == zeros, "{id}: plaintext released");
+                            }
+                            other => panic!("{id}: {other}"),
+                        }
+                        n += 1;
+                    }
+                }
+                assert_eq!(n, expect, "{} {file}", p.name());
+            }
+        }
+    }
+
+    /// Every provider compiled in seals to the same bytes and opens what the
+    /// others sealed; a flipped bit fails everywhere.
+    #[test]
+    fn providers_agree() {
+        for alg in ALGS {
+            let key: Vec<u8> = (0..alg.key_len() as u8).collect();
+            for len in [0usize, 1, 15, 16, 17, 64, 1000, 16385] {
+                let pt: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+                let nonce = [3u8; 12];
+                let aad = [23u8, 3, 3, 0, 1];
+                let mut sealed = Vec::new();
+                for &p in Provider::ALL {
+                    let c = AeadCipher::with_provider(p, alg, &key).unwrap();
+                    assert_eq!((c.algorithm(), c.provider()), (alg, p));
+                    let mut buf = pt.clone();
+                    let tag = c.seal_in_place(&nonce, &aad, &mut buf);
+                    sealed.push((buf, tag));
+                }
+                assert!(sealed.windows(2).all(|w| w[0] == w[1]), "{alg:?} {len}");
+                let (ct, tag) = &sealed[0];
+                for &p in Provider::ALL {
+                    let c = AeadCipher::with_provider(p, alg, &key).unwrap();
+                    let mut buf = ct.clone();
+                    c.open_in_place(&nonce, &aad, &mut buf, tag).unwrap();
+                    assert_eq!(buf, pt);
+                    let mut bad = *tag;
+                    bad[len % 16] ^= 1;
+                    let mut buf = ct.clone();
+                    assert_eq!(
+                        c.open_in_place(&nonce, &aad, &mut buf, &bad),
+                        Err(AuthError)
+                    );
+                }
+            }
+            for &p in Provider::ALL {
+                assert!(AeadCipher::with_provider(p, alg, &key[1..]).is_none());
+                assert_eq!(Provider::from_name(p.name()), Some(p));
+            }
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use bytes::{Buf, BytesMut};
 
-use super::aead::AeadCipher;
+use super::aead::{AeadCipher, Provider};
 use super::CipherSuite;
 use crate::alert::AlertDescription;
 use crate::error::{Error, Reason};
@@ -31,10 +31,10 @@ struct Active {
 }
 
 impl Active {
-    fn new(keys: &RecordKeys) -> Self {
+    fn new(keys: &RecordKeys, provider: Provider) -> Self {
         let suite = keys.suite();
-        let cipher =
-            AeadCipher::new(suite.aead(), keys.key()).expect("RecordKeys checked the key length");
+        let cipher = AeadCipher::with_provider(provider, suite.aead(), keys.key())
+            .expect("RecordKeys checked the key length");
         let mut iv = [0u8; 12];
         iv[..keys.iv().len()].copy_from_slice(keys.iv());
         Active {
@@ -87,6 +87,7 @@ struct DirectionState {
     active: Option<Active>,
     prepared: Option<RecordKeys>,
     epoch: u64,
+    provider: Provider,
 }
 
 impl DirectionState {
@@ -97,7 +98,7 @@ impl DirectionState {
     fn activate(&mut self) -> bool {
         match self.prepared.take() {
             Some(k) => {
-                self.active = Some(Active::new(&k));
+                self.active = Some(Active::new(&k, self.provider));
                 self.epoch += 1;
                 true
             }
@@ -176,6 +177,19 @@ macro_rules! direction_api {
         #[must_use]
         pub fn suite(&self) -> Option<CipherSuite> {
             self.state.active.as_ref().map(|a| a.suite)
+        }
+
+        /// The AEAD provider that keys activated from now on use
+        /// ([`Provider::default`] unless set).
+        #[must_use]
+        pub fn provider(&self) -> Provider {
+            self.state.provider
+        }
+
+        /// Chooses the AEAD provider for keys activated from now on (the
+        /// active keys keep theirs).
+        pub fn set_provider(&mut self, provider: Provider) {
+            self.state.provider = provider;
         }
     };
 }

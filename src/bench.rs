@@ -1,0 +1,933 @@
+//! Throughput workloads and a small measuring loop, shared by `tlsrec bench`
+//! and the criterion benchmarks in `benches/`.
+//!
+//! A [`Workload`] moves a fixed number of plaintext bytes per
+//! [`run`](Workload::run); [`measure`] turns runs into GB/s (10^9 bytes per
+//! second). The subjects of one comparison ([`Subject`]) are:
+//!
+//! * `tlsrec`: the record layer (a [`Sealer`], an [`Opener`], a
+//!   [`RecordReader`], or two [`Session`]s joined in memory);
+//! * `raw`: the provider's AEAD called directly on the same bytes, with no
+//!   record layer: the limit;
+//! * `rustls` and `openssl` (module `peers`, feature `bench-peers`, and
+//!   always in the criterion benchmarks): rustls 0.23 with the same suite and
+//!   provider, and OpenSSL 3 through the `openssl` crate, each as an
+//!   in-memory client/server pair.
+//!
+//! Cases (plaintext bytes per record or per write in the name):
+//! `seal-N` / `open-N` (one record), `bulk-N` (writes of N bytes through a
+//! session, then reads on the other side), `deframe-S` (a 1 MiB stream of
+//! 16 KiB records fed to a [`RecordReader`] in segments of S bytes, `whole`
+//! for one segment; opened too) and `deframe-plain-S` (the same stream of
+//! plaintext records, deframing alone).
+
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+
+use crate::cipher::Provider;
+use crate::record::{ContentType, Header, OpaqueRecord, ProtocolVersion, HEADER_LEN};
+use crate::{
+    CipherSuite, Config, Deframer, Established, Opener, RecordKeys, RecordReader, Sealer, Session,
+    SslError, Version,
+};
+
+#[cfg(feature = "bench-peers")]
+#[path = "../benches/support/peers.rs"]
+pub mod peers;
+
+/// Work that moves [`bytes`](Self::bytes) plaintext bytes per run.
+pub trait Workload {
+    /// Plaintext bytes one [`run`](Self::run) moves.
+    fn bytes(&self) -> u64;
+    /// One run; panics if the bytes do not come out as they went in.
+    fn run(&mut self);
+}
+
+/// One line of a comparison: what is measured and how.
+pub struct Subject {
+    /// `seal-16384`, `bulk-64`, `deframe-1448`, ...
+    pub case: String,
+    /// The cipher suite.
+    pub suite: CipherSuite,
+    /// `tlsrec`, `raw`, `rustls` or `openssl`.
+    pub imp: &'static str,
+    /// `rustcrypto`, `aws-lc-rs`, `ring`, `libcrypto`.
+    pub provider: &'static str,
+    /// The work.
+    pub workload: Box<dyn Workload>,
+}
+
+impl core::fmt::Debug for Subject {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{} {} {} {}",
+            self.case,
+            self.suite.name(),
+            self.imp,
+            self.provider
+        )
+    }
+}
+
+/// A measured figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// As [`Subject::case`].
+    pub case: String,
+    /// The suite's IANA name.
+    pub suite: &'static str,
+    /// As [`Subject::imp`].
+    pub imp: &'static str,
+    /// As [`Subject::provider`].
+    pub provider: &'static str,
+    /// 10^9 plaintext bytes per second.
+    pub gbps: f64,
+}
+
+impl Figure {
+    /// One JSON object:
+    /// `{"case":"...","suite":"...","impl":"...","provider":"...","gbps":F}`.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        format!(
+            r#"{{"case":"{}","suite":"{}","impl":"{}","provider":"{}","gbps":{:.4}}}"#,
+            self.case, self.suite, self.imp, self.provider, self.gbps
+        )
+    }
+}
+
+/// Runs `w` for about `budget` (after one warm-up run) in batches of about
+/// a tenth of it, and returns the best batch's GB/s (the least disturbed by
+/// other work on the machine).
+pub fn measure(w: &mut dyn Workload, budget: Duration) -> f64 {
+    let t = Instant::now();
+    w.run();
+    let one = t.elapsed().max(Duration::from_nanos(50));
+    let per_batch = ((budget.as_secs_f64() / 10.0) / one.as_secs_f64()).clamp(1.0, 1e7) as u64;
+    let end = Instant::now() + budget;
+    let mut best = 0f64;
+    loop {
+        let t = Instant::now();
+        for _ in 0..per_batch {
+            w.run();
+        }
+        let secs = t.elapsed().as_secs_f64();
+        best = best.max((w.bytes() * per_batch) as f64 / secs / 1e9);
+        if Instant::now() >= end {
+            return best;
+        }
+    }
+}
+
+/// Deterministic filler bytes.
+#[must_use]
+pub fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 + 7) as u8).collect()
+}
+
+/// A copy of `src` placed so that copying it to `dst` runs at full speed:
+/// `dst - src` is 2048 modulo 4096. (glibc's `memcpy` uses `rep movsb`
+/// for large copies, which on this machine's AMD EPYC runs at about
+/// 1.5 GB/s instead of 30 to 50 when the destination lies a few bytes to
+/// 63 bytes after the source modulo 4 KiB; see BENCHMARKS.md. Placing the
+/// benchmark's own buffers keeps that out of the record-layer figures.)
+struct Placed {
+    mem: Vec<u8>,
+    off: usize,
+    len: usize,
+}
+
+impl Placed {
+    fn new(src: &[u8], dst: usize) -> Placed {
+        let mut mem = vec![0u8; src.len() + 8192];
+        let base = mem.as_ptr() as usize;
+        let want = dst.wrapping_sub(2048) % 4096;
+        let off = (want + 4096 - base % 4096) % 4096;
+        mem[off..off + src.len()].copy_from_slice(src);
+        Placed {
+            mem,
+            off,
+            len: src.len(),
+        }
+    }
+
+    fn get(&self) -> &[u8] {
+        &self.mem[self.off..self.off + self.len]
+    }
+}
+
+fn keys(suite: CipherSuite, seed: u8) -> RecordKeys {
+    let key = vec![seed; suite.aead().key_len()];
+    let iv = vec![seed ^ 0x5a; suite.aead().fixed_iv_len(suite.version())];
+    RecordKeys::new(suite, &key, &iv).expect("lengths from the suite")
+}
+
+fn with_provider<T>(p: Provider, f: impl FnOnce() -> T) -> T {
+    let old = Provider::default();
+    Provider::set_default(p);
+    let r = f();
+    Provider::set_default(old);
+    r
+}
+
+// ---------------------------------------------------------------------------
+// The raw AEAD: the providers' crates called directly.
+// ---------------------------------------------------------------------------
+
+enum Raw {
+    Aes128(Box<aes_gcm::Aes128Gcm>),
+    Aes256(Box<aes_gcm::Aes256Gcm>),
+    ChaCha(Box<chacha20poly1305::ChaCha20Poly1305>),
+    #[cfg(feature = "aws-lc")]
+    AwsLc(Box<aws_lc_rs::aead::LessSafeKey>),
+    #[cfg(feature = "ring")]
+    Ring(Box<ring::aead::LessSafeKey>),
+}
+
+impl Raw {
+    fn new(p: Provider, suite: CipherSuite) -> Raw {
+        use crate::AeadAlgorithm as A;
+        use aes_gcm::KeyInit;
+        let alg = suite.aead();
+        let key = vec![0x42; alg.key_len()];
+        match p {
+            Provider::RustCrypto => match alg {
+                A::Aes128Gcm => {
+                    Raw::Aes128(Box::new(aes_gcm::Aes128Gcm::new_from_slice(&key).unwrap()))
+                }
+                A::Aes256Gcm => {
+                    Raw::Aes256(Box::new(aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap()))
+                }
+                A::ChaCha20Poly1305 => Raw::ChaCha(Box::new(
+                    chacha20poly1305::ChaCha20Poly1305::new_from_slice(&key).unwrap(),
+                )),
+            },
+            #[cfg(feature = "aws-lc")]
+            Provider::AwsLc => {
+                use aws_lc_rs::aead as a;
+                let algo = match alg {
+                    A::Aes128Gcm => &a::AES_128_GCM,
+                    A::Aes256Gcm => &a::AES_256_GCM,
+                    A::ChaCha20Poly1305 => &a::CHACHA20_POLY1305,
+                };
+                Raw::AwsLc(Box::new(a::LessSafeKey::new(
+                    a::UnboundKey::new(algo, &key).unwrap(),
+                )))
+            }
+            #[cfg(feature = "ring")]
+            Provider::Ring => {
+                use ring::aead as a;
+                let algo = match alg {
+                    A::Aes128Gcm => &a::AES_128_GCM,
+                    A::Aes256Gcm => &a::AES_256_GCM,
+                    A::ChaCha20Poly1305 => &a::CHACHA20_POLY1305,
+                };
+                Raw::Ring(Box::new(a::LessSafeKey::new(
+                    a::UnboundKey::new(algo, &key).unwrap(),
+                )))
+            }
+        }
+    }
+
+    fn seal(&self, nonce: [u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; 16] {
+        use aes_gcm::aead::AeadInOut;
+        let n = nonce.into();
+        match self {
+            Raw::Aes128(c) => c
+                .encrypt_inout_detached(&n, aad, buf.into())
+                .unwrap()
+                .into(),
+            Raw::Aes256(c) => c
+                .encrypt_inout_detached(&n, aad, buf.into())
+                .unwrap()
+                .into(),
+            Raw::ChaCha(c) => c
+                .encrypt_inout_detached(&n, aad, buf.into())
+                .unwrap()
+                .into(),
+            #[cfg(feature = "aws-lc")]
+            Raw::AwsLc(k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                let t = k
+                    .seal_in_place_separate_tag(
+                        Nonce::assume_unique_for_key(nonce),
+                        Aad::from(aad),
+                        buf,
+                    )
+                    .unwrap();
+                t.as_ref().try_into().unwrap()
+            }
+            #[cfg(feature = "ring")]
+            Raw::Ring(k) => {
+                use ring::aead::{Aad, Nonce};
+                let t = k
+                    .seal_in_place_separate_tag(
+                        Nonce::assume_unique_for_key(nonce),
+                        Aad::from(aad),
+                        buf,
+                    )
+                    .unwrap();
+                t.as_ref().try_into().unwrap()
+            }
+        }
+    }
+
+    fn open(&self, nonce: [u8; 12], aad: &[u8], buf: &mut [u8], tag: [u8; 16]) {
+        use aes_gcm::aead::AeadInOut;
+        let n = nonce.into();
+        let t = tag.into();
+        match self {
+            Raw::Aes128(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &t).unwrap(),
+            Raw::Aes256(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &t).unwrap(),
+            Raw::ChaCha(c) => c.decrypt_inout_detached(&n, aad, buf.into(), &t).unwrap(),
+            #[cfg(feature = "aws-lc")]
+            Raw::AwsLc(k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                k.open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(aad),
+                    &tag,
+                    buf,
+                )
+                .unwrap();
+            }
+            #[cfg(feature = "ring")]
+            Raw::Ring(k) => {
+                use ring::aead::{Aad, Nonce, Tag};
+                k.open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(aad),
+                    Tag::from(tag),
+                    buf,
+                    0..,
+                )
+                .unwrap();
+            }
+        }
+    }
+}
+
+/// What the raw AEAD does per record: seal, open, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RawOp {
+    Seal,
+    /// Copy the ciphertext into the work buffer (as a receive buffer
+    /// would), then authenticate and decrypt it in place.
+    Open,
+    SealOpen,
+}
+
+struct RawWork {
+    raw: Raw,
+    op: RawOp,
+    len: usize,
+    records: usize,
+    buf: Vec<u8>,
+    ct: Placed,
+    tag: [u8; 16],
+}
+
+impl Workload for RawWork {
+    fn bytes(&self) -> u64 {
+        (self.len * self.records) as u64
+    }
+
+    fn run(&mut self) {
+        let aad = [23u8, 3, 3, 0x40, 0x11];
+        for i in 0..self.records {
+            let nonce = nonce(i as u64);
+            match self.op {
+                RawOp::Seal => {
+                    let t = self.raw.seal(nonce, &aad, &mut self.buf);
+                    std::hint::black_box(t);
+                }
+                RawOp::Open => {
+                    self.buf.copy_from_slice(self.ct.get());
+                    self.raw.open(self::nonce(0), &aad, &mut self.buf, self.tag);
+                }
+                RawOp::SealOpen => {
+                    let t = self.raw.seal(nonce, &aad, &mut self.buf);
+                    self.raw.open(nonce, &aad, &mut self.buf, t);
+                }
+            }
+        }
+        std::hint::black_box(&self.buf);
+    }
+}
+
+fn raw(
+    p: Provider,
+    suite: CipherSuite,
+    op: RawOp,
+    len: usize,
+    records: usize,
+) -> Box<dyn Workload> {
+    let raw = Raw::new(p, suite);
+    let mut ct = data(len);
+    let aad = [23u8, 3, 3, 0x40, 0x11];
+    let tag = raw.seal(nonce(0), &aad, &mut ct);
+    let buf = data(len);
+    let ct = Placed::new(&ct, buf.as_ptr() as usize);
+    Box::new(RawWork {
+        raw,
+        op,
+        len,
+        records,
+        buf,
+        ct,
+        tag,
+    })
+}
+
+fn nonce(seq: u64) -> [u8; 12] {
+    let mut n = [7u8; 12];
+    n[4..].copy_from_slice(&seq.to_be_bytes());
+    n
+}
+
+// ---------------------------------------------------------------------------
+// tlsrec
+// ---------------------------------------------------------------------------
+
+struct SealWork {
+    sealer: Sealer,
+    payload: Placed,
+    out: BytesMut,
+}
+
+impl Workload for SealWork {
+    fn bytes(&self) -> u64 {
+        self.payload.len as u64
+    }
+
+    fn run(&mut self) {
+        self.out.clear();
+        self.sealer
+            .seal(
+                ContentType::ApplicationData,
+                self.payload.get(),
+                &mut self.out,
+            )
+            .expect("seal");
+        std::hint::black_box(&self.out);
+    }
+}
+
+struct OpenWork {
+    opener: Opener,
+    header: Header,
+    wire: Placed,
+    buf: BytesMut,
+    len: usize,
+}
+
+impl Workload for OpenWork {
+    fn bytes(&self) -> u64 {
+        self.len as u64
+    }
+
+    fn run(&mut self) {
+        // The record arrives in the receive buffer (one copy, as the raw
+        // open copies its ciphertext), then opens in place.
+        self.buf.clear();
+        self.buf.extend_from_slice(self.wire.get());
+        let rec = OpaqueRecord {
+            header: self.header,
+            buf: self.buf.split(),
+        };
+        self.opener.set_sequence(0).expect("keys are active");
+        let plain = self.opener.open(rec).expect("open");
+        assert_eq!(plain.payload.len(), self.len);
+    }
+}
+
+fn sealer(p: Provider, suite: CipherSuite) -> Sealer {
+    let mut s = Sealer::new();
+    s.set_provider(p);
+    s.set_keys(keys(suite, 1));
+    s
+}
+
+fn opener(p: Provider, suite: CipherSuite) -> Opener {
+    let mut o = Opener::new();
+    o.set_provider(p);
+    o.set_keys(keys(suite, 1));
+    o
+}
+
+fn tlsrec_seal(p: Provider, suite: CipherSuite, len: usize) -> Box<dyn Workload> {
+    let out = BytesMut::with_capacity(len + 64);
+    let explicit = suite.aead().explicit_nonce_len(suite.version());
+    let dst = out.as_ptr() as usize + HEADER_LEN + explicit;
+    Box::new(SealWork {
+        sealer: sealer(p, suite),
+        payload: Placed::new(&data(len), dst),
+        out,
+    })
+}
+
+fn tlsrec_open(p: Provider, suite: CipherSuite, len: usize) -> Box<dyn Workload> {
+    let mut wire = BytesMut::new();
+    sealer(p, suite)
+        .seal(ContentType::ApplicationData, &data(len), &mut wire)
+        .expect("seal");
+    let mut h = [0u8; HEADER_LEN];
+    h.copy_from_slice(&wire[..HEADER_LEN]);
+    let buf = BytesMut::with_capacity(wire.len());
+    Box::new(OpenWork {
+        opener: opener(p, suite),
+        header: Header::parse(&h),
+        wire: Placed::new(&wire, buf.as_ptr() as usize),
+        buf,
+        len,
+    })
+}
+
+/// Two sessions joined in memory: `a` writes, `b` reads (each is the other's
+/// peer: `a`'s write keys are `b`'s read keys).
+pub struct SessionPair {
+    /// The writer.
+    pub a: Session,
+    /// The reader.
+    pub b: Session,
+    data: Vec<u8>,
+    write: usize,
+    rbuf: Vec<u8>,
+}
+
+impl SessionPair {
+    /// A pair for `suite` with the process's default provider, moving
+    /// `total` bytes per run in writes of `write` bytes.
+    #[must_use]
+    pub fn new(suite: CipherSuite, total: usize, write: usize, cfg: Config) -> SessionPair {
+        let (k1, k2) = (keys(suite, 1), keys(suite, 2));
+        let est = |r: &RecordKeys, w: &RecordKeys| Established {
+            suite,
+            read: r.clone(),
+            read_seq: 0,
+            write: w.clone(),
+            write_seq: 0,
+            secrets: None,
+        };
+        SessionPair {
+            a: Session::client_from_established(est(&k1, &k2), cfg.clone()).expect("keys"),
+            b: Session::client_from_established(est(&k2, &k1), cfg).expect("keys"),
+            data: data(total),
+            write,
+            rbuf: vec![0; 16384],
+        }
+    }
+
+    /// Writes everything on `a`, moves the wire bytes to `b`, reads
+    /// everything on `b`; returns the bytes read.
+    pub fn transfer(&mut self) -> usize {
+        for chunk in self.data.chunks(self.write) {
+            assert_eq!(self.a.write(chunk), Ok(chunk.len()));
+        }
+        let wire = self.a.take_outgoing(usize::MAX);
+        self.b.recv(&wire);
+        drop(wire);
+        let mut got = 0;
+        loop {
+            match self.b.read(&mut self.rbuf) {
+                Ok(n) => got += n,
+                Err(SslError::WantRead) => return got,
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+}
+
+impl Workload for SessionPair {
+    fn bytes(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    fn run(&mut self) {
+        let n = self.transfer();
+        assert_eq!(n, self.data.len());
+    }
+}
+
+/// Bytes moved per run of a `bulk-N` case: 256 KiB, or 64 KiB for writes
+/// under 1 KiB.
+#[must_use]
+pub fn bulk_total(write: usize) -> usize {
+    if write < 1024 {
+        64 * 1024
+    } else {
+        256 * 1024
+    }
+}
+
+fn tlsrec_bulk(p: Provider, suite: CipherSuite, write: usize) -> Box<dyn Workload> {
+    with_provider(p, || {
+        Box::new(SessionPair::new(
+            suite,
+            bulk_total(write),
+            write,
+            Config::default(),
+        )) as Box<dyn Workload>
+    })
+}
+
+/// Records in the deframing stream (16 KiB each: 1 MiB of plaintext).
+pub const STREAM_RECORDS: usize = 64;
+const STREAM_RECORD: usize = 16384;
+
+struct DeframeWork {
+    reader: RecordReader,
+    stream: Vec<u8>,
+    segment: usize,
+}
+
+impl Workload for DeframeWork {
+    fn bytes(&self) -> u64 {
+        (STREAM_RECORDS * STREAM_RECORD) as u64
+    }
+
+    fn run(&mut self) {
+        self.reader
+            .opener_mut()
+            .set_sequence(0)
+            .expect("keys are active");
+        let mut got = 0;
+        for seg in self.stream.chunks(self.segment) {
+            let mut off = 0;
+            while off < seg.len() {
+                off += self.reader.push(&seg[off..]);
+                while let Some(rec) = self.reader.next_record().expect("record") {
+                    got += rec.payload.len();
+                }
+            }
+        }
+        assert_eq!(got, STREAM_RECORDS * STREAM_RECORD);
+    }
+}
+
+struct DeframePlainWork {
+    deframer: Deframer,
+    stream: Vec<u8>,
+    segment: usize,
+}
+
+impl Workload for DeframePlainWork {
+    fn bytes(&self) -> u64 {
+        (STREAM_RECORDS * STREAM_RECORD) as u64
+    }
+
+    fn run(&mut self) {
+        let mut got = 0;
+        for seg in self.stream.chunks(self.segment) {
+            let mut off = 0;
+            while off < seg.len() {
+                off += self.deframer.push(&seg[off..]);
+                while let Some(rec) = self.deframer.pop().expect("record") {
+                    got += rec.wire_bytes().len() - HEADER_LEN;
+                }
+            }
+        }
+        assert_eq!(got, STREAM_RECORDS * STREAM_RECORD);
+    }
+}
+
+fn tlsrec_deframe(p: Provider, suite: CipherSuite, segment: usize) -> Box<dyn Workload> {
+    let mut s = sealer(p, suite);
+    let mut stream = BytesMut::new();
+    let payload = data(STREAM_RECORD);
+    for _ in 0..STREAM_RECORDS {
+        s.seal(ContentType::ApplicationData, &payload, &mut stream)
+            .expect("seal");
+    }
+    let mut reader = RecordReader::new();
+    reader.set_version(suite.version());
+    reader.opener_mut().set_provider(p);
+    reader.opener_mut().set_keys(keys(suite, 1));
+    if suite.version() == Version::Tls13 {
+        let mut pol = reader.policy();
+        pol.tls13_protected = true;
+        pol.allow_ccs = false;
+        reader.deframer_mut().set_policy(pol);
+    }
+    Box::new(DeframeWork {
+        reader,
+        stream: stream.to_vec(),
+        segment,
+    })
+}
+
+fn tlsrec_deframe_plain(segment: usize) -> Box<dyn Workload> {
+    let mut stream = Vec::new();
+    let payload = data(STREAM_RECORD);
+    for _ in 0..STREAM_RECORDS {
+        let h = Header {
+            typ: ContentType::ApplicationData,
+            version: ProtocolVersion::TLS12,
+            len: STREAM_RECORD as u16,
+        };
+        stream.extend_from_slice(&h.encode());
+        stream.extend_from_slice(&payload);
+    }
+    Box::new(DeframePlainWork {
+        deframer: Deframer::new(),
+        stream,
+        segment,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Plans
+// ---------------------------------------------------------------------------
+
+/// The suites of the benchmarks: TLS 1.3's three, and TLS 1.2's
+/// ECDHE-ECDSA with the same three AEADs (the peers use an ECDSA key).
+pub const SUITES: &[CipherSuite] = &[
+    CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS13_AES_256_GCM_SHA384,
+    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+];
+
+/// The headline suites: AES-128-GCM in TLS 1.3 and TLS 1.2.
+pub const HEADLINE_SUITES: &[CipherSuite] = &[
+    CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+];
+
+/// Segment sizes of the deframing cases (`usize::MAX`: the whole stream).
+pub const SEGMENTS: &[usize] = &[usize::MAX, 1448, 1];
+
+/// The name of a segment size: `whole` or the number.
+#[must_use]
+pub fn segment_name(s: usize) -> String {
+    if s == usize::MAX {
+        "whole".into()
+    } else {
+        s.to_string()
+    }
+}
+
+fn subject(
+    case: String,
+    suite: CipherSuite,
+    imp: &'static str,
+    provider: &'static str,
+    workload: Box<dyn Workload>,
+) -> Subject {
+    Subject {
+        case,
+        suite,
+        imp,
+        provider,
+        workload,
+    }
+}
+
+/// `seal-N` and `open-N`: tlsrec and raw, per provider compiled in.
+#[must_use]
+pub fn seal_open(suites: &[CipherSuite], sizes: &[usize]) -> Vec<Subject> {
+    let mut v = Vec::new();
+    for &suite in suites {
+        for &n in sizes {
+            for &p in Provider::ALL {
+                let pn = p.name();
+                v.push(subject(
+                    format!("seal-{n}"),
+                    suite,
+                    "tlsrec",
+                    pn,
+                    tlsrec_seal(p, suite, n),
+                ));
+                v.push(subject(
+                    format!("seal-{n}"),
+                    suite,
+                    "raw",
+                    pn,
+                    raw(p, suite, RawOp::Seal, n, 1),
+                ));
+                v.push(subject(
+                    format!("open-{n}"),
+                    suite,
+                    "tlsrec",
+                    pn,
+                    tlsrec_open(p, suite, n),
+                ));
+                v.push(subject(
+                    format!("open-{n}"),
+                    suite,
+                    "raw",
+                    pn,
+                    raw(p, suite, RawOp::Open, n, 1),
+                ));
+            }
+        }
+    }
+    v
+}
+
+/// `bulk-N`: tlsrec sessions and the raw AEAD (seal then open of each
+/// record), per provider compiled in.
+#[must_use]
+pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
+    let mut v = Vec::new();
+    for &suite in suites {
+        for &w in writes {
+            let case = format!("bulk-{w}");
+            let records = bulk_total(w).div_ceil(w.min(16384));
+            for &p in Provider::ALL {
+                let pn = p.name();
+                v.push(subject(
+                    case.clone(),
+                    suite,
+                    "tlsrec",
+                    pn,
+                    tlsrec_bulk(p, suite, w),
+                ));
+                v.push(subject(
+                    case.clone(),
+                    suite,
+                    "raw",
+                    pn,
+                    raw(p, suite, RawOp::SealOpen, w.min(16384), records),
+                ));
+            }
+        }
+    }
+    v
+}
+
+/// `deframe-S` (tlsrec and raw open of the same records, per provider) and
+/// `deframe-plain-S` (deframing alone).
+#[must_use]
+pub fn deframe(suites: &[CipherSuite], segments: &[usize]) -> Vec<Subject> {
+    let mut v = Vec::new();
+    for &suite in suites {
+        for &s in segments {
+            let case = format!("deframe-{}", segment_name(s));
+            for &p in Provider::ALL {
+                let pn = p.name();
+                v.push(subject(
+                    case.clone(),
+                    suite,
+                    "tlsrec",
+                    pn,
+                    tlsrec_deframe(p, suite, s),
+                ));
+                v.push(subject(
+                    case.clone(),
+                    suite,
+                    "raw",
+                    pn,
+                    raw(p, suite, RawOp::Open, STREAM_RECORD, STREAM_RECORDS),
+                ));
+            }
+            v.push(subject(
+                format!("deframe-plain-{}", segment_name(s)),
+                suite,
+                "tlsrec",
+                "none",
+                tlsrec_deframe_plain(s),
+            ));
+        }
+    }
+    v
+}
+
+/// The ratio of `num` to `den`, or `None` if either is missing.
+#[must_use]
+pub fn ratio(num: Option<f64>, den: Option<f64>) -> Option<f64> {
+    match (num, den) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
+/// The headline table: one line per tlsrec figure with the raw AEAD of the
+/// same provider and the peers (rustls with the same provider where it has
+/// one, else with aws-lc-rs; OpenSSL with libcrypto), and the ratios.
+#[must_use]
+pub fn table(figs: &[Figure]) -> String {
+    use std::fmt::Write;
+    let find = |case: &str, suite: &str, imp: &str, prov: Option<&str>| {
+        figs.iter()
+            .find(|f| {
+                f.case == case
+                    && f.suite == suite
+                    && f.imp == imp
+                    && prov.is_none_or(|p| f.provider == p)
+            })
+            .map(|f| f.gbps)
+    };
+    let cell = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let rcell = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}x"));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<18} {:<46} {:<10} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
+        "case",
+        "suite",
+        "provider",
+        "tlsrec",
+        "raw",
+        "/raw",
+        "rustls",
+        "/rustls",
+        "openssl",
+        "/openssl"
+    );
+    for f in figs.iter().filter(|f| f.imp == "tlsrec") {
+        let raw = find(&f.case, f.suite, "raw", Some(f.provider));
+        let rustls = find(&f.case, f.suite, "rustls", Some(f.provider))
+            .or_else(|| find(&f.case, f.suite, "rustls", Some("aws-lc-rs")));
+        let ossl = find(&f.case, f.suite, "openssl", None);
+        let _ = writeln!(
+            s,
+            "{:<18} {:<46} {:<10} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
+            f.case,
+            f.suite,
+            f.provider,
+            cell(Some(f.gbps)),
+            cell(raw),
+            rcell(ratio(Some(f.gbps), raw)),
+            cell(rustls),
+            rcell(ratio(Some(f.gbps), rustls)),
+            cell(ossl),
+            rcell(ratio(Some(f.gbps), ossl)),
+        );
+    }
+    s
+}
+
+/// Measures every subject in `rounds` interleaved rounds of `budget` each
+/// (the best round counts), calling `progress(done, total, subject)` before
+/// each measurement.
+pub fn run_all(
+    subjects: &mut [Subject],
+    budget: Duration,
+    rounds: usize,
+    mut progress: impl FnMut(usize, usize, &Subject),
+) -> Vec<Figure> {
+    let total = subjects.len() * rounds;
+    let mut best = vec![0f64; subjects.len()];
+    for r in 0..rounds {
+        for (i, s) in subjects.iter_mut().enumerate() {
+            progress(r * best.len() + i, total, s);
+            best[i] = best[i].max(measure(&mut *s.workload, budget));
+        }
+    }
+    subjects
+        .iter()
+        .zip(best)
+        .map(|(s, gbps)| Figure {
+            case: s.case.clone(),
+            suite: s.suite.name(),
+            imp: s.imp,
+            provider: s.provider,
+            gbps,
+        })
+        .collect()
+}

@@ -1,0 +1,235 @@
+//! Allocation accounting with a counting global allocator: steady-state
+//! reading and writing of application records allocates nothing per record,
+//! and the buffers a busy session holds stay bounded.
+//!
+//! Counters are per thread (the test harness runs tests in parallel), so
+//! each test counts only its own allocations.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use tlsrec::cipher::Provider;
+use tlsrec::record::MAX_RECORD_LEN;
+use tlsrec::{CipherSuite, Config, Established, RecordKeys, Session, SslError};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+    static PEAK: Cell<i64> = const { Cell::new(0) };
+}
+
+fn note(allocs: u64, delta: i64) {
+    // `try_with`: the allocator also runs while thread-locals are torn down.
+    let _ = ALLOCS.try_with(|a| a.set(a.get() + allocs));
+    let _ = LIVE.try_with(|l| {
+        let v = l.get() + delta;
+        l.set(v);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
+    });
+}
+
+// Reason for `unsafe`: a global allocator must implement the unsafe
+// `GlobalAlloc` trait. Every method forwards to `System` with the caller's
+// own arguments (so `System`'s contract is the caller's), and only adds to
+// thread-local counters. Test code; the library forbids `unsafe`.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(1, layout.size() as i64);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(1, layout.size() as i64);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        note(0, -(layout.size() as i64));
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(1, new_size as i64 - layout.size() as i64);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.with(Cell::get)
+}
+
+fn live() -> i64 {
+    LIVE.with(Cell::get)
+}
+
+/// Resets the peak to the current live bytes.
+fn reset_peak() {
+    PEAK.with(|p| p.set(live()));
+}
+
+fn peak() -> i64 {
+    PEAK.with(Cell::get)
+}
+
+fn keys(suite: CipherSuite, seed: u8) -> RecordKeys {
+    let key = vec![seed; suite.aead().key_len()];
+    let iv = vec![seed ^ 0x5a; suite.aead().fixed_iv_len(suite.version())];
+    RecordKeys::new(suite, &key, &iv).unwrap()
+}
+
+/// Two sessions joined in memory: `a` writes, `b` reads.
+fn pair(suite: CipherSuite, cfg: &Config) -> (Session, Session) {
+    let (k1, k2) = (keys(suite, 1), keys(suite, 2));
+    let est = |r: &RecordKeys, w: &RecordKeys| Established {
+        suite,
+        read: r.clone(),
+        read_seq: 0,
+        write: w.clone(),
+        write_seq: 0,
+        secrets: None,
+    };
+    (
+        Session::client_from_established(est(&k1, &k2), cfg.clone()).unwrap(),
+        Session::client_from_established(est(&k2, &k1), cfg.clone()).unwrap(),
+    )
+}
+
+/// Writes `data` on `a` (records of up to 16 KiB), hands the wire bytes to
+/// `b` and reads everything there.
+fn round(a: &mut Session, b: &mut Session, data: &[u8], rbuf: &mut [u8]) {
+    assert_eq!(a.write(data), Ok(data.len()));
+    let wire = a.take_outgoing(usize::MAX);
+    b.recv(&wire);
+    drop(wire);
+    let mut got = 0;
+    loop {
+        match b.read(rbuf) {
+            Ok(n) => got += n,
+            Err(SslError::WantRead) => break,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    assert_eq!(got, data.len());
+}
+
+const SUITES: &[CipherSuite] = &[
+    CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS13_AES_256_GCM_SHA384,
+    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+];
+
+#[test]
+fn steady_state_records_allocate_nothing() {
+    for &p in Provider::ALL {
+        // Sessions take the process default provider when their keys are
+        // activated (this test binary's other tests do not care which).
+        Provider::set_default(p);
+        for &suite in SUITES {
+            for (write, rounds) in [(16384usize, 64usize), (64, 1000), (40000, 16), (1, 1000)] {
+                let (mut a, mut b) = pair(suite, &Config::default());
+                let data = vec![0xa5u8; write];
+                let mut rbuf = vec![0u8; 16384];
+                assert_eq!(a.sealer().provider(), p);
+                // Warm-up: the buffers reach their steady size (with small
+                // records the receive buffers fill before they are
+                // reclaimed, so as many rounds as are counted).
+                for _ in 0..rounds {
+                    round(&mut a, &mut b, &data, &mut rbuf);
+                }
+                let before = allocs();
+                for _ in 0..rounds {
+                    round(&mut a, &mut b, &data, &mut rbuf);
+                }
+                let n = allocs() - before;
+                assert_eq!(
+                    n,
+                    0,
+                    "{} {}: {n} allocations in {rounds} rounds of {write}-byte writes",
+                    p.name(),
+                    suite.name()
+                );
+            }
+        }
+    }
+    Provider::set_default(Provider::ALL[0]);
+}
+
+/// Buffer memory: what each side of a busy connection holds at its peak,
+/// against the target of 2 x (max record + 5) per session.
+#[test]
+fn busy_session_buffers_are_bounded() {
+    let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
+    let (mut a, mut b) = pair(suite, &Config::default());
+    let data = vec![0x5au8; 16384];
+    let mut rbuf = vec![0u8; 16384];
+    // MAX_RECORD_LEN is the largest record OpenSSL accepts, header (5) included.
+    let bound = 2 * MAX_RECORD_LEN as i64;
+    let (mut writer_peak, mut reader_peak) = (0i64, 0i64);
+    for _ in 0..32 {
+        let base = live();
+        reset_peak();
+        assert_eq!(a.write(&data), Ok(data.len()));
+        let wire = a.take_outgoing(usize::MAX);
+        writer_peak = writer_peak.max(peak() - base);
+        let wire = wire.to_vec(); // the transport's copy
+        let base = live();
+        reset_peak();
+        b.recv(&wire);
+        loop {
+            match b.read(&mut rbuf) {
+                Ok(_) => {}
+                Err(SslError::WantRead) => break,
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+        reader_peak = reader_peak.max(peak() - base);
+    }
+    eprintln!(
+        "busy session buffers: writer peak {writer_peak} B, reader peak {reader_peak} B, \
+         target {bound} B (2 x (max record {} + 5))",
+        MAX_RECORD_LEN - 5
+    );
+    assert!(
+        writer_peak <= bound,
+        "writer holds {writer_peak} B > {bound} B"
+    );
+    assert!(
+        reader_peak <= bound,
+        "reader holds {reader_peak} B > {bound} B"
+    );
+}
+
+/// With `release_buffers`, an idle session (everything written was taken,
+/// everything received was read) should hold no buffer.
+///
+/// Not met yet: the deframer and the pending-write buffer are released, but
+/// `Session`'s transport queues (`input`, which `recv` appends to, and
+/// `out`, which `take_outgoing` splits) keep their capacity: about 32 KiB
+/// for the pair (src/session.rs; see BENCHMARKS.md).
+#[test]
+#[ignore = "Session's input/out transport queues are not released yet (src/session.rs)"]
+fn idle_session_with_release_buffers_holds_no_buffer() {
+    let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
+    let cfg = Config {
+        release_buffers: true,
+        ..Config::default()
+    };
+    let (mut a, mut b) = pair(suite, &cfg);
+    let data = vec![0x5au8; 16384];
+    let mut rbuf = vec![0u8; 16384];
+    let base = live();
+    for _ in 0..4 {
+        round(&mut a, &mut b, &data, &mut rbuf);
+    }
+    let held = live() - base;
+    eprintln!("idle pair with release_buffers holds {held} B of heap beyond its fresh state");
+    assert!(held <= 0, "idle sessions hold {held} B");
+}
