@@ -75,6 +75,7 @@ pub mod follow;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handshake;
+pub mod import;
 pub mod io;
 pub mod keylog;
 pub mod keys;

@@ -253,6 +253,9 @@ pub struct Session {
     /// HelloRequest), cleared when a handshake finishes; without it a
     /// starting renegotiation writes no ClientHello.
     renegotiate_requested: bool,
+    /// Continues a connection from its keys (no caller reports our own
+    /// sent bytes): answers a KeyUpdate by sealing one itself.
+    active: bool,
     /// OpenSSL's `s3.total_renegotiations`: renegotiations the check
     /// started. Application data may interrupt only a counted one.
     total_renegotiations: u32,
@@ -313,6 +316,7 @@ impl Session {
             first_record: false,
         });
         s.hs = Hs::Established;
+        s.active = true;
         Ok(s)
     }
 
@@ -349,6 +353,7 @@ impl Session {
             },
             renegotiate: false,
             renegotiate_requested: false,
+            active: false,
             total_renegotiations: 0,
             in_handshake: false,
             in_read_app_data: false,
@@ -1460,7 +1465,8 @@ impl Session {
         }
         // OpenSSL `ssl3_write_bytes`: a KeyUpdate to answer goes out first,
         // unless earlier records are still pending.
-        let key_update_now = self.key_update_due && self.wpend.wire.is_empty();
+        // (An active session seals its answer itself, below.)
+        let key_update_now = self.key_update_due && self.wpend.wire.is_empty() && !self.active;
         if (key_update_now || self.in_init()) && !self.in_handshake {
             match self.handshake_func() {
                 Ok(()) => {}
@@ -1551,13 +1557,20 @@ impl Session {
         let Some(seq) = self.sealer.sequence() else {
             return Ok(());
         };
+        // The peer asked for our update (RFC 8446 4.6.3: "If the
+        // request_update field is set to "update_requested", then the
+        // receiver MUST send a KeyUpdate of its own with request_update set
+        // to "update_not_requested" prior to sending its next Application
+        // Data record").
+        let asked = self.active && self.key_update_due;
         // The KeyUpdate itself takes one record under the old key.
         let limit = self.record_limit(self.sealer.suite());
-        if seq.saturating_add(2) <= limit {
+        if seq.saturating_add(2) <= limit && !asked {
             return Ok(());
         }
+        self.key_update_due = false;
         let tls13 = self.tracker.version() == Some(Version::Tls13);
-        if !(tls13 && self.cfg.key_update_before_limit && self.is_established()) {
+        if !(tls13 && self.is_established() && (asked || self.cfg.key_update_before_limit)) {
             if seq < limit {
                 return Ok(());
             }

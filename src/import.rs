@@ -1,0 +1,150 @@
+//! Taking over a connection whose handshake another library did: the keys
+//! and sequence numbers of both directions, as an [`Established`] to start a
+//! [`Session`](crate::Session) from.
+//!
+//! Two sources:
+//!
+//! - an SSLKEYLOGFILE plus the two randoms ([`from_keylog`]), for any
+//!   library that writes one (OpenSSL, rustls, Go, NSS, BoringSSL);
+//! - rustls 0.23 after a handshake with `enable_secret_extraction`
+//!   ([`from_rustls`], feature `rustls`), which hands over keys and
+//!   sequence numbers exactly.
+//!
+//! For TLS 1.3, following a KeyUpdate needs the traffic secrets, which rustls
+//! does not export: pass the `CLIENT_TRAFFIC_SECRET_0` /
+//! `SERVER_TRAFFIC_SECRET_0` lines its `KeyLog` saw (still valid if no
+//! KeyUpdate happened before the handover).
+
+use crate::cipher::CipherSuite;
+use crate::error::Error;
+use crate::keylog::{KeyLog, KeyLogLabel};
+use crate::keys::{tls12_key_block, RecordKeys, Secret};
+use crate::record::Version;
+use crate::session::Established;
+
+/// Which side the importing endpoint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// This endpoint sent the ClientHello.
+    Client,
+    /// This endpoint answered it.
+    Server,
+}
+
+/// The state after a handshake found in a key log: TLS 1.3 from the
+/// `*_TRAFFIC_SECRET_0` lines, TLS 1.2 from `CLIENT_RANDOM` (the key block
+/// from the master secret and both randoms). `read_seq` / `write_seq` are
+/// the records already exchanged under these keys (TLS 1.2: the Finished
+/// each side sent counts one).
+///
+/// # Errors
+/// [`Error::BadInput`] if the key log lacks the lines for `client_random`.
+pub fn from_keylog(
+    keylog: &KeyLog,
+    suite: CipherSuite,
+    side: Side,
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+    read_seq: u64,
+    write_seq: u64,
+) -> Result<Established, Error> {
+    let (client, server, secrets) = match suite.version() {
+        Version::Tls13 => {
+            let get = |l| {
+                keylog
+                    .find(&l, client_random)
+                    .cloned()
+                    .ok_or(Error::BadInput("no traffic secret for this client random"))
+            };
+            let c = get(KeyLogLabel::ClientTrafficSecret0)?;
+            let s = get(KeyLogLabel::ServerTrafficSecret0)?;
+            (
+                RecordKeys::from_traffic_secret(suite, &c)?,
+                RecordKeys::from_traffic_secret(suite, &s)?,
+                Some((c, s)),
+            )
+        }
+        Version::Tls12 => {
+            let ms = keylog.master_secret(client_random).ok_or(Error::BadInput(
+                "no CLIENT_RANDOM line for this client random",
+            ))?;
+            let (c, s) = tls12_key_block(suite, ms, client_random, server_random)?;
+            (c, s, None)
+        }
+    };
+    Ok(arrange(
+        suite, side, client, server, secrets, read_seq, write_seq,
+    ))
+}
+
+fn arrange(
+    suite: CipherSuite,
+    side: Side,
+    client: RecordKeys,
+    server: RecordKeys,
+    secrets: Option<(Secret, Secret)>,
+    read_seq: u64,
+    write_seq: u64,
+) -> Established {
+    let (read, write, secrets) = match side {
+        Side::Client => (server, client, secrets.map(|(c, s)| (s, c))),
+        Side::Server => (client, server, secrets),
+    };
+    Established {
+        suite,
+        read,
+        read_seq,
+        write,
+        write_seq,
+        secrets,
+    }
+}
+
+/// The state rustls hands over after `dangerous_extract_secrets()`.
+/// `traffic_secrets` are `(client, server)` application traffic secrets from
+/// the key log, for TLS 1.3 KeyUpdate (`None`: KeyUpdate will fail).
+///
+/// # Errors
+/// [`Error::BadInput`] for a suite this crate does not implement.
+#[cfg(feature = "rustls")]
+pub fn from_rustls(
+    suite: rustls::SupportedCipherSuite,
+    secrets: rustls::ExtractedSecrets,
+    side: Side,
+    traffic_secrets: Option<(Secret, Secret)>,
+) -> Result<Established, Error> {
+    use rustls::ConnectionTrafficSecrets as T;
+    let code = u16::from(suite.suite());
+    let ours = CipherSuite::from_code(code).ok_or(Error::BadInput("cipher suite not supported"))?;
+    let keys = |s: &T| -> Result<RecordKeys, Error> {
+        let (key, iv) = match s {
+            T::Aes128Gcm { key, iv }
+            | T::Aes256Gcm { key, iv }
+            | T::Chacha20Poly1305 { key, iv } => (key.as_ref(), iv.as_ref()),
+            _ => return Err(Error::BadInput("cipher suite not supported")),
+        };
+        // TLS 1.2 AES-GCM: rustls gives salt (4 bytes) || explicit part; the
+        // explicit nonce travels in each record.
+        let iv_len = ours.aead().fixed_iv_len(ours.version());
+        RecordKeys::new(ours, key, &iv[..iv_len])
+    };
+    let (tx_seq, tx) = &secrets.tx;
+    let (rx_seq, rx) = &secrets.rx;
+    let (write, read) = (keys(tx)?, keys(rx)?);
+    let secrets = traffic_secrets.map(|(c, s)| match side {
+        Side::Client => (s, c),
+        Side::Server => (c, s),
+    });
+    Ok(Established {
+        suite: ours,
+        read,
+        read_seq: *rx_seq,
+        write,
+        write_seq: *tx_seq,
+        secrets: if ours.version() == Version::Tls13 {
+            secrets
+        } else {
+            None
+        },
+    })
+}
