@@ -67,6 +67,9 @@ pub struct Config {
     pub record_limit: Option<u64>,
 }
 
+/// NewSessionTicket messages kept for [`Session::take_tickets`] (the newest).
+pub const MAX_KEPT_TICKETS: usize = 8;
+
 /// RFC 8446 5.5: "For AES-GCM, up to 2^24.5 full-size records (about 24
 /// million) may be encrypted on a given connection while keeping a safety
 /// margin of approximately 2^-57 for Authenticated Encryption (AE)
@@ -231,6 +234,11 @@ pub struct Session {
     opener: Opener,
     /// The current record (OpenSSL `rrec`): its plaintext and read cursor.
     rrec: Option<(ContentType, Bytes)>,
+    /// `read_record`: the record taken whole by the last read.
+    taken: Option<Bytes>,
+    take_whole: bool,
+    /// TLS 1.3 NewSessionTicket bodies received, for the caller.
+    tickets: Vec<Bytes>,
     joiner: HandshakeJoiner,
     empty_count: u32,
     alert_count: u32,
@@ -354,6 +362,9 @@ impl Session {
             renegotiate: false,
             renegotiate_requested: false,
             active: false,
+            taken: None,
+            take_whole: false,
+            tickets: Vec::new(),
             total_renegotiations: 0,
             in_handshake: false,
             in_read_app_data: false,
@@ -574,6 +585,28 @@ impl Session {
         self.read_internal(buf, false)
     }
 
+    /// Like [`read`](Self::read), but hands out what is left of the current
+    /// application-data record whole, as `Bytes` split off the receive
+    /// buffer: the plaintext is not copied (the AEAD decrypted it in place).
+    /// Same results and errors as `read` with a buffer of unlimited size.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub fn read_record(&mut self) -> Result<Bytes, SslError> {
+        self.take_whole = true;
+        // The 1-byte buffer only passes `read`'s checks; nothing is copied.
+        let r = self.read_internal(&mut [0u8; 1], false);
+        self.take_whole = false;
+        r?;
+        Ok(self.taken.take().unwrap_or_default())
+    }
+
+    /// TLS 1.3 NewSessionTicket messages received since the last call
+    /// (their bodies, RFC 8446 4.6.1), for a caller that keeps tickets.
+    pub fn take_tickets(&mut self) -> Vec<Bytes> {
+        std::mem::take(&mut self.tickets)
+    }
+
     /// `SSL_peek`: like `read` but the bytes stay.
     ///
     /// # Errors
@@ -777,6 +810,17 @@ impl Session {
                     if buf.is_empty() {
                         // A4: the record was read and stays buffered.
                         return Err(SslError::Syscall.into());
+                    }
+                    if self.take_whole && !peek {
+                        if let Some((_, data)) = self.rrec.take() {
+                            if data.is_empty() {
+                                continue;
+                            }
+                            let n = data.len();
+                            self.taken = Some(data);
+                            self.release_read_buffer();
+                            return Ok(n);
+                        }
                     }
                     let Some((_, data)) = self.rrec.as_mut() else {
                         unreachable!("set above")
@@ -1357,7 +1401,15 @@ impl Session {
         use HandshakeType as T;
         let tls13 = self.tracker.version() == Some(Version::Tls13);
         match msg.typ {
-            T::NewSessionTicket if tls13 => Ok(()),
+            T::NewSessionTicket if tls13 => {
+                // Bounded: a peer sending tickets without end cannot make
+                // the session grow; the newest are kept.
+                if self.tickets.len() == MAX_KEPT_TICKETS {
+                    self.tickets.remove(0);
+                }
+                self.tickets.push(msg.body.clone());
+                Ok(())
+            }
             T::CertificateRequest if tls13 => Ok(()),
             T::KeyUpdate if tls13 => {
                 // RFC 8446 4.6.3: "request_update ... If an implementation
