@@ -1,10 +1,13 @@
-//! Interop against a real `openssl s_server` process on 127.0.0.1: rustls
+//! Interop against real `openssl s_server` and `openssl s_client` processes
+//! on 127.0.0.1. Against s_server: rustls
 //! does the handshake, then tlsrec takes the connection over from the keys
 //! rustls hands out (`import::from_rustls`) and carries the traffic: an
 //! HTTP-style request and a 20 MB response, the server's KeyUpdate (with and
 //! without update_requested, answered by tlsrec), close_notify both ways
 //! (TLS 1.3: tlsrec closes first; TLS 1.2: the server does). TLS 1.2 and
-//! 1.3, AES-GCM and ChaCha20-Poly1305.
+//! 1.3, AES-GCM and ChaCha20-Poly1305. Against s_client, tlsrec is the
+//! server after a rustls server handshake: a line from the client, 20 MB to
+//! it, its KeyUpdate asking for ours (TLS 1.3), close_notify.
 //!
 //! Needs the `rustls` feature and the `openssl` command (the README's test
 //! command enables the feature; `.ci/run` installs openssl when missing).
@@ -100,12 +103,17 @@ impl Server {
         } else {
             cmd.args(["-tls1_2", "-cipher", suite]);
         }
-        let mut child = cmd
+        let child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("openssl s_server");
+        Server::wrap(child, port)
+    }
+
+    /// An `openssl s_client` child, read and typed into like a server.
+    fn wrap(mut child: Child, port: u16) -> Server {
         let mut out = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -142,14 +150,18 @@ impl Server {
     /// its own reports.
     fn expect_stdout(&mut self, want: &[u8]) {
         let start = Instant::now();
-        while !self.seen.windows(want.len()).any(|w| w == want) {
+        // Where the search resumes: only new bytes (and a match that
+        // straddles them) are looked at again.
+        let mut from = 0;
+        while !self.seen[from..].windows(want.len()).any(|w| w == want) {
+            from = self.seen.len().saturating_sub(want.len() - 1);
             let left = DEADLINE.saturating_sub(start.elapsed());
             match self.stdout.recv_timeout(left) {
                 Ok(b) => self.seen.extend(b),
                 Err(e) => panic!(
                     "s_server did not print {:?}: {e}; it printed {:?}",
                     String::from_utf8_lossy(want),
-                    String::from_utf8_lossy(&self.seen)
+                    String::from_utf8_lossy(&self.seen[self.seen.len().saturating_sub(2000)..])
                 ),
             }
         }
@@ -383,4 +395,129 @@ fn openssl_s_server_tls12_aes256gcm() {
 #[test]
 fn openssl_s_server_tls12_chacha20() {
     run(false, "ECDHE-ECDSA-CHACHA20-POLY1305", 0xcca9);
+}
+
+// ---------------------------------------------------------------------------
+// tlsrec as the server, against `openssl s_client`.
+// ---------------------------------------------------------------------------
+
+/// rustls (server side) does the handshake with s_client on `sock`, then
+/// tlsrec continues as the server.
+fn take_over_as_server(sock: TcpStream, tls13: bool, suite_code: u16) -> SslStream<TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::PrivateKeyDer;
+    let (key, cert) = identity();
+    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
+    provider
+        .cipher_suites
+        .retain(|s| u16::from(s.suite()) == suite_code);
+    let versions: &[&rustls::SupportedProtocolVersion] = if tls13 {
+        &[&rustls::version::TLS13]
+    } else {
+        &[&rustls::version::TLS12]
+    };
+    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from_pem_file(cert).unwrap()],
+            PrivateKeyDer::from_pem_file(key).unwrap(),
+        )
+        .unwrap();
+    cfg.enable_secret_extraction = true;
+    // No tickets: nothing of rustls's is in flight at the handover.
+    cfg.send_tls13_tickets = 0;
+    let log = Arc::new(Secrets::default());
+    cfg.key_log = log.clone();
+    let mut conn = rustls::ServerConnection::new(Arc::new(cfg)).unwrap();
+    let mut sock = sock;
+    sock.set_read_timeout(Some(DEADLINE)).unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(&mut sock).expect("rustls handshake");
+    }
+    while conn.wants_write() {
+        conn.write_tls(&mut sock).unwrap();
+    }
+    let suite = conn.negotiated_cipher_suite().unwrap();
+    let find = |l: &str| {
+        log.0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(x, _)| x == l)
+            .map(|(_, s)| Secret::new(s.clone()))
+    };
+    let traffic = find("CLIENT_TRAFFIC_SECRET_0").zip(find("SERVER_TRAFFIC_SECRET_0"));
+    let secrets = conn.dangerous_extract_secrets().expect("secret extraction");
+    let est = from_rustls(suite, secrets, Side::Server, traffic).unwrap();
+    // The session's read/write logic is the same for either side once the
+    // handshake is done.
+    let session = Session::client_from_established(est, Config::default()).unwrap();
+    SslStream::new(session, sock)
+}
+
+fn run_against_s_client(tls13: bool, openssl_suite: &str, code: u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args(["-servername", "localhost", "-no_ign_eof"]);
+    if tls13 {
+        cmd.args(["-tls1_3", "-ciphersuites", openssl_suite]);
+    } else {
+        cmd.args(["-tls1_2", "-cipher", openssl_suite]);
+    }
+    let child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_client");
+    let mut peer = Server::wrap(child, port);
+    let (sock, _) = listener.accept().unwrap();
+    let mut tls = take_over_as_server(sock, tls13, code);
+
+    // The client's line reaches tlsrec.
+    peer.type_in(b"hello from s_client\n");
+    assert_eq!(read_exactly(&mut tls, 20), b"hello from s_client\n");
+    // 20 MB from tlsrec, printed by s_client; its end marker shows it all
+    // arrived (TLS itself authenticates every byte).
+    let mut big = body(20 << 20, 3);
+    big.extend_from_slice(b"END-OF-BODY\n");
+    tls.write_all(&big).unwrap();
+    tls.flush().unwrap();
+    peer.expect_stdout(b"END-OF-BODY\n");
+    if tls13 {
+        // s_client's KeyUpdate asking for ours.
+        let epoch = tls.session().sealer().epoch();
+        std::thread::sleep(Duration::from_millis(200));
+        peer.type_in(b"K\n");
+        std::thread::sleep(Duration::from_millis(200));
+        peer.type_in(b"after the update\n");
+        assert_eq!(read_exactly(&mut tls, 17), b"after the update\n");
+        tls.write_all(b"our reply\n").unwrap();
+        peer.expect_stdout(b"our reply\n");
+        assert!(
+            tls.session().sealer().epoch() > epoch,
+            "our KeyUpdate went out"
+        );
+    }
+    // tlsrec closes; s_client answers and exits.
+    assert_eq!(tls.shutdown(), Ok(false));
+    let start = Instant::now();
+    while peer.child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < DEADLINE, "s_client did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn openssl_s_client_tls13_aes256gcm() {
+    run_against_s_client(true, "TLS_AES_256_GCM_SHA384", 0x1302);
+}
+
+#[test]
+fn openssl_s_client_tls12_aes128gcm() {
+    run_against_s_client(false, "ECDHE-ECDSA-AES128-GCM-SHA256", 0xc02b);
 }
