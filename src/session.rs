@@ -421,7 +421,13 @@ impl Session {
     /// The peer takes up to `max` bytes of what this endpoint sent.
     pub fn take_outgoing(&mut self, max: usize) -> Bytes {
         let n = max.min(self.out.len());
-        self.out.split_to(n).freeze()
+        let taken = self.out.split_to(n).freeze();
+        if self.cfg.release_buffers && self.out.is_empty() {
+            // SSL_MODE_RELEASE_BUFFERS: an idle session holds no buffer
+            // (the bytes handed out keep theirs until dropped).
+            self.out = BytesMut::new();
+        }
+        taken
     }
 
     /// Bytes waiting in the outgoing transport.
@@ -952,6 +958,9 @@ impl Session {
     fn release_read_buffer(&mut self) {
         if self.cfg.release_buffers {
             self.deframer.release();
+            if self.input.is_empty() {
+                self.input = BytesMut::new();
+            }
         }
     }
 

@@ -215,7 +215,6 @@ fn busy_session_buffers_are_bounded() {
 /// `out`, which `take_outgoing` splits) keep their capacity: about 32 KiB
 /// for the pair (src/session.rs; see BENCHMARKS.md).
 #[test]
-#[ignore = "Session's input/out transport queues are not released yet (src/session.rs)"]
 fn idle_session_with_release_buffers_holds_no_buffer() {
     let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
     let cfg = Config {
