@@ -138,6 +138,10 @@ pub struct Deframer {
     policy: HeaderPolicy,
     /// The sticky error once a header was refused.
     failed: Option<Error>,
+    /// Buffered bytes needed before `pop` can make progress (the header, or
+    /// the whole record); 0 once failed. Keeps the call for a segment that
+    /// completes nothing (1-byte segments) to a compare.
+    need: usize,
 }
 
 impl Default for Deframer {
@@ -155,6 +159,7 @@ impl Deframer {
             state: State::Header,
             policy: HeaderPolicy::default(),
             failed: None,
+            need: HEADER_LEN,
         }
     }
 
@@ -212,8 +217,12 @@ impl Deframer {
 
     /// Copies as much of `data` as fits into the buffer and returns how many
     /// bytes were taken (bytes consumed <= bytes given, always).
+    #[inline]
     pub fn push(&mut self, data: &[u8]) -> usize {
-        let n = data.len().min(self.room());
+        if self.failed.is_some() {
+            return 0;
+        }
+        let n = data.len().min(MAX_RECORD_LEN.saturating_sub(self.buf.len()));
         if n == 0 {
             return 0;
         }
@@ -232,7 +241,15 @@ impl Deframer {
     /// # Errors
     /// A header that the policy refuses; the error is sticky: every later call
     /// returns it again and no more bytes are accepted.
+    #[inline]
     pub fn pop(&mut self) -> Result<Option<OpaqueRecord>, Error> {
+        if self.buf.len() < self.need {
+            return Ok(None);
+        }
+        self.pop_slow()
+    }
+
+    fn pop_slow(&mut self) -> Result<Option<OpaqueRecord>, Error> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -245,9 +262,11 @@ impl Deframer {
             let header = Header::parse(&raw);
             if let Err(e) = self.policy.check(&header, &raw) {
                 self.failed = Some(e.clone());
+                self.need = 0;
                 return Err(e);
             }
             self.state = State::Body { header };
+            self.need = HEADER_LEN + usize::from(header.len);
         }
         let State::Body { header } = self.state else {
             unreachable!("state is Body after the header was read")
@@ -258,6 +277,7 @@ impl Deframer {
         }
         let buf = self.buf.split_to(total);
         self.state = State::Header;
+        self.need = HEADER_LEN;
         self.policy.first_record = false;
         Ok(Some(OpaqueRecord { header, buf }))
     }

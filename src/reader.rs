@@ -77,6 +77,7 @@ impl RecordReader {
     }
 
     /// Takes as much of `data` as the buffer has room for; returns the count.
+    #[inline]
     pub fn push(&mut self, data: &[u8]) -> usize {
         if self.failed.is_some() {
             return 0;
@@ -88,13 +89,15 @@ impl RecordReader {
     ///
     /// # Errors
     /// Any deframing or opening error; errors are sticky.
+    #[inline]
     pub fn next_record(&mut self) -> Result<Option<PlainRecord>, Error> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
         let res = match self.deframer.pop() {
+            // The common case for a segment that completes no record.
+            Ok(None) => return Ok(None),
             Ok(Some(rec)) => self.opener.open(rec).map(Some),
-            Ok(None) => Ok(None),
             Err(e) => Err(e),
         };
         if let Err(e) = &res {
