@@ -1,5 +1,6 @@
 #![forbid(unsafe_code)]
-#![warn(missing_docs, unreachable_pub)]
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
 //! tlsrec: a TLS record layer with OpenSSL's exact semantics.
 //!
 //! ```text
