@@ -227,6 +227,19 @@ impl ServerCertVerifier for AnyCert {
 #[derive(Debug, Default)]
 struct Secrets(Mutex<Vec<(String, Vec<u8>)>>);
 
+impl Secrets {
+    /// The (client, server) application traffic secrets, once logged.
+    fn traffic(&self) -> Option<(Secret, Secret)> {
+        let v = self.0.lock().unwrap();
+        let find = |l: &str| {
+            v.iter()
+                .find(|(x, _)| x == l)
+                .map(|(_, s)| Secret::new(s.clone()))
+        };
+        find("CLIENT_TRAFFIC_SECRET_0").zip(find("SERVER_TRAFFIC_SECRET_0"))
+    }
+}
+
 impl rustls::KeyLog for Secrets {
     fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
         self.0
@@ -239,18 +252,29 @@ impl rustls::KeyLog for Secrets {
     }
 }
 
-/// rustls handshake over `sock`, then a tlsrec session from its keys.
-fn take_over(sock: TcpStream, tls13: bool, suite_code: u16) -> SslStream<TcpStream> {
+/// aws-lc-rs limited to one cipher suite.
+fn provider_with(suite_code: u16) -> Arc<rustls::crypto::CryptoProvider> {
     let mut provider = rustls::crypto::aws_lc_rs::default_provider();
     provider
         .cipher_suites
         .retain(|s| u16::from(s.suite()) == suite_code);
-    let provider = Arc::new(provider);
-    let versions: &[&rustls::SupportedProtocolVersion] = if tls13 {
-        &[&rustls::version::TLS13]
+    Arc::new(provider)
+}
+
+fn versions(tls13: bool) -> &'static [&'static rustls::SupportedProtocolVersion] {
+    static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+    static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+    if tls13 {
+        &TLS13
     } else {
-        &[&rustls::version::TLS12]
-    };
+        &TLS12
+    }
+}
+
+/// rustls handshake over `sock`, then a tlsrec session from its keys.
+fn take_over(sock: TcpStream, tls13: bool, suite_code: u16) -> SslStream<TcpStream> {
+    let provider = provider_with(suite_code);
+    let versions = versions(tls13);
     let mut cfg = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions)
         .unwrap()
@@ -271,15 +295,7 @@ fn take_over(sock: TcpStream, tls13: bool, suite_code: u16) -> SslStream<TcpStre
     }
     let suite = conn.negotiated_cipher_suite().unwrap();
     assert_eq!(u16::from(suite.suite()), suite_code);
-    let find = |l: &str| {
-        log.0
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(x, _)| x == l)
-            .map(|(_, s)| Secret::new(s.clone()))
-    };
-    let traffic = find("CLIENT_TRAFFIC_SECRET_0").zip(find("SERVER_TRAFFIC_SECRET_0"));
+    let traffic = log.traffic();
     let secrets = conn.dangerous_extract_secrets().expect("secret extraction");
     let est = from_rustls(suite, secrets, Side::Client, traffic).unwrap();
     let session = Session::client_from_established(est, Config::default()).unwrap();
@@ -407,16 +423,9 @@ fn take_over_as_server(sock: TcpStream, tls13: bool, suite_code: u16) -> SslStre
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::PrivateKeyDer;
     let (key, cert) = identity();
-    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
-    provider
-        .cipher_suites
-        .retain(|s| u16::from(s.suite()) == suite_code);
-    let versions: &[&rustls::SupportedProtocolVersion] = if tls13 {
-        &[&rustls::version::TLS13]
-    } else {
-        &[&rustls::version::TLS12]
-    };
-    let mut cfg = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+    let provider = provider_with(suite_code);
+    let versions = versions(tls13);
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .unwrap()
         .with_no_client_auth()
@@ -440,15 +449,7 @@ fn take_over_as_server(sock: TcpStream, tls13: bool, suite_code: u16) -> SslStre
         conn.write_tls(&mut sock).unwrap();
     }
     let suite = conn.negotiated_cipher_suite().unwrap();
-    let find = |l: &str| {
-        log.0
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|(x, _)| x == l)
-            .map(|(_, s)| Secret::new(s.clone()))
-    };
-    let traffic = find("CLIENT_TRAFFIC_SECRET_0").zip(find("SERVER_TRAFFIC_SECRET_0"));
+    let traffic = log.traffic();
     let secrets = conn.dangerous_extract_secrets().expect("secret extraction");
     let est = from_rustls(suite, secrets, Side::Server, traffic).unwrap();
     // The session's read/write logic is the same for either side once the
