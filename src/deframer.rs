@@ -222,7 +222,9 @@ impl Deframer {
         if self.failed.is_some() {
             return 0;
         }
-        let n = data.len().min(MAX_RECORD_LEN.saturating_sub(self.buf.len()));
+        let n = data
+            .len()
+            .min(MAX_RECORD_LEN.saturating_sub(self.buf.len()));
         if n == 0 {
             return 0;
         }
