@@ -7,7 +7,7 @@
 //! - an SSLKEYLOGFILE plus the two randoms ([`from_keylog`]), for any
 //!   library that writes one (OpenSSL, rustls, Go, NSS, BoringSSL);
 //! - rustls 0.23 after a handshake with `enable_secret_extraction`
-//!   ([`from_rustls`], feature `rustls`), which hands over keys and
+//!   (`from_rustls`, feature `rustls`), which hands over keys and
 //!   sequence numbers exactly.
 //!
 //! For TLS 1.3, following a KeyUpdate needs the traffic secrets, which rustls

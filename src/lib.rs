@@ -85,6 +85,8 @@ pub mod record;
 #[cfg(feature = "cli")]
 pub mod replay;
 pub mod session;
+#[cfg(feature = "tokio")]
+pub mod tokio_io;
 #[cfg(feature = "cli")]
 pub mod transcript;
 
