@@ -185,6 +185,12 @@ impl HandshakeJoiner {
         self.buf.len()
     }
 
+    /// The type of the message being joined, once its first byte is in.
+    #[must_use]
+    pub fn pending_type(&self) -> Option<HandshakeType> {
+        self.buf.first().map(|&b| HandshakeType::from(b))
+    }
+
     /// Adds a handshake record's payload.
     pub fn push(&mut self, payload: &[u8]) {
         self.buf.extend_from_slice(payload);
@@ -202,7 +208,9 @@ impl HandshakeJoiner {
         let len = usize::from(self.buf[1]) << 16
             | usize::from(self.buf[2]) << 8
             | usize::from(self.buf[3]);
-        if len > self.max_len {
+        // OpenSSL's per-message bounds: KEY_UPDATE_MAX_LENGTH is 1.
+        let max = if self.buf[0] == 24 { 1 } else { self.max_len };
+        if len > max {
             return Err(Error::misbehaved(
                 Reason::ExcessiveMessageSize,
                 AlertDescription::IllegalParameter,

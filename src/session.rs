@@ -1123,8 +1123,42 @@ impl Session {
     fn next_handshake_message(&mut self) -> Result<Option<HandshakeMessage>, Interrupt> {
         match self.joiner.pop() {
             Ok(m) => Ok(m),
-            Err(e) => Err(self.fatal(e).into()),
+            Err(e) => {
+                // OpenSSL's read_state_machine checks the type (transition)
+                // before the size: an unexpected message is that first.
+                if self.hs == Hs::Established {
+                    if let Some(t) = self.joiner.pending_type() {
+                        if !self.post_handshake_type_allowed(t) {
+                            return Err(self.unexpected());
+                        }
+                    }
+                }
+                Err(self.fatal(e).into())
+            }
         }
+    }
+
+    /// Messages a client takes after its handshake (OpenSSL's TLS_ST_OK
+    /// read transitions).
+    fn post_handshake_type_allowed(&self, t: HandshakeType) -> bool {
+        use HandshakeType as T;
+        match self.tracker.version() {
+            Some(Version::Tls13) => matches!(
+                t,
+                T::NewSessionTicket | T::KeyUpdate | T::CertificateRequest
+            ),
+            _ => t == T::HelloRequest,
+        }
+    }
+
+    /// Bytes held inside the record layer: a record being assembled plus
+    /// complete ones not yet read, and a handshake message being joined
+    /// (not counting [`unread_input`](Self::unread_input)).
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        self.deframer.buffered()
+            + self.rrec.as_ref().map_or(0, |(_, b)| b.len())
+            + self.joiner.buffered()
     }
 
     /// Reads records for the handshake until a whole message (or a

@@ -109,6 +109,20 @@ fn hex_field(v: &Value, what: &'static str) -> Result<Vec<u8>, String> {
     decode_hex(s).map_err(|e| format!("{what}: {e}"))
 }
 
+/// The largest buffer a read, peek or write step may name: the replayer
+/// allocates it, so a hostile transcript must not name terabytes.
+pub const MAX_CALL_LEN: usize = 1 << 26;
+
+fn call_len(v: &Value, what: &'static str) -> Result<usize, String> {
+    let n = usize_field(v, what)?;
+    if n > MAX_CALL_LEN {
+        return Err(format!(
+            "{what}: {n} bytes is over the {MAX_CALL_LEN}-byte limit"
+        ));
+    }
+    Ok(n)
+}
+
 fn usize_field(v: &Value, what: &'static str) -> Result<usize, String> {
     v.as_u64()
         .map(|n| n as usize)
@@ -172,12 +186,12 @@ impl Transcript {
                     Step::Eof
                 } else if let Some(x) = o.get("read") {
                     Step::Read {
-                        n: usize_field(x, "read")?,
+                        n: call_len(x, "read")?,
                         expect: outcome(o, true)?,
                     }
                 } else if let Some(x) = o.get("peek") {
                     Step::Peek {
-                        n: usize_field(x, "peek")?,
+                        n: call_len(x, "peek")?,
                         expect: outcome(o, true)?,
                     }
                 } else if let Some(x) = o.get("pending") {
@@ -195,10 +209,15 @@ impl Transcript {
                         .and_then(Value::as_str)
                         .and_then(|b| b.chars().next())
                         .ok_or("write: buf")?;
+                    let n = call_len(x, "write")?;
+                    let data = hex_field(o.get("data").unwrap_or(&Value::Null), "data")?;
+                    if data.len() != n {
+                        return Err(format!("write: data holds {} bytes, not {n}", data.len()));
+                    }
                     Step::Write {
-                        n: usize_field(x, "write")?,
+                        n,
                         buf,
-                        data: hex_field(o.get("data").unwrap_or(&Value::Null), "data")?,
+                        data,
                         expect: outcome(o, false)?,
                     }
                 } else if o.contains_key("renegotiate") {

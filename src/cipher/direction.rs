@@ -20,7 +20,7 @@ use crate::record::{
 /// OpenSSL 3.0 wraps silently in TLS 1.2 (SEMANTICS J1); we never do.
 pub const SEQ_LIMIT: u64 = u64::MAX;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Active {
     keys: RecordKeys,
     suite: CipherSuite,
@@ -28,6 +28,20 @@ struct Active {
     /// TLS 1.3 and ChaCha20: the 12-byte IV; TLS 1.2 AES-GCM: salt in [0..4].
     iv: [u8; 12],
     seq: u64,
+}
+
+/// Key material stays out of Debug output: `keys` redacts itself and the
+/// IV is not printed.
+impl core::fmt::Debug for Active {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Active")
+            .field("keys", &self.keys)
+            .field("suite", &self.suite)
+            .field("cipher", &self.cipher)
+            .field("iv", &"<redacted>")
+            .field("seq", &self.seq)
+            .finish()
+    }
 }
 
 impl Active {
