@@ -745,6 +745,30 @@ impl Session {
         }
     }
 
+    /// A HelloRequest read at TLS_ST_OK: OpenSSL calls
+    /// SSL_renegotiate_abbreviated, then `ssl3_renegotiate_check(s, 1)`
+    /// (statem_clnt.c, TLS_ST_CR_HELLO_REQ). If it fires, the renegotiation
+    /// is counted and the ClientHello goes out; if not (a record half read
+    /// or a write pending), the handshake ends at TLS_ST_OK, which clears
+    /// `s->renegotiate`: the request waits for a later check, and that one
+    /// writes no ClientHello.
+    fn hello_request_received(&mut self) {
+        self.renegotiate = true;
+        self.renegotiate_requested = true;
+        if !self.read_pending() && self.wpend.wire.is_empty() {
+            self.renegotiate = false;
+            self.total_renegotiations += 1;
+            self.hs = Hs::Handshaking {
+                stage: Stage::Hello,
+                first: false,
+                ours: true,
+            };
+        } else {
+            self.renegotiate_requested = false;
+            self.hs = Hs::Established;
+        }
+    }
+
     fn in_init(&self) -> bool {
         matches!(self.hs, Hs::Handshaking { .. })
     }
@@ -1356,8 +1380,7 @@ impl Session {
                     // Waiting at TLS_ST_OK: a HelloRequest makes this client
                     // write its ClientHello (tls_process_hello_req).
                     (Stage::Request, T::HelloRequest) if msg.body.is_empty() => {
-                        self.renegotiate_requested = true;
-                        self.hs = next(Stage::Hello);
+                        self.hello_request_received();
                     }
                     // C8: a HelloRequest during a handshake is ignored.
                     (_, T::HelloRequest) if !tls13 => {
@@ -1499,11 +1522,7 @@ impl Session {
                         ))
                         .into());
                 }
-                // OpenSSL: SSL_renegotiate_abbreviated, then start at once if
-                // nothing is pending (ssl3_renegotiate_check(s, 1)).
-                self.renegotiate = true;
-                self.renegotiate_requested = true;
-                self.renegotiate_check(true);
+                self.hello_request_received();
                 Ok(())
             }
             _ => Err(self.unexpected()),
