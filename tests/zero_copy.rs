@@ -109,3 +109,22 @@ fn tickets_are_offered_and_bounded() {
     assert_eq!(t[0][7], (n - MAX_KEPT_TICKETS) as u8);
     assert!(s.take_tickets().is_empty());
 }
+
+#[test]
+fn buffered_counts_what_the_record_layer_holds() {
+    let (mut s, mut peer) = pair(CipherSuite::TLS13_AES_128_GCM_SHA256);
+    let mut wire = BytesMut::new();
+    peer.seal(ContentType::ApplicationData, b"0123456789", &mut wire)
+        .unwrap();
+    assert_eq!(s.buffered(), 0);
+    // A partial record: received, not yet taken (OpenSSL reads on demand).
+    s.recv(&wire[..7]);
+    assert_eq!(s.read(&mut [0u8; 4]), Err(SslError::WantRead));
+    assert_eq!((s.unread_input(), s.buffered()), (0, 7));
+    s.recv(&wire[7..]);
+    assert_eq!(s.read(&mut [0u8; 4]), Ok(4));
+    // The record's unread plaintext is what is held now.
+    assert_eq!(s.buffered(), 6);
+    assert_eq!(s.read(&mut [0u8; 16]), Ok(6));
+    assert_eq!(s.buffered(), 0);
+}
