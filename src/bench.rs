@@ -365,10 +365,16 @@ fn raw(
     records: usize,
 ) -> Box<dyn Workload> {
     let raw = Raw::new(p, suite);
-    let mut ct = data(len);
+    // The AEAD input of the record: TLS 1.3 protects the content type byte
+    // with the plaintext (RFC 8446 5.2), so no record layer can do less.
+    let aead_len = match suite.version() {
+        Version::Tls13 => len + 1,
+        Version::Tls12 => len,
+    };
+    let mut ct = data(aead_len);
     let aad = [23u8, 3, 3, 0x40, 0x11];
     let tag = raw.seal(nonce(0), &aad, &mut ct);
-    let buf = data(len);
+    let buf = data(aead_len);
     let ct = Placed::new(&ct, buf.as_ptr() as usize);
     Box::new(RawWork {
         raw,
@@ -410,6 +416,32 @@ impl Workload for SealWork {
                 self.payload.get(),
                 &mut self.out,
             )
+            .expect("seal");
+        std::hint::black_box(&self.out);
+    }
+}
+
+/// The plaintext is already in the output buffer, after the room for the
+/// header: sealed where it lies (the ciphertext of one run is the next
+/// run's plaintext, as with the raw AEAD).
+struct SealInPlaceWork {
+    sealer: Sealer,
+    out: BytesMut,
+    /// Where the record starts in `out`.
+    start: usize,
+    len: usize,
+}
+
+impl Workload for SealInPlaceWork {
+    fn bytes(&self) -> u64 {
+        self.len as u64
+    }
+
+    fn run(&mut self) {
+        self.out
+            .truncate(self.start + self.sealer.prefix_len() + self.len);
+        self.sealer
+            .seal_in_place(ContentType::ApplicationData, &mut self.out, self.start)
             .expect("seal");
         std::hint::black_box(&self.out);
     }
@@ -465,6 +497,23 @@ fn tlsrec_seal(p: Provider, suite: CipherSuite, len: usize) -> Box<dyn Workload>
         sealer: sealer(p, suite),
         payload: Placed::new(&data(len), dst),
         out,
+    })
+}
+
+fn tlsrec_seal_in_place(p: Provider, suite: CipherSuite, len: usize) -> Box<dyn Workload> {
+    let sealer = sealer(p, suite);
+    let mut out = BytesMut::with_capacity(len + 128);
+    // The plaintext on a 64-byte boundary, as the raw AEAD's buffer is
+    // (the allocator's alignment): the caller chooses where records start.
+    let prefix = sealer.prefix_len();
+    let start = (64 - (out.as_ptr() as usize + prefix) % 64) % 64;
+    out.resize(start + prefix, 0);
+    out.extend_from_slice(&data(len));
+    Box::new(SealInPlaceWork {
+        sealer,
+        out,
+        start,
+        len,
     })
 }
 
@@ -744,6 +793,20 @@ pub fn seal_open(suites: &[CipherSuite], sizes: &[usize]) -> Vec<Subject> {
                 ));
                 v.push(subject(
                     format!("seal-{n}"),
+                    suite,
+                    "raw",
+                    pn,
+                    raw(p, suite, RawOp::Seal, n, 1),
+                ));
+                v.push(subject(
+                    format!("seal-in-place-{n}"),
+                    suite,
+                    "tlsrec",
+                    pn,
+                    tlsrec_seal_in_place(p, suite, n),
+                ));
+                v.push(subject(
+                    format!("seal-in-place-{n}"),
                     suite,
                     "raw",
                     pn,

@@ -142,6 +142,9 @@ pub struct Deframer {
     /// the whole record); 0 once failed. Keeps the call for a segment that
     /// completes nothing (1-byte segments) to a compare.
     need: usize,
+    /// Most bytes the buffer may hold: [`MAX_RECORD_LEN`], or 0 once failed
+    /// (then `push` takes nothing, with no separate check).
+    limit: usize,
 }
 
 impl Default for Deframer {
@@ -160,6 +163,7 @@ impl Deframer {
             policy: HeaderPolicy::default(),
             failed: None,
             need: HEADER_LEN,
+            limit: MAX_RECORD_LEN,
         }
     }
 
@@ -177,10 +181,7 @@ impl Deframer {
     /// How many more bytes [`push`](Self::push) can take now.
     #[must_use]
     pub fn room(&self) -> usize {
-        if self.failed.is_some() {
-            return 0;
-        }
-        MAX_RECORD_LEN.saturating_sub(self.buf.len())
+        self.limit.saturating_sub(self.buf.len())
     }
 
     /// How many bytes are needed to complete the header or body being read
@@ -215,16 +216,26 @@ impl Deframer {
         }
     }
 
+    /// Takes no more bytes (a reader whose record failed to open stops
+    /// here too).
+    pub(crate) fn refuse_more(&mut self) {
+        self.limit = 0;
+        self.need = 0;
+    }
+
+    /// True when [`pop`](Self::pop) would say `Ok(None)` for certain (the
+    /// header or record is not whole yet). Never true once failed.
+    #[inline]
+    #[must_use]
+    pub(crate) fn waiting(&self) -> bool {
+        self.buf.len() < self.need
+    }
+
     /// Copies as much of `data` as fits into the buffer and returns how many
     /// bytes were taken (bytes consumed <= bytes given, always).
     #[inline]
     pub fn push(&mut self, data: &[u8]) -> usize {
-        if self.failed.is_some() {
-            return 0;
-        }
-        let n = data
-            .len()
-            .min(MAX_RECORD_LEN.saturating_sub(self.buf.len()));
+        let n = data.len().min(self.limit.saturating_sub(self.buf.len()));
         if n == 0 {
             return 0;
         }
@@ -234,7 +245,13 @@ impl Deframer {
             // records whose plaintext has been dropped).
             self.buf.reserve(MAX_RECORD_LEN.max(n));
         }
-        self.buf.extend_from_slice(&data[..n]);
+        if n == 1 {
+            // A fixed-size copy: a byte store, not a call to memcpy (the
+            // cost of feeding one byte per segment is this path's).
+            self.buf.extend_from_slice(&data[..1]);
+        } else {
+            self.buf.extend_from_slice(&data[..n]);
+        }
         n
     }
 
@@ -264,6 +281,7 @@ impl Deframer {
             let header = Header::parse(&raw);
             if let Err(e) = self.policy.check(&header, &raw) {
                 self.failed = Some(e.clone());
+                self.limit = 0;
                 self.need = 0;
                 return Err(e);
             }
@@ -282,6 +300,47 @@ impl Deframer {
         self.need = HEADER_LEN;
         self.policy.first_record = false;
         Ok(Some(OpaqueRecord { header, buf }))
+    }
+
+    /// The header of the whole record `src` begins with, when nothing is
+    /// buffered here and the header passes the checks: such a record may be
+    /// taken straight out of `src` (then call [`taken`](Self::taken)).
+    /// `None` otherwise: feed `src` through [`push`](Self::push) and
+    /// [`pop`](Self::pop), which report a bad header.
+    #[inline]
+    #[must_use]
+    pub fn whole_record(&self, src: &[u8]) -> Option<Header> {
+        if !self.buf.is_empty() || self.failed.is_some() {
+            return None;
+        }
+        let raw: &[u8; HEADER_LEN] = src.get(..HEADER_LEN)?.try_into().ok()?;
+        let header = Header::parse(raw);
+        if src.len() < HEADER_LEN + usize::from(header.len)
+            || self.policy.check(&header, raw).is_err()
+        {
+            return None;
+        }
+        Some(header)
+    }
+
+    /// A record that [`whole_record`](Self::whole_record) found was taken
+    /// out of the caller's bytes: the state is what pushing and popping it
+    /// would have left.
+    #[inline]
+    pub fn taken(&mut self) {
+        self.policy.first_record = false;
+    }
+
+    /// Zero-copy: splits the whole record that `src` begins with off `src`
+    /// (no copy) when [`whole_record`](Self::whole_record) finds one.
+    #[inline]
+    pub fn pop_from(&mut self, src: &mut BytesMut) -> Option<OpaqueRecord> {
+        let header = self.whole_record(src)?;
+        self.taken();
+        Some(OpaqueRecord {
+            header,
+            buf: src.split_to(HEADER_LEN + usize::from(header.len)),
+        })
     }
 
     /// The first byte (content type) of the next record, once buffered.

@@ -79,9 +79,7 @@ impl RecordReader {
     /// Takes as much of `data` as the buffer has room for; returns the count.
     #[inline]
     pub fn push(&mut self, data: &[u8]) -> usize {
-        if self.failed.is_some() {
-            return 0;
-        }
+        // After a failure the deframer refuses more bytes itself.
         self.deframer.push(data)
     }
 
@@ -91,6 +89,11 @@ impl RecordReader {
     /// Any deframing or opening error; errors are sticky.
     #[inline]
     pub fn next_record(&mut self) -> Result<Option<PlainRecord>, Error> {
+        // The common case for a segment that completes nothing (a failed
+        // reader never waits: it reports its error below).
+        if self.deframer.waiting() {
+            return Ok(None);
+        }
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
@@ -102,6 +105,7 @@ impl RecordReader {
         };
         if let Err(e) = &res {
             self.failed = Some(e.clone());
+            self.deframer.refuse_more();
         }
         res
     }

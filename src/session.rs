@@ -26,7 +26,9 @@ use crate::error::{Error, Reason};
 use crate::follow::{Dir, DirState, KeyAction, KeyTracker};
 use crate::handshake::{HandshakeJoiner, HandshakeMessage, HandshakeType, HANDSHAKE_HEADER_LEN};
 use crate::keylog::KeyLog;
-use crate::record::{ContentType, PlainRecord, Version, HEADER_LEN, MAX_PLAINTEXT_LEN};
+use crate::record::{
+    ContentType, OpaqueRecord, PlainRecord, Version, HEADER_LEN, MAX_PLAINTEXT_LEN,
+};
 
 /// OpenSSL `MAX_EMPTY_RECORDS`: the 33rd consecutive empty record is fatal.
 pub const MAX_EMPTY_RECORDS: u32 = 32;
@@ -653,6 +655,11 @@ impl Session {
     }
 
     fn read_internal(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
+        if !peek && !self.take_whole && !buf.is_empty() && self.steady_reading() {
+            if let Some(n) = self.read_app_data_fast(buf)? {
+                return Ok(n);
+            }
+        }
         // A6: after close_notify (or a fatal alert) reads return 0 at once.
         if self.received_shutdown {
             return Err(self.later_read_error());
@@ -684,6 +691,58 @@ impl Session {
             Err(Interrupt::Err(e)) => Err(e),
             Err(Interrupt::AppData) => Err(SslError::WantRead),
         }
+    }
+
+    /// Established, nothing unusual under way: no handshake, renegotiation
+    /// request, shutdown, failure or partial handshake message. Then a read
+    /// of application data takes [`read_app_data_fast`](Self::read_app_data_fast),
+    /// which leaves the state `read_bytes` would.
+    fn steady_reading(&self) -> bool {
+        !self.received_shutdown
+            && self.dead.is_none()
+            && !self.renegotiate
+            && !self.in_handshake
+            && !self.ccs_seen
+            && matches!(self.hs, Hs::Established)
+            && self.joiner.buffered() == 0
+    }
+
+    /// The common case of `SSL_read` on a [steady](Self::steady_reading)
+    /// session: copies out of the current application-data record, opening
+    /// the next record first if none is current. `Ok(None)` when the record
+    /// is of another type (it is kept in `rrec` for `read_bytes`).
+    #[inline]
+    fn read_app_data_fast(&mut self, buf: &mut [u8]) -> Result<Option<usize>, SslError> {
+        // `read_internal` leaves it so whenever `read_bytes` ends without
+        // meeting application data a handshake allowed.
+        self.in_read_app_data = false;
+        if self.rrec.is_none() {
+            if let Some(n) = self.read_in_place(buf)? {
+                return Ok(Some(n));
+            }
+        }
+        if self.rrec.is_none() {
+            let rec = self.get_record()?;
+            self.rrec = Some((rec.typ, rec.payload));
+        }
+        let Some((ContentType::ApplicationData, data)) = self.rrec.as_mut() else {
+            return Ok(None);
+        };
+        if data.is_empty() {
+            // An empty record kept by a handshake: `read_bytes` uses it up.
+            return Ok(None);
+        }
+        // As `read_bytes`: a non-empty record that is not an alert ends a
+        // run of warning alerts.
+        self.alert_count = 0;
+        let n = buf.len().min(data.len());
+        buf[..n].copy_from_slice(&data[..n]);
+        data.advance(n);
+        if data.is_empty() {
+            self.rrec = None;
+            self.release_read_buffer();
+        }
+        Ok(Some(n))
     }
 
     /// OpenSSL `ssl3_renegotiate_check`: start a requested renegotiation
@@ -999,23 +1058,12 @@ impl Session {
     /// meets it as application data, which may interrupt a handshake.
     fn get_record_keeping(&mut self, keep_empty_app: bool) -> Result<PlainRecord, SslError> {
         loop {
-            let rec = loop {
-                let want = self.deframer.wanted();
-                let n = want.min(self.input.len());
-                if n > 0 {
-                    let taken = self.deframer.push(&self.input[..n]);
-                    self.input.advance(taken);
-                }
-                match self.deframer.pop() {
-                    Ok(Some(r)) => break r,
-                    Ok(None) => {
-                        if !self.input.is_empty() {
-                            continue;
-                        }
-                        return Err(self.at_eof_or_wait());
-                    }
-                    Err(e) => return Err(self.fatal(e)),
-                }
+            // A whole record waiting in the received bytes is split off them
+            // without a copy; otherwise the bytes go through the deframer.
+            let rec = if let Some(r) = self.deframer.pop_from(&mut self.input) {
+                r
+            } else {
+                self.pop_record_slow()?
             };
             let tls13 = self.tracker.version() == Some(Version::Tls13);
             if tls13 && rec.header().typ == ContentType::ChangeCipherSpec {
@@ -1038,35 +1086,118 @@ impl Session {
                 Ok(p) => p,
                 Err(e) => return Err(self.fatal(e)),
             };
-            // RFC 8446 5.5: "Implementations SHOULD NOT allow the use of a
-            // key for more records than the limit": the peer should have
-            // updated its key (beyond OpenSSL, which does not count).
-            let opened = self.opener.sequence().unwrap_or(0);
-            if opened > self.record_limit(self.opener.suite()) {
-                return Err(self.fatal(Error::PeerMisbehaved {
-                    reason: Reason::KeyUsageLimit,
-                    alert: AlertDescription::InternalError,
-                }));
+            if self.accept_opened(plain.typ, plain.payload.len(), keep_empty_app)? {
+                return Ok(plain);
             }
+        }
+    }
+
+    /// The checks on a record just opened: `Ok(true)` to hand it out,
+    /// `Ok(false)` to skip it (empty), or the fatal error.
+    fn accept_opened(
+        &mut self,
+        typ: ContentType,
+        len: usize,
+        keep_empty_app: bool,
+    ) -> Result<bool, SslError> {
+        // RFC 8446 5.5: "Implementations SHOULD NOT allow the use of a
+        // key for more records than the limit": the peer should have
+        // updated its key (beyond OpenSSL, which does not count).
+        let opened = self.opener.sequence().unwrap_or(0);
+        if opened > self.record_limit(self.opener.suite()) {
+            return Err(self.fatal(Error::PeerMisbehaved {
+                reason: Reason::KeyUsageLimit,
+                alert: AlertDescription::InternalError,
+            }));
+        }
+        if len == 0 {
             // B3: TLS 1.3 handshake and alert records may not be empty.
-            if tls13
-                && plain.payload.is_empty()
-                && matches!(plain.typ, ContentType::Handshake | ContentType::Alert)
+            if self.tracker.version() == Some(Version::Tls13)
+                && matches!(typ, ContentType::Handshake | ContentType::Alert)
             {
                 return Err(self.fatal(fatal_err(
                     Reason::BadLength,
                     AlertDescription::UnexpectedMessage,
                 )));
             }
-            if plain.payload.is_empty() {
-                self.count_empty()?;
-                if keep_empty_app && plain.typ == ContentType::ApplicationData {
-                    return Ok(plain);
-                }
-                continue;
+            self.count_empty()?;
+            return Ok(keep_empty_app && typ == ContentType::ApplicationData);
+        }
+        self.empty_count = 0;
+        Ok(true)
+    }
+
+    /// The common case of reading on a [steady](Self::steady_reading)
+    /// session with no current record: the next record is whole in the
+    /// received bytes. It is opened where it lies; application data that
+    /// fits `buf` is copied out and the record's bytes dropped (no split,
+    /// no reference count). Anything else (another type, more than `buf`
+    /// holds) becomes the current record without a copy; an empty record is
+    /// skipped. `Ok(None)` then, and when no whole record is there.
+    fn read_in_place(&mut self, buf: &mut [u8]) -> Result<Option<usize>, SslError> {
+        let Some(header) = self.deframer.whole_record(&self.input) else {
+            return Ok(None);
+        };
+        if header.typ == ContentType::ChangeCipherSpec {
+            // TLS 1.3 drops it, TLS 1.2 refuses it: `get_record` decides.
+            return Ok(None);
+        }
+        let total = HEADER_LEN + usize::from(header.len);
+        self.deframer.taken();
+        let opened = self.opener.open_in_place(&header, &mut self.input[..total]);
+        let (typ, plain) = match opened {
+            Ok(o) => o,
+            Err(e) => {
+                self.input.advance(total);
+                return Err(self.fatal(e));
             }
-            self.empty_count = 0;
-            return Ok(plain);
+        };
+        match self.accept_opened(typ, plain.len(), false) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.input.advance(total);
+                return Ok(None);
+            }
+            Err(e) => {
+                self.input.advance(total);
+                return Err(e);
+            }
+        }
+        let n = plain.len();
+        if typ == ContentType::ApplicationData && n <= buf.len() {
+            buf[..n].copy_from_slice(&self.input[plain]);
+            self.input.advance(total);
+            self.alert_count = 0;
+            self.release_read_buffer();
+            return Ok(Some(n));
+        }
+        let mut rec = self.input.split_to(total);
+        rec.advance(plain.start);
+        rec.truncate(n);
+        self.rrec = Some((typ, rec.freeze()));
+        Ok(None)
+    }
+
+    /// The received bytes through the deframer: exactly a header, then
+    /// exactly a body (no read-ahead), until a record is whole.
+    fn pop_record_slow(&mut self) -> Result<OpaqueRecord, SslError> {
+        loop {
+            let want = self.deframer.wanted();
+            let n = want.min(self.input.len());
+            if n > 0 {
+                let taken = self.deframer.push(&self.input[..n]);
+                self.input.advance(taken);
+            }
+            match self.deframer.pop() {
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) => {
+                    if !self.input.is_empty() {
+                        continue;
+                    }
+                    return Err(self.at_eof_or_wait());
+                }
+                Err(e) => return Err(self.fatal(e)),
+            }
         }
     }
 
@@ -1557,6 +1688,9 @@ impl Session {
     }
 
     fn write_bytes(&mut self, typ: ContentType, buf: &[u8]) -> Result<usize, SslError> {
+        if typ == ContentType::ApplicationData && self.steady_writing(buf.len()) {
+            return self.write_record_fast(buf);
+        }
         // E8: after our close_notify, writing is refused (not fatal).
         if self.sent_shutdown {
             return Err(SslError::Ssl(Error::Misuse {
@@ -1654,6 +1788,54 @@ impl Session {
             n -= frag;
             tot += frag;
         }
+    }
+
+    /// Established, nothing pending, queued or due (no alert, KeyUpdate,
+    /// renegotiation, retry), and `len` bytes fit one record that the
+    /// transport has room for. Then a write is one record sealed straight
+    /// into the transport queue: what `write_bytes` does, less the copy
+    /// through the pending-write buffer.
+    fn steady_writing(&self, len: usize) -> bool {
+        let frag_max = self
+            .cfg
+            .max_send_fragment
+            .clamp(MIN_SEND_FRAGMENT, MAX_PLAINTEXT_LEN);
+        let room = match self.out_capacity {
+            None => usize::MAX,
+            Some(c) => c.saturating_sub(self.out.len()),
+        };
+        len > 0
+            && len <= frag_max
+            && self.wnum == 0
+            && self.wpend.wire.is_empty()
+            && !self.sent_shutdown
+            && !self.renegotiate
+            && !self.key_update_due
+            && self.dead.is_none()
+            && self.queued_alert.is_none()
+            && !self.cfg.check_retry_content
+            && matches!(self.hs, Hs::Established)
+            && room >= self.sealer.overhead() + len
+            && self
+                .sealer
+                .sequence()
+                .is_none_or(|seq| seq.saturating_add(2) <= self.record_limit(self.sealer.suite()))
+    }
+
+    /// One application-data record of all of `buf`, on a
+    /// [steady](Self::steady_writing) session.
+    fn write_record_fast(&mut self, buf: &[u8]) -> Result<usize, SslError> {
+        if let Err(e) = self
+            .sealer
+            .seal(ContentType::ApplicationData, buf, &mut self.out)
+        {
+            return Err(self.fatal(e));
+        }
+        self.wpend.tot = buf.len();
+        self.wpend.buf_addr = buf.as_ptr() as usize;
+        self.wpend.typ = Some(ContentType::ApplicationData);
+        self.release_write_buffer();
+        Ok(buf.len())
     }
 
     fn record_limit(&self, suite: Option<crate::cipher::CipherSuite>) -> u64 {

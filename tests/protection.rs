@@ -316,3 +316,87 @@ fn a_record_sealed_under_other_keys_or_sequence_fails() {
         Some(AlertDescription::BadRecordMac)
     );
 }
+
+fn sealer(suite: CipherSuite) -> Sealer {
+    let mut s = Sealer::new();
+    s.set_keys(test_keys(suite, 0x5a));
+    s
+}
+
+/// `seal_in_place` on a plaintext already in the buffer gives the very bytes
+/// `seal` gives from a slice, after whatever the buffer held, for every
+/// suite and the plaintext epoch; the record opens.
+#[test]
+fn seal_in_place_matches_seal() {
+    let mut rng = Rng::new(11);
+    for &suite in CipherSuite::ALL {
+        let (mut a, mut b) = (sealer(suite), sealer(suite));
+        for len in [0usize, 1, 15, 16, 17, 64, 1000, MAX_PLAINTEXT_LEN] {
+            let payload = rng.bytes(len);
+            let n = rng.below(40);
+            let earlier = rng.bytes(n);
+            let mut copied = BytesMut::from(&earlier[..]);
+            a.seal(ContentType::ApplicationData, &payload, &mut copied)
+                .unwrap();
+            let mut in_place = BytesMut::from(&earlier[..]);
+            let start = in_place.len();
+            in_place.resize(start + b.prefix_len(), 0xee);
+            in_place.extend_from_slice(&payload);
+            b.seal_in_place(ContentType::ApplicationData, &mut in_place, start)
+                .unwrap();
+            assert_eq!(copied, in_place, "{} len {len}", suite.name());
+            let plain = open_at(suite, &in_place[start..], a.sequence().unwrap() - 1);
+            assert_eq!(plain, payload);
+        }
+    }
+    let mut plain = Sealer::new();
+    let mut out = BytesMut::new();
+    out.resize(plain.prefix_len(), 0);
+    out.extend_from_slice(b"hello");
+    plain
+        .seal_in_place(ContentType::Handshake, &mut out, 0)
+        .unwrap();
+    assert_eq!(&out[..], &[22, 3, 3, 0, 5, b'h', b'e', b'l', b'l', b'o']);
+}
+
+fn open_at(suite: CipherSuite, wire: &[u8], seq: u64) -> Vec<u8> {
+    let mut o = opener(suite);
+    o.set_sequence(seq).unwrap();
+    let rec = o.open(OpaqueRecord::from_wire(wire).unwrap()).unwrap();
+    rec.payload.to_vec()
+}
+
+/// A refused seal leaves the output buffer and the sequence number as they
+/// were, whether it copies the plaintext or seals it in place.
+#[test]
+fn refused_seals_leave_the_buffer_as_it_was() {
+    let suite = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+    let mut s = sealer(suite);
+    let before = BytesMut::from(&b"earlier bytes"[..]);
+    // No room for the header and explicit nonce (13 bytes) before the end.
+    let mut out = before.clone();
+    let r = s.seal_in_place(ContentType::ApplicationData, &mut out, 4);
+    assert!(matches!(r, Err(Error::BadInput(_))), "{r:?}");
+    assert_eq!(out, before);
+    // Plaintext over 2^14 bytes.
+    let mut out = before.clone();
+    out.resize(before.len() + s.prefix_len() + MAX_PLAINTEXT_LEN + 1, 1);
+    let grown = out.clone();
+    let r = s.seal_in_place(ContentType::ApplicationData, &mut out, before.len());
+    assert!(matches!(r, Err(Error::BadInput(_))), "{r:?}");
+    assert_eq!(out, grown);
+    assert_eq!(s.sequence(), Some(0));
+    // The key's last sequence number is used up.
+    s.set_sequence(u64::MAX).unwrap();
+    let mut out = before.clone();
+    let r = s.seal(ContentType::ApplicationData, b"data", &mut out);
+    assert!(matches!(r, Err(Error::SequenceExhausted)), "{r:?}");
+    assert_eq!(out, before, "seal's copy is taken back");
+    // TLS 1.3 padding past the record limit.
+    let mut s = sealer(CipherSuite::TLS13_AES_128_GCM_SHA256);
+    let mut out = before.clone();
+    let r = s.seal_padded(ContentType::ApplicationData, &[0; 16384], 300, &mut out);
+    assert!(matches!(r, Err(Error::BadInput(_))), "{r:?}");
+    assert_eq!(out, before);
+    assert_eq!(s.sequence(), Some(0));
+}

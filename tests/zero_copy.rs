@@ -128,3 +128,67 @@ fn buffered_counts_what_the_record_layer_holds() {
     assert_eq!(s.read(&mut [0u8; 16]), Ok(6));
     assert_eq!(s.buffered(), 0);
 }
+
+/// However the reader's buffer compares with the records (larger: records
+/// are opened where they lie in the received bytes and copied out; smaller:
+/// the record is split off and read in parts), `read` returns at most one
+/// record per call, the same bytes, and skips empty records and ignorable
+/// alerts in between; `pending` tells what is left of a record.
+#[test]
+fn reads_give_the_same_records_whatever_the_buffer_size() {
+    for suite in [
+        CipherSuite::TLS13_AES_128_GCM_SHA256,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ] {
+        let tls13 = suite.version() == tlsrec::Version::Tls13;
+        // TLS 1.3 ignores user_canceled; TLS 1.2 any warning but
+        // close_notify and no_renegotiation.
+        let alert = if tls13 { [1u8, 90] } else { [1u8, 112] };
+        let sizes = [64usize, 0, 1, 16384, 0, 0, 300, 5000];
+        let mut wire = BytesMut::new();
+        let mut want: Vec<Vec<u8>> = Vec::new();
+        let (_, mut peer) = pair(suite);
+        for (i, &n) in sizes.iter().enumerate() {
+            let p = vec![i as u8 + 1; n];
+            peer.seal(ContentType::ApplicationData, &p, &mut wire)
+                .unwrap();
+            if i == 3 {
+                peer.seal(ContentType::Alert, &alert, &mut wire).unwrap();
+            }
+            if n > 0 {
+                want.push(p);
+            }
+        }
+        for bufsize in [16384usize, 20000, 299, 7, 1] {
+            for segment in [wire.len(), 1] {
+                let (mut s, _) = pair(suite);
+                let mut got: Vec<Vec<u8>> = Vec::new();
+                let mut current: Vec<u8> = Vec::new();
+                let mut buf = vec![0u8; bufsize];
+                for seg in wire.chunks(segment) {
+                    s.recv(seg);
+                    loop {
+                        match s.read(&mut buf) {
+                            Ok(n) => {
+                                assert!(n > 0);
+                                current.extend_from_slice(&buf[..n]);
+                                if s.pending() == 0 {
+                                    got.push(std::mem::take(&mut current));
+                                }
+                            }
+                            Err(SslError::WantRead) => break,
+                            Err(e) => panic!("{}: {e}", suite.name()),
+                        }
+                    }
+                }
+                assert!(current.is_empty());
+                assert_eq!(
+                    got,
+                    want,
+                    "{} buffer {bufsize} segment {segment}",
+                    suite.name()
+                );
+            }
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! One protection state per direction: keys prepared, then activated at a
 //! record boundary, with a sequence number that never wraps.
 
+use core::ops::Range;
+
 use bytes::{Buf, BytesMut};
 
 use super::aead::{AeadCipher, Provider};
@@ -19,6 +21,10 @@ use crate::record::{
 /// should not wrap."; RFC 5246 6.1: "Sequence numbers ... MUST NOT wrap").
 /// OpenSSL 3.0 wraps silently in TLS 1.2 (SEMANTICS J1); we never do.
 pub const SEQ_LIMIT: u64 = u64::MAX;
+
+/// The most room a record needs before its plaintext: header (5) and the
+/// TLS 1.2 AES-GCM explicit nonce (8; RFC 5288 3).
+const MAX_PREFIX_LEN: usize = HEADER_LEN + 8;
 
 #[derive(Clone)]
 struct Active {
@@ -235,24 +241,34 @@ impl Opener {
     /// for plaintext over 2^14, [`Error::SequenceExhausted`].
     pub fn open(&mut self, rec: OpaqueRecord) -> Result<PlainRecord, Error> {
         let OpaqueRecord { header, mut buf } = rec;
+        let (typ, plain) = self.open_in_place(&header, &mut buf)?;
+        buf.advance(plain.start);
+        buf.truncate(plain.len());
+        Ok(PlainRecord {
+            typ,
+            version: header.version,
+            payload: buf.freeze(),
+        })
+    }
+
+    /// What [`open`](Self::open) does, on a record (header and body) in a
+    /// buffer the caller keeps: its content type and where its plaintext is
+    /// in `rec` once authenticated and decrypted. Only the crate sees it, so
+    /// that undecrypted bytes still cannot pass for plaintext.
+    pub(crate) fn open_in_place(
+        &mut self,
+        header: &Header,
+        rec: &mut [u8],
+    ) -> Result<(ContentType, Range<usize>), Error> {
+        debug_assert_eq!(rec.len(), HEADER_LEN + usize::from(header.len));
         let Some(active) = self.state.active.as_mut() else {
-            return finish(
-                header.typ,
-                header.version,
-                buf,
-                HEADER_LEN,
-                usize::from(header.len),
-            );
+            return plain_range(header.typ, HEADER_LEN, usize::from(header.len));
         };
         if active.version() == Version::Tls13 && header.typ == ContentType::ChangeCipherSpec {
-            return Ok(PlainRecord {
-                typ: header.typ,
-                version: header.version,
-                payload: buf.split_off(HEADER_LEN).freeze(),
-            });
+            return Ok((header.typ, HEADER_LEN..rec.len()));
         }
         active.take_seq()?;
-        let body_len = buf.len() - HEADER_LEN;
+        let body_len = rec.len() - HEADER_LEN;
         let explicit = active.suite.aead().explicit_nonce_len(active.version());
         // TLS 1.3: a tag alone (no type byte) is refused as bad_record_mac,
         // like OpenSSL (SEMANTICS B3).
@@ -261,7 +277,7 @@ impl Opener {
             return Err(Error::bad_mac());
         }
         let ct_len = body_len - explicit - TAG_LEN;
-        let (head, rest) = buf.split_at_mut(HEADER_LEN + explicit);
+        let (head, rest) = rec.split_at_mut(HEADER_LEN + explicit);
         let (ct, tag) = rest.split_at_mut(ct_len);
         let tag: &[u8; TAG_LEN] = (&*tag).try_into().expect("tag is TAG_LEN bytes");
         match active.version() {
@@ -290,13 +306,13 @@ impl Opener {
         active.seq += 1;
         let start = HEADER_LEN + explicit;
         if active.version() == Version::Tls12 {
-            return finish(header.typ, header.version, buf, start, ct_len);
+            return plain_range(header.typ, start, ct_len);
         }
         // RFC 8446 5.4: strip the zero padding; the last non-zero byte is the
         // content type. "If a receiving implementation does not find a non-zero
         // octet in the cleartext, it MUST terminate the connection with an
         // "unexpected_message" alert."
-        let inner = &buf[start..start + ct_len];
+        let inner = &rec[start..start + ct_len];
         let Some(end) = inner.iter().rposition(|&b| b != 0) else {
             return Err(Error::record(
                 Reason::BadRecordType,
@@ -313,18 +329,16 @@ impl Opener {
                 AlertDescription::UnexpectedMessage,
             ));
         }
-        finish(typ, header.version, buf, start, end)
+        plain_range(typ, start, end)
     }
 }
 
-/// Cuts the plaintext out of the record buffer (no copy), checking its length.
-fn finish(
+/// The plaintext's place in the record, once its length is checked.
+fn plain_range(
     typ: ContentType,
-    version: ProtocolVersion,
-    mut buf: BytesMut,
     start: usize,
     len: usize,
-) -> Result<PlainRecord, Error> {
+) -> Result<(ContentType, Range<usize>), Error> {
     // RFC 8446 5.1: "The length MUST NOT exceed 2^14 bytes. An endpoint that
     // receives a record that exceeds this length MUST terminate the connection
     // with a "record_overflow" alert."
@@ -334,13 +348,7 @@ fn finish(
             AlertDescription::RecordOverflow,
         ));
     }
-    buf.advance(start);
-    buf.truncate(len);
-    Ok(PlainRecord {
-        typ,
-        version,
-        payload: buf.freeze(),
-    })
+    Ok((typ, start..start + len))
 }
 
 /// The write direction: seals records into an output buffer.
@@ -390,11 +398,24 @@ impl Sealer {
         }
     }
 
-    /// Appends one sealed record holding `payload` to `out`.
+    /// Room to leave before the plaintext of a record sealed with
+    /// [`seal_in_place`](Self::seal_in_place): the header and, for TLS 1.2
+    /// AES-GCM, the explicit nonce (5 or 13 bytes).
+    #[must_use]
+    pub fn prefix_len(&self) -> usize {
+        match &self.state.active {
+            None => HEADER_LEN,
+            Some(a) => HEADER_LEN + a.suite.aead().explicit_nonce_len(a.version()),
+        }
+    }
+
+    /// Appends one sealed record holding `payload` to `out` (the payload is
+    /// copied into `out`, then encrypted there).
     ///
     /// # Errors
     /// [`Error::BadInput`] if `payload` is over 2^14 bytes,
     /// [`Error::SequenceExhausted`] when this key may seal no more records.
+    /// `out` is left as it was.
     pub fn seal(
         &mut self,
         typ: ContentType,
@@ -419,25 +440,87 @@ impl Sealer {
         if payload.len() > MAX_PLAINTEXT_LEN {
             return Err(Error::BadInput("record payload over 2^14 bytes"));
         }
+        let start = out.len();
+        let prefix = self.prefix_len();
+        out.reserve(prefix + payload.len() + 1 + padding + TAG_LEN);
+        // Room for the header (and explicit nonce), in fixed-size writes.
+        if prefix == HEADER_LEN {
+            out.extend_from_slice(&[0u8; HEADER_LEN]);
+        } else {
+            out.extend_from_slice(&[0u8; MAX_PREFIX_LEN]);
+            out.truncate(start + prefix);
+        }
+        out.extend_from_slice(payload);
+        let r = self.seal_in_place_padded(typ, out, start, padding);
+        if r.is_err() {
+            out.truncate(start);
+        }
+        r
+    }
+
+    /// Seals, without copying it, the plaintext a caller has put in `out`
+    /// after [`prefix_len`](Self::prefix_len) bytes of room at `start`: the
+    /// room gets the header (and explicit nonce), the plaintext is
+    /// encrypted where it is, and the TLS 1.3 content type and the tag are
+    /// appended. For callers that produce plaintext straight into the
+    /// output buffer (the copy [`seal`](Self::seal) makes is then saved).
+    ///
+    /// ```
+    /// # use tlsrec::{CipherSuite, ContentType, RecordKeys, Sealer};
+    /// # let keys = RecordKeys::new(CipherSuite::TLS13_AES_128_GCM_SHA256, &[7; 16], &[9; 12]).unwrap();
+    /// let mut sealer = Sealer::new();
+    /// sealer.set_keys(keys);
+    /// let mut out = bytes::BytesMut::new();
+    /// let start = out.len();
+    /// out.resize(start + sealer.prefix_len(), 0);
+    /// out.extend_from_slice(b"hello"); // or read a file straight into `out`
+    /// sealer.seal_in_place(ContentType::ApplicationData, &mut out, start).unwrap();
+    /// assert_eq!(out.len(), 5 + 5 + 1 + 16);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if `out` is shorter than `start` plus the room,
+    /// or the plaintext is over 2^14 bytes; [`Error::SequenceExhausted`].
+    /// `out` is left as it was.
+    pub fn seal_in_place(
+        &mut self,
+        typ: ContentType,
+        out: &mut BytesMut,
+        start: usize,
+    ) -> Result<(), Error> {
+        self.seal_in_place_padded(typ, out, start, 0)
+    }
+
+    fn seal_in_place_padded(
+        &mut self,
+        typ: ContentType,
+        out: &mut BytesMut,
+        start: usize,
+        padding: usize,
+    ) -> Result<(), Error> {
+        let prefix = self.prefix_len();
+        let Some(payload_len) = out.len().checked_sub(start + prefix) else {
+            return Err(Error::BadInput("no room for the record header"));
+        };
+        if payload_len > MAX_PLAINTEXT_LEN {
+            return Err(Error::BadInput("record payload over 2^14 bytes"));
+        }
         let Some(active) = self.state.active.as_mut() else {
             let h = Header {
                 typ,
                 version: self.plaintext_version,
-                len: payload.len() as u16,
+                len: payload_len as u16,
             };
-            out.reserve(HEADER_LEN + payload.len());
-            out.extend_from_slice(&h.encode());
-            out.extend_from_slice(payload);
+            out[start..start + HEADER_LEN].copy_from_slice(&h.encode());
             return Ok(());
         };
         active.take_seq()?;
         let version = active.version();
-        let explicit = active.suite.aead().explicit_nonce_len(version);
         let (outer_typ, inner_len) = match version {
-            Version::Tls13 => (ContentType::ApplicationData, payload.len() + 1 + padding),
-            Version::Tls12 => (typ, payload.len()),
+            Version::Tls13 => (ContentType::ApplicationData, payload_len + 1 + padding),
+            Version::Tls12 => (typ, payload_len),
         };
-        let body_len = explicit + inner_len + TAG_LEN;
+        let body_len = prefix - HEADER_LEN + inner_len + TAG_LEN;
         if body_len > version.max_ciphertext_len() {
             return Err(Error::BadInput("padding makes the record too long"));
         }
@@ -446,28 +529,24 @@ impl Sealer {
             version: ProtocolVersion::TLS12,
             len: body_len as u16,
         };
-        let start = out.len();
-        out.reserve(HEADER_LEN + body_len);
-        out.extend_from_slice(&header.encode());
-        let nonce = if explicit > 0 {
+        out[start..start + HEADER_LEN].copy_from_slice(&header.encode());
+        let nonce = if prefix > HEADER_LEN {
             // RFC 5288 3: the explicit nonce must be distinct for each
             // invocation; the sequence number is (as in Go and rustls).
             let e = active.seq.to_be_bytes();
-            out.extend_from_slice(&e);
+            out[start + HEADER_LEN..start + prefix].copy_from_slice(&e);
             let mut n = active.iv;
             n[4..].copy_from_slice(&e);
             n
         } else {
             active.xor_nonce()
         };
-        let ct_start = out.len();
-        out.extend_from_slice(payload);
-        if version == Version::Tls13 {
-            out.extend_from_slice(&[u8::from(typ)]);
-            out.resize(out.len() + padding, 0);
-        }
         let tag = match version {
             Version::Tls13 => {
+                out.extend_from_slice(&[u8::from(typ)]);
+                if padding > 0 {
+                    out.resize(out.len() + padding, 0);
+                }
                 let (h, ct) = out[start..].split_at_mut(HEADER_LEN);
                 active.cipher.seal_in_place(&nonce, h, ct)
             }
@@ -475,7 +554,7 @@ impl Sealer {
                 let aad = active.tls12_aad(typ, ProtocolVersion::TLS12, inner_len);
                 active
                     .cipher
-                    .seal_in_place(&nonce, &aad, &mut out[ct_start..])
+                    .seal_in_place(&nonce, &aad, &mut out[start + prefix..])
             }
         };
         out.extend_from_slice(&tag);
