@@ -1,8 +1,9 @@
 //! Criterion benchmarks (HTML reports in `target/criterion/report`), one
 //! process, side by side:
 //!
-//! * `seal-N` / `open-N`: one record of N = 64 B, 1 KiB, 16 KiB per suite,
-//!   tlsrec and the raw AEAD of each provider compiled in;
+//! * `seal-N` / `seal-in-place-N` / `open-N`: one record of N = 64 B,
+//!   1 KiB, 16 KiB per suite, tlsrec and the raw AEAD of each provider
+//!   compiled in;
 //! * `bulk-N`: writes of N bytes through a session, then reads on the peer
 //!   session, against the raw AEAD (seal + open), rustls 0.23 (aws-lc-rs and
 //!   ring) and OpenSSL 3 (the system libssl) as in-memory client/server pairs;

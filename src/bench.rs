@@ -8,14 +8,18 @@
 //! * `tlsrec`: the record layer (a [`Sealer`], an [`Opener`], a
 //!   [`RecordReader`], or two [`Session`]s joined in memory);
 //! * `raw`: the provider's AEAD called directly on the same bytes, with no
-//!   record layer: the limit;
+//!   record layer: the limit (for TLS 1.3 it seals and opens the plaintext
+//!   plus the content type byte, the AEAD input every TLS 1.3 record has;
+//!   GB/s counts the plaintext alone, as for tlsrec);
 //! * `rustls` and `openssl` (module `peers`, feature `bench-peers`, and
 //!   always in the criterion benchmarks): rustls 0.23 with the same suite and
 //!   provider, and OpenSSL 3 through the `openssl` crate, each as an
 //!   in-memory client/server pair.
 //!
 //! Cases (plaintext bytes per record or per write in the name):
-//! `seal-N` / `open-N` (one record), `bulk-N` (writes of N bytes through a
+//! `seal-N` / `open-N` (one record; `seal-N` copies the caller's plaintext
+//! into the record, `seal-in-place-N` seals plaintext already in the output
+//! buffer with [`Sealer::seal_in_place`]), `bulk-N` (writes of N bytes through a
 //! session, then reads on the other side), `deframe-S` (a 1 MiB stream of
 //! 16 KiB records fed to a [`RecordReader`] in segments of S bytes, `whole`
 //! for one segment; opened too) and `deframe-plain-S` (the same stream of
@@ -776,7 +780,8 @@ fn subject(
     }
 }
 
-/// `seal-N` and `open-N`: tlsrec and raw, per provider compiled in.
+/// `seal-N`, `seal-in-place-N` and `open-N`: tlsrec and raw, per provider
+/// compiled in.
 #[must_use]
 pub fn seal_open(suites: &[CipherSuite], sizes: &[usize]) -> Vec<Subject> {
     let mut v = Vec::new();

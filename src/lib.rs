@@ -16,6 +16,14 @@
 //!  caller ── write ──▶ Session (fragment, retry rules) ──▶ Sealer ──▶ pending wire ──▶ transport
 //! ```
 //!
+//! In the steady state (established, nothing pending or queued) a session
+//! takes shorter paths with the same results: a whole record already among
+//! the received bytes is opened where it lies and its plaintext copied
+//! straight into the caller's buffer (split off without a copy when it does
+//! not fit), and a write is sealed straight into the outgoing queue.
+//! [`Sealer::seal_in_place`] seals plaintext a caller wrote into the output
+//! buffer itself, without the copy [`Sealer::seal`] makes.
+//!
 //! * [`Deframer`]: whole records out of arbitrarily split segments, with
 //!   OpenSSL 3.0's header checks (version, length limits, TLS 1.3 outer type)
 //!   applied as soon as the 5 header bytes are in.

@@ -136,7 +136,7 @@ fn bench(args: &[String]) -> Result<(), String> {
     use std::io::{IsTerminal, Write};
     use std::time::Duration;
     use tlsrec::bench;
-    let (mut json, mut all, mut ms, mut rounds) = (false, false, 150u64, 3usize);
+    let (mut json, mut all, mut ms, mut rounds) = (false, false, 120u64, 3usize);
     let mut filter: Vec<String> = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
