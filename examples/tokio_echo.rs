@@ -14,7 +14,8 @@
 //! runs a TLS handshake with a library that does one (rustls, OpenSSL, ...)
 //! and takes the keys and sequence numbers from it with `tlsrec::import`
 //! (`from_rustls`, or `from_keylog` with an SSLKEYLOGFILE), then builds the
-//! session with `Session::client_from_established` as below.
+//! session with `Session::client_from_established` (or, for the server,
+//! `Session::server_from_established`) as below.
 
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ use tokio::net::{TcpListener, TcpStream};
 const SUITE: CipherSuite = CipherSuite::TLS13_CHACHA20_POLY1305_SHA256;
 
 /// A demo session: reads under the key made of `read`, writes under `write`.
-fn demo_session(read: u8, write: u8) -> Session {
+fn demo_session(read: u8, write: u8, server: bool) -> Session {
     let k = |b: u8| RecordKeys::new(SUITE, &[b; 32], &[b ^ 0x5a; 12]).expect("demo keys");
     let est = Established {
         suite: SUITE,
@@ -41,17 +42,21 @@ fn demo_session(read: u8, write: u8) -> Session {
         accept_moving_buffer: true,
         ..Config::default()
     };
-    Session::client_from_established(est, cfg).expect("demo session")
+    if server {
+        Session::server_from_established(est, cfg).expect("demo session")
+    } else {
+        Session::client_from_established(est, cfg).expect("demo session")
+    }
 }
 
 /// The server's keys: it reads what the client wrote (key 2), writes key 1.
 fn server_session() -> Session {
-    demo_session(2, 1)
+    demo_session(2, 1, true)
 }
 
 /// The mirror of the server's keys.
 fn client_session() -> Session {
-    demo_session(1, 2)
+    demo_session(1, 2, false)
 }
 
 async fn echo(tcp: TcpStream) -> std::io::Result<u64> {

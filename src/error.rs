@@ -88,6 +88,9 @@ pub enum Reason {
     /// Beyond OpenSSL: a key was used for more records than its AEAD's
     /// limit allows (RFC 8446 5.5).
     KeyUsageLimit,
+    /// Beyond OpenSSL: a handshake asked of a session that has none to run
+    /// (a server taken over after its handshake cannot renegotiate).
+    NoHandshake,
 }
 
 impl Reason {
@@ -125,6 +128,7 @@ impl Reason {
             Reason::WrongSslVersion => "wrong ssl version",
             Reason::InternalError => "internal error",
             Reason::KeyUsageLimit => "record limit of one key reached",
+            Reason::NoHandshake => "no handshake to run",
         }
     }
 }

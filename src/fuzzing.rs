@@ -218,11 +218,15 @@ pub mod op {
     pub const COUNT: u8 = 17;
 }
 
-/// Session modes of [`session_ops`] (the first input byte, modulo 3).
+/// Session modes of [`session_ops`] (the first input byte, modulo 3; in the
+/// two established modes the session is a server when the byte divided by
+/// 3 is odd).
 pub mod mode {
-    /// `client_from_established` with a TLS 1.2 suite.
+    /// `client_from_established` (or `server_from_established`) with a
+    /// TLS 1.2 suite.
     pub const TLS12: u8 = 0;
-    /// `client_from_established` with a TLS 1.3 suite and its secrets.
+    /// `client_from_established` (or `server_from_established`) with a
+    /// TLS 1.3 suite and its secrets.
     pub const TLS13: u8 = 1;
     /// `passive_client` with the key log the input carries.
     pub const PASSIVE: u8 = 2;
@@ -352,7 +356,10 @@ fn secret13(suite: CipherSuite, salt: u8) -> Secret {
 /// `mode, suite, config flags, fragment` (and for the passive mode a u16
 /// length and that many bytes of key log text).
 fn session_from(input: &mut Input<'_>) -> (Session, Peer) {
-    let m = input.byte() % 3;
+    let head = input.byte();
+    let m = head % 3;
+    // Established modes: the server role when (head / 3) is odd.
+    let server = (head / 3) % 2 == 1;
     let pick = input.byte();
     let cfg = config_from(input.byte(), input.byte());
     let tls13: Vec<CipherSuite> = CipherSuite::ALL
@@ -406,7 +413,12 @@ fn session_from(input: &mut Input<'_>) -> (Session, Peer) {
         write_seq: 0,
         secrets: secrets.clone(),
     };
-    let s = Session::client_from_established(est, cfg).expect("keys of the suite");
+    let s = if server {
+        Session::server_from_established(est, cfg)
+    } else {
+        Session::client_from_established(est, cfg)
+    }
+    .expect("keys of the suite");
     let mut sealer = Sealer::new();
     sealer.set_keys(read);
     let mut opener = Opener::new();

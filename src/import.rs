@@ -1,6 +1,10 @@
 //! Taking over a connection whose handshake another library did: the keys
 //! and sequence numbers of both directions, as an [`Established`] to start a
-//! [`Session`](crate::Session) from.
+//! [`Session`](crate::Session) from: [`Session::client_from_established`]
+//! or [`Session::server_from_established`] for the side this endpoint is.
+//!
+//! [`Session::client_from_established`]: crate::Session::client_from_established
+//! [`Session::server_from_established`]: crate::Session::server_from_established
 //!
 //! Two sources:
 //!

@@ -251,7 +251,7 @@ pub struct Session {
     sealer: Sealer,
     wnum: usize,
     wpend: WritePending,
-    queued_alert: Option<AlertDescription>,
+    queued_alert: Option<(AlertLevel, AlertDescription)>,
     key_update_due: bool,
     // --- connection ---
     tracker: KeyTracker,
@@ -266,6 +266,9 @@ pub struct Session {
     /// Continues a connection from its keys (no caller reports our own
     /// sent bytes): answers a KeyUpdate by sealing one itself.
     active: bool,
+    /// Continues a connection as its server (see
+    /// [`Session::server_from_established`]).
+    server: bool,
     /// OpenSSL's `s3.total_renegotiations`: renegotiations the check
     /// started. Application data may interrupt only a counted one.
     total_renegotiations: u32,
@@ -305,6 +308,28 @@ impl Session {
     /// # Errors
     /// [`Error::BadInput`] if the keys do not belong to `suite`.
     pub fn client_from_established(est: Established, cfg: Config) -> Result<Self, Error> {
+        Session::from_established(est, cfg, false)
+    }
+
+    /// A server session continuing an established connection. Records are
+    /// read and written as by a client; what differs is the handshake
+    /// messages a server may receive afterwards: a TLS 1.3 KeyUpdate is
+    /// followed, a NewSessionTicket or CertificateRequest (sent only by
+    /// servers, RFC 8446 4.6) is an unexpected message, and a TLS 1.2
+    /// ClientHello asking to renegotiate is refused with a warning
+    /// `no_renegotiation` alert and the connection goes on (RFC 5246 7.2.2:
+    /// "sent ... by the server in response to a client hello after initial
+    /// handshaking"; OpenSSL does so with `SSL_OP_NO_RENEGOTIATION`), since
+    /// a session taken over has no handshake to run. It cannot
+    /// [`renegotiate`](Self::renegotiate) either.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the keys do not belong to `suite`.
+    pub fn server_from_established(est: Established, cfg: Config) -> Result<Self, Error> {
+        Session::from_established(est, cfg, true)
+    }
+
+    fn from_established(est: Established, cfg: Config, server: bool) -> Result<Self, Error> {
         if est.read.suite() != est.suite || est.write.suite() != est.suite {
             return Err(Error::BadInput("keys of another cipher suite"));
         }
@@ -327,6 +352,7 @@ impl Session {
         });
         s.hs = Hs::Established;
         s.active = true;
+        s.server = server;
         Ok(s)
     }
 
@@ -364,6 +390,7 @@ impl Session {
             renegotiate: false,
             renegotiate_requested: false,
             active: false,
+            server: false,
             taken: None,
             take_whole: false,
             tickets: Vec::new(),
@@ -781,6 +808,12 @@ impl Session {
     /// Refused (not fatal) unless TLS 1.2 was negotiated: TLS 1.3 has no
     /// renegotiation (OpenSSL: `wrong ssl version`).
     pub fn renegotiate(&mut self) -> Result<(), SslError> {
+        if self.server {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::NoHandshake,
+                alert: None,
+            }));
+        }
         if self.tracker.version() != Some(Version::Tls12) {
             return Err(SslError::Ssl(Error::Misuse {
                 reason: Reason::WrongSslVersion,
@@ -1238,7 +1271,7 @@ impl Session {
         if self.dead.is_none() {
             self.dead = Some(Dead::Local);
             if let Some(a) = err.alert() {
-                self.queued_alert = Some(a);
+                self.queued_alert = Some((AlertLevel::Fatal, a));
                 self.dispatch_alert();
             }
         }
@@ -1251,24 +1284,37 @@ impl Session {
         if !self.wpend.wire.is_empty() {
             return;
         }
-        let Some(a) = self.queued_alert.take() else {
+        let Some((level, a)) = self.queued_alert.take() else {
             return;
         };
         let mut rec = BytesMut::new();
         if self
             .sealer
-            .seal(ContentType::Alert, &[2, u8::from(a)], &mut rec)
-            .is_ok()
+            .seal(ContentType::Alert, &[level.into(), a.into()], &mut rec)
+            .is_err()
         {
-            if let Some(n) = self.bio_write(&rec) {
-                if n < rec.len() {
-                    rec.advance(n);
-                    self.wpend.wire = rec;
-                }
-            } else {
-                self.wpend.wire = rec;
+            return;
+        }
+        let n = self.bio_write(&rec).unwrap_or(0);
+        if n < rec.len() {
+            rec.advance(n);
+            self.wpend.wire = rec;
+            if level == AlertLevel::Warning {
+                // OpenSSL's `ssl3_dispatch_alert` leaves the alert as the
+                // pending write (`wpend_type` alert, `wpend_tot` 2): an
+                // SSL_write now is a bad write retry.
+                self.wpend.tot = 2;
+                self.wpend.buf_addr = 0;
+                self.wpend.typ = Some(ContentType::Alert);
             }
         }
+    }
+
+    /// Queues a warning alert and sends it now unless a write is pending
+    /// (OpenSSL `ssl3_send_alert` with `SSL3_AL_WARNING`).
+    fn send_warning(&mut self, a: AlertDescription) {
+        self.queued_alert = Some((AlertLevel::Warning, a));
+        self.dispatch_alert();
     }
 
     // ------------------------------------------------------------------
@@ -1294,9 +1340,15 @@ impl Session {
     }
 
     /// Messages a client takes after its handshake (OpenSSL's TLS_ST_OK
-    /// read transitions).
+    /// read transitions); for a server, KeyUpdate and (TLS 1.2) ClientHello.
     fn post_handshake_type_allowed(&self, t: HandshakeType) -> bool {
         use HandshakeType as T;
+        if self.server {
+            return match self.tracker.version() {
+                Some(Version::Tls13) => t == T::KeyUpdate,
+                _ => t == T::ClientHello,
+            };
+        }
         match self.tracker.version() {
             Some(Version::Tls13) => matches!(
                 t,
@@ -1597,6 +1649,9 @@ impl Session {
     fn post_handshake_message(&mut self, msg: HandshakeMessage) -> Result<(), Interrupt> {
         use HandshakeType as T;
         let tls13 = self.tracker.version() == Some(Version::Tls13);
+        if !self.post_handshake_type_allowed(msg.typ) {
+            return Err(self.unexpected());
+        }
         match msg.typ {
             T::NewSessionTicket if tls13 => {
                 // Bounded: a peer sending tickets without end cannot make
@@ -1642,6 +1697,14 @@ impl Session {
                 if msg.body[0] == 1 {
                     self.key_update_due = true;
                 }
+                Ok(())
+            }
+            T::ClientHello if !tls13 => {
+                // A server that cannot renegotiate refuses and goes on
+                // (OpenSSL `tls_process_client_hello` with
+                // SSL_OP_NO_RENEGOTIATION: the message is read, the alert
+                // sent, the handshake over).
+                self.send_warning(AlertDescription::NoRenegotiation);
                 Ok(())
             }
             T::HelloRequest if !tls13 => {

@@ -115,7 +115,7 @@ fn program(rng: &mut Rng, m: u8) -> Vec<u8> {
         rng.below(256) as u8,
         rng.below(256) as u8,
     ];
-    if m == mode::PASSIVE {
+    if m % 3 == mode::PASSIVE {
         let kl = b"CLIENT_RANDOM 00 11\n";
         p.extend_from_slice(&u16(kl.len()));
         p.extend_from_slice(kl);
@@ -179,7 +179,8 @@ fn session_ops_on_generated_programs() {
     let mut rng = Rng::new(1234);
     let (mut read, mut writes, mut fatal, mut updates) = (0, 0, 0, 0);
     for i in 0..1500 {
-        let m = (i % 3) as u8;
+        // 0..=5: the three modes, then the established ones as a server.
+        let m = (i % 6) as u8;
         let data = if i % 10 == 9 {
             // Raw noise after a valid header.
             let mut d = vec![m, 0, 0, 0];

@@ -6,8 +6,11 @@
 //! without update_requested, answered by tlsrec), close_notify both ways
 //! (TLS 1.3: tlsrec closes first; TLS 1.2: the server does). TLS 1.2 and
 //! 1.3, AES-GCM and ChaCha20-Poly1305. Against s_client, tlsrec is the
-//! server after a rustls server handshake: a line from the client, 20 MB to
-//! it, its KeyUpdate asking for ours (TLS 1.3), close_notify.
+//! server (`Session::server_from_established`) after a rustls server
+//! handshake: a line from the client, 20 MB to it, then for TLS 1.3 its
+//! KeyUpdate asking for ours and close_notify, for TLS 1.2 its request to
+//! renegotiate, refused with a warning no_renegotiation (s_client then
+//! ends the connection with a fatal handshake_failure).
 //!
 //! Needs the `rustls` feature and the `openssl` command (the README's test
 //! command enables the feature; `.ci/run` installs openssl when missing).
@@ -27,7 +30,7 @@ use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureSch
 use tlsrec::import::{from_rustls, Side};
 use tlsrec::io::SslStream;
 use tlsrec::keys::Secret;
-use tlsrec::{Config, Session};
+use tlsrec::{AlertDescription, Config, Error, Session, SslError};
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
@@ -452,9 +455,7 @@ fn take_over_as_server(sock: TcpStream, tls13: bool, suite_code: u16) -> SslStre
     let traffic = log.traffic();
     let secrets = conn.dangerous_extract_secrets().expect("secret extraction");
     let est = from_rustls(suite, secrets, Side::Server, traffic).unwrap();
-    // The session's read/write logic is the same for either side once the
-    // handshake is done.
-    let session = Session::client_from_established(est, Config::default()).unwrap();
+    let session = Session::server_from_established(est, Config::default()).unwrap();
     SslStream::new(session, sock)
 }
 
@@ -504,8 +505,24 @@ fn run_against_s_client(tls13: bool, openssl_suite: &str, code: u16) {
             "our KeyUpdate went out"
         );
     }
-    // tlsrec closes; s_client answers and exits.
-    assert_eq!(tls.shutdown(), Ok(false));
+    if tls13 {
+        // tlsrec closes; s_client answers and exits.
+        assert_eq!(tls.shutdown(), Ok(false));
+    } else {
+        // s_client asks to renegotiate. A server taken over has no
+        // handshake to run: it refuses with a warning no_renegotiation,
+        // which OpenSSL's client answers with a fatal handshake_failure
+        // (it renegotiates only to succeed), then s_client exits.
+        std::thread::sleep(Duration::from_millis(200));
+        peer.type_in(b"R\n");
+        let mut buf = [0u8; 64];
+        assert_eq!(
+            tls.ssl_read(&mut buf),
+            Err(SslError::Ssl(Error::AlertReceived(
+                AlertDescription::HandshakeFailure
+            )))
+        );
+    }
     let start = Instant::now();
     while peer.child.try_wait().unwrap().is_none() {
         assert!(start.elapsed() < DEADLINE, "s_client did not exit");

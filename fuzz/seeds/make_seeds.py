@@ -118,6 +118,15 @@ for mode in (TLS12, TLS13):
 write("session_ops", header(TLS13, 0) + bytes([PEER_KEY_UPDATE, 0]) * 8 + bytes([PEER_KEY_UPDATE, 1])
       + rec(0x83, 4) + b"data" + bytes([READ]) + u16(10) + bytes([WRITE_A]) + u16(5) + bytes([TAKE]) + u16(100))
 write("session_ops", header(TLS13, 1) + rec(3, 16384) + bytes([READ]) + u16(20000) + rec(3, 16385) + bytes([READ]) + u16(20000))
+# Server role (mode + 3): a TLS 1.2 ClientHello refused while a write is
+# blocked, then data both ways; TLS 1.3 KeyUpdate asking for ours, a ticket.
+write("session_ops", header(TLS12 + 3, 0) + bytes([CAPACITY]) + u16(100) + bytes([WRITE_A]) + u16(1000)
+      + rec(0x82, 8) + bytes([1, 0, 0, 4, 3, 3, 3, 3]) + rec(0x83, 2) + b"hi" + bytes([READ]) + u16(10)
+      + bytes([CAPACITY]) + u16(0xffff) + bytes([TAKE]) + u16(0xffff) + bytes([WRITE_A]) + u16(1000)
+      + bytes([WRITE_B]) + u16(5) + bytes([TAKE]) + u16(0xffff))
+write("session_ops", header(TLS13 + 3, 0) + bytes([PEER_KEY_UPDATE, 1]) + rec(0x83, 2) + b"hi"
+      + bytes([READ]) + u16(10) + bytes([WRITE_A]) + u16(5) + bytes([TAKE]) + u16(100)
+      + rec(0x82, 6) + bytes([4, 0, 0, 2, 0, 0]) + bytes([READ]) + u16(10))
 
 # --------------------------------------------------------------- decode_input
 for t in small_transcripts(3):
