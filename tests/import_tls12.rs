@@ -1,0 +1,288 @@
+//! `import::from_keylog` for TLS 1.2: OpenSSL 3 (the system libssl through
+//! the `openssl` crate) does a whole handshake in memory; tlsrec takes over
+//! one side from the client's key log (`CLIENT_RANDOM`) and the two randoms
+//! and exchanges application data with the other side, which OpenSSL keeps
+//! running. What OpenSSL reads is the check: it authenticates every record
+//! tlsrec seals under the imported keys and sequence numbers.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use openssl::asn1::Asn1Time;
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::PKey;
+use openssl::ssl::{Ssl, SslContext, SslMethod, SslStream, SslVersion};
+use openssl::x509::{X509Name, X509};
+use tlsrec::import::{from_keylog, Side};
+use tlsrec::keylog::KeyLog;
+use tlsrec::{CipherSuite, Config, Session, SslError};
+
+/// One end of an in-memory transport.
+#[derive(Clone, Default)]
+struct Pipe {
+    rx: Rc<RefCell<VecDeque<u8>>>,
+    tx: Rc<RefCell<VecDeque<u8>>>,
+}
+
+impl Pipe {
+    fn pair() -> (Pipe, Pipe) {
+        let a = Pipe::default();
+        let b = Pipe {
+            rx: a.tx.clone(),
+            tx: a.rx.clone(),
+        };
+        (a, b)
+    }
+}
+
+impl Read for Pipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut q = self.rx.borrow_mut();
+        if q.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(q.len());
+        for (b, x) in buf.iter_mut().zip(q.drain(..n)) {
+            *b = x;
+        }
+        Ok(n)
+    }
+}
+
+impl Write for Pipe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tx.borrow_mut().extend(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An OpenSSL client and server after a TLS 1.2 handshake with `cipher`,
+/// the client's key log lines, and the two randoms.
+struct Handshaken {
+    client: SslStream<Pipe>,
+    server: SslStream<Pipe>,
+    keylog: KeyLog,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+}
+
+fn handshake(cipher: &str) -> Handshaken {
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+    let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+    let mut name = X509Name::builder().unwrap();
+    name.append_entry_by_text("CN", "localhost").unwrap();
+    let name = name.build();
+    let mut cert = X509::builder().unwrap();
+    cert.set_version(2).unwrap();
+    cert.set_subject_name(&name).unwrap();
+    cert.set_issuer_name(&name).unwrap();
+    cert.set_pubkey(&key).unwrap();
+    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
+    cert.sign(&key, MessageDigest::sha256()).unwrap();
+    let cert = cert.build();
+
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut c = SslContext::builder(SslMethod::tls()).unwrap();
+    c.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+    c.set_cipher_list(cipher).unwrap();
+    let log = lines.clone();
+    c.set_keylog_callback(move |_, line| log.lock().unwrap().push(line.to_string()));
+    let mut s = SslContext::builder(SslMethod::tls()).unwrap();
+    s.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+    s.set_cipher_list(cipher).unwrap();
+    s.set_private_key(&key).unwrap();
+    s.set_certificate(&cert).unwrap();
+
+    let (cp, sp) = Pipe::pair();
+    let mut client = Ssl::new(&c.build()).unwrap();
+    client.set_connect_state();
+    let mut server = Ssl::new(&s.build()).unwrap();
+    server.set_accept_state();
+    let mut client = SslStream::new(client, cp).unwrap();
+    let mut server = SslStream::new(server, sp).unwrap();
+    let (mut cdone, mut sdone) = (false, false);
+    for _ in 0..20 {
+        cdone = cdone || client.do_handshake().is_ok();
+        sdone = sdone || server.do_handshake().is_ok();
+        if cdone && sdone {
+            break;
+        }
+    }
+    assert!(cdone && sdone, "handshake");
+    assert_eq!(client.ssl().current_cipher().unwrap().name(), cipher);
+    let mut client_random = [0u8; 32];
+    let mut server_random = [0u8; 32];
+    client.ssl().client_random(&mut client_random);
+    client.ssl().server_random(&mut server_random);
+    let text = lines.lock().unwrap().join("\n");
+    Handshaken {
+        client,
+        server,
+        keylog: KeyLog::parse(&text).unwrap(),
+        client_random,
+        server_random,
+    }
+}
+
+/// Everything waiting in `pipe`'s incoming direction.
+fn drain(pipe: &Pipe) -> Vec<u8> {
+    pipe.rx.borrow_mut().drain(..).collect()
+}
+
+fn read_all(s: &mut Session) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1000];
+    loop {
+        match s.read(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(SslError::WantRead) => return got,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+fn openssl_read(s: &mut SslStream<Pipe>, want: usize) -> Vec<u8> {
+    let mut got = vec![0u8; want];
+    let mut at = 0;
+    while at < want {
+        at += s
+            .ssl_read(&mut got[at..])
+            .expect("OpenSSL reads what tlsrec sent");
+    }
+    got
+}
+
+const CASES: [(&str, CipherSuite); 3] = [
+    (
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    ),
+    (
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    ),
+    (
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    ),
+];
+
+/// Each side's Finished was its first protected record: the sequence
+/// numbers go on from 1.
+const AFTER_FINISHED: u64 = 1;
+
+#[test]
+fn tlsrec_continues_as_the_client_with_openssl_as_the_server() {
+    for (name, suite) in CASES {
+        let mut h = handshake(name);
+        let est = from_keylog(
+            &h.keylog,
+            suite,
+            Side::Client,
+            &h.client_random,
+            &h.server_random,
+            AFTER_FINISHED,
+            AFTER_FINISHED,
+        )
+        .unwrap();
+        let mut s = Session::client_from_established(est, Config::default()).unwrap();
+        let mut msg = b"from the OpenSSL server ".repeat(50);
+        msg.truncate(1000);
+        h.server.ssl_write(&msg).unwrap();
+        s.recv(&drain(h.client.get_ref()));
+        assert_eq!(read_all(&mut s), msg, "{name}");
+        let reply = vec![0x42u8; 20000];
+        assert_eq!(s.write(&reply), Ok(reply.len()));
+        h.client
+            .get_ref()
+            .tx
+            .borrow_mut()
+            .extend(s.take_outgoing(usize::MAX).iter());
+        assert_eq!(openssl_read(&mut h.server, reply.len()), reply, "{name}");
+    }
+}
+
+#[test]
+fn tlsrec_continues_as_the_server_with_openssl_as_the_client() {
+    for (name, suite) in CASES {
+        let mut h = handshake(name);
+        let est = from_keylog(
+            &h.keylog,
+            suite,
+            Side::Server,
+            &h.client_random,
+            &h.server_random,
+            AFTER_FINISHED,
+            AFTER_FINISHED,
+        )
+        .unwrap();
+        let mut s = Session::server_from_established(est, Config::default()).unwrap();
+        h.client.ssl_write(b"request from OpenSSL").unwrap();
+        s.recv(&drain(h.server.get_ref()));
+        assert_eq!(read_all(&mut s), b"request from OpenSSL", "{name}");
+        assert_eq!(s.write(b"response from tlsrec"), Ok(20));
+        h.server
+            .get_ref()
+            .tx
+            .borrow_mut()
+            .extend(s.take_outgoing(usize::MAX).iter());
+        assert_eq!(
+            openssl_read(&mut h.client, 20),
+            b"response from tlsrec",
+            "{name}"
+        );
+    }
+}
+
+/// The wrong randoms, or a key log without the connection, give keys
+/// that OpenSSL's records do not open under, or no keys at all.
+#[test]
+fn wrong_randoms_or_a_missing_line_do_not_import() {
+    let (name, suite) = CASES[0];
+    let mut h = handshake(name);
+    let mut swapped = from_keylog(
+        &h.keylog,
+        suite,
+        Side::Client,
+        &h.client_random,
+        &h.client_random,
+        AFTER_FINISHED,
+        AFTER_FINISHED,
+    )
+    .map(|est| Session::client_from_established(est, Config::default()).unwrap())
+    .unwrap();
+    h.server.ssl_write(b"data").unwrap();
+    swapped.recv(&drain(h.client.get_ref()));
+    let mut buf = [0u8; 16];
+    match swapped.read(&mut buf) {
+        Err(SslError::Ssl(e)) => assert_eq!(
+            e.alert(),
+            Some(tlsrec::AlertDescription::BadRecordMac),
+            "{e}"
+        ),
+        r => panic!("{r:?}"),
+    }
+    let other = [9u8; 32];
+    assert!(from_keylog(
+        &h.keylog,
+        suite,
+        Side::Client,
+        &other,
+        &h.server_random,
+        AFTER_FINISHED,
+        AFTER_FINISHED,
+    )
+    .is_err());
+}
