@@ -5,76 +5,15 @@
 //! Counters are per thread (the test harness runs tests in parallel), so
 //! each test counts only its own allocations.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod common;
 
+use common::heap::{allocs, live, peak, reset_peak, Counting};
 use tlsrec::cipher::Provider;
 use tlsrec::record::MAX_RECORD_LEN;
 use tlsrec::{CipherSuite, Config, Established, RecordKeys, Session, SslError};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-    static LIVE: Cell<i64> = const { Cell::new(0) };
-    static PEAK: Cell<i64> = const { Cell::new(0) };
-}
-
-fn note(allocs: u64, delta: i64) {
-    // `try_with`: the allocator also runs while thread-locals are torn down.
-    let _ = ALLOCS.try_with(|a| a.set(a.get() + allocs));
-    let _ = LIVE.try_with(|l| {
-        let v = l.get() + delta;
-        l.set(v);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
-    });
-}
-
-// Reason for `unsafe`: a global allocator must implement the unsafe
-// `GlobalAlloc` trait. Every method forwards to `System` with the caller's
-// own arguments (so `System`'s contract is the caller's), and only adds to
-// thread-local counters. Test code; the library forbids `unsafe`.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(1, layout.size() as i64);
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(1, layout.size() as i64);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        note(0, -(layout.size() as i64));
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(1, new_size as i64 - layout.size() as i64);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
-
-fn live() -> i64 {
-    LIVE.with(Cell::get)
-}
-
-/// Resets the peak to the current live bytes.
-fn reset_peak() {
-    PEAK.with(|p| p.set(live()));
-}
-
-fn peak() -> i64 {
-    PEAK.with(Cell::get)
-}
 
 fn keys(suite: CipherSuite, seed: u8) -> RecordKeys {
     let key = vec![seed; suite.aead().key_len()];

@@ -4,51 +4,18 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
+use common::heap::Counting;
 use common::Rng;
 use tlsrec::fuzzing::{decode_input, deframe_open, mode, op, seal_mutate_open, session_ops};
 
-/// Counts live heap bytes per thread (tests run on several threads), so
-/// `session_ops` can check its memory bound here as it does under the fuzzer.
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(d: isize) {
-    let _ = LIVE.try_with(|c| c.set(c.get() + d));
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() {
-            count(l.size() as isize);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        count(-(l.size() as isize));
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new) };
-        if !q.is_null() {
-            count(new as isize - l.size() as isize);
-        }
-        q
-    }
-}
-
+/// Counts live heap bytes per thread, so `session_ops` can check its memory
+/// bound here as it does under the fuzzer.
 #[global_allocator]
 static A: Counting = Counting;
 
 fn live() -> usize {
     // Offset so that frees of memory allocated before the run stay >= 0.
-    (LIVE.with(Cell::get) + (1 << 40)) as usize
+    (common::heap::live() + (1 << 40)) as usize
 }
 
 #[test]

@@ -7,71 +7,22 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use common::heap::peak_growth;
+use common::peer::{pair, read, secret, ssl, Peer};
 
 use bytes::BytesMut;
 use tlsrec::handshake::DEFAULT_MAX_HANDSHAKE_LEN;
 use tlsrec::keylog::KeyLog;
-use tlsrec::keys::{next_traffic_secret, RecordKeys, Secret};
+use tlsrec::keys::{RecordKeys, Secret};
 use tlsrec::record::{MAX_PLAINTEXT_LEN, MAX_RECORD_LEN};
 use tlsrec::session::{MAX_EMPTY_RECORDS, MAX_WARN_ALERT_COUNT};
 use tlsrec::{
-    AlertDescription, CipherSuite, Config, ContentType, Deframer, Error, Established, Opener,
-    Reason, Sealer, Session, SslError,
+    AlertDescription, CipherSuite, Config, ContentType, Error, Established, Opener, Reason, Sealer,
+    Session, SslError,
 };
 
-// ---------------------------------------------------------------------------
-// Heap accounting (per thread: the test harness runs tests in parallel).
-// ---------------------------------------------------------------------------
-
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(d: isize) {
-    let _ = LIVE.try_with(|l| {
-        let v = l.get() + d;
-        l.set(v);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
-    });
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        if !p.is_null() {
-            count(l.size() as isize);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        count(-(l.size() as isize));
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new) };
-        if !q.is_null() {
-            count(new as isize - l.size() as isize);
-        }
-        q
-    }
-}
-
 #[global_allocator]
-static A: Counting = Counting;
-
-/// Runs `f` and returns its result and the most the heap grew meanwhile.
-fn peak_growth<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(base));
-    let r = f();
-    let peak = PEAK.with(Cell::get);
-    (r, (peak - base).max(0) as usize)
-}
+static A: common::heap::Counting = common::heap::Counting;
 
 /// What one session may hold beyond the received bytes: a record being
 /// built, the record being read, a handshake message being joined, and
@@ -85,102 +36,6 @@ const SESSION_SLACK: usize = 4 * MAX_RECORD_LEN;
 const TLS12: CipherSuite = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
 const TLS12_CHACHA: CipherSuite = CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256;
 const TLS13: CipherSuite = CipherSuite::TLS13_AES_128_GCM_SHA256;
-
-struct Peer {
-    suite: CipherSuite,
-    sealer: Sealer,
-    opener: Opener,
-    from_client: Deframer,
-    secret: Secret,
-}
-
-fn secret(b: u8) -> Secret {
-    Secret::new(vec![b; 32])
-}
-
-fn pair(suite: CipherSuite, cfg: Config) -> (Session, Peer) {
-    let tls13 = suite.version() == tlsrec::Version::Tls13;
-    let (s2c, c2s) = if tls13 {
-        (
-            RecordKeys::from_traffic_secret(suite, &secret(1)).unwrap(),
-            RecordKeys::from_traffic_secret(suite, &secret(2)).unwrap(),
-        )
-    } else {
-        (common::test_keys(suite, 1), common::test_keys(suite, 2))
-    };
-    let est = Established {
-        suite,
-        read: s2c.clone(),
-        read_seq: 0,
-        write: c2s.clone(),
-        write_seq: 0,
-        secrets: tls13.then(|| (secret(1), secret(2))),
-    };
-    let client = Session::client_from_established(est, cfg).unwrap();
-    let mut sealer = Sealer::new();
-    sealer.set_keys(s2c);
-    let mut opener = Opener::new();
-    opener.set_keys(c2s);
-    (
-        client,
-        Peer {
-            suite,
-            sealer,
-            opener,
-            from_client: Deframer::new(),
-            secret: secret(1),
-        },
-    )
-}
-
-impl Peer {
-    fn rec(&mut self, typ: ContentType, payload: &[u8]) -> Vec<u8> {
-        let mut out = BytesMut::new();
-        self.sealer.seal(typ, payload, &mut out).unwrap();
-        out.to_vec()
-    }
-    fn app(&mut self, payload: &[u8]) -> Vec<u8> {
-        self.rec(ContentType::ApplicationData, payload)
-    }
-    fn alert(&mut self, level: u8, desc: AlertDescription) -> Vec<u8> {
-        self.rec(ContentType::Alert, &[level, u8::from(desc)])
-    }
-    /// TLS 1.3: a KeyUpdate record, then the next generation of keys.
-    fn key_update(&mut self, request: u8) -> Vec<u8> {
-        let r = self.rec(ContentType::Handshake, &[24, 0, 0, 1, request]);
-        self.secret = next_traffic_secret(self.suite.hash(), &self.secret).unwrap();
-        self.sealer
-            .set_keys(RecordKeys::from_traffic_secret(self.suite, &self.secret).unwrap());
-        r
-    }
-    /// Every record the client sent, opened.
-    fn sent(&mut self, client: &mut Session) -> Vec<(ContentType, Vec<u8>)> {
-        let n = client.outgoing_len();
-        let wire = client.take_outgoing(n);
-        let mut rest = &wire[..];
-        let mut out = Vec::new();
-        loop {
-            let k = self.from_client.push(rest);
-            rest = &rest[k..];
-            while let Some(r) = self.from_client.pop().unwrap() {
-                let p = self.opener.open(r).unwrap();
-                out.push((p.typ, p.payload.to_vec()));
-            }
-            if rest.is_empty() {
-                return out;
-            }
-        }
-    }
-}
-
-fn read(c: &mut Session, n: usize) -> Result<Vec<u8>, SslError> {
-    let mut b = vec![0; n];
-    c.read(&mut b).map(|k| b[..k].to_vec())
-}
-
-fn ssl(reason: Reason, alert: AlertDescription) -> SslError {
-    SslError::Ssl(Error::PeerMisbehaved { reason, alert })
-}
 
 fn record_err(reason: Reason, alert: AlertDescription) -> SslError {
     SslError::Ssl(Error::InvalidRecord {

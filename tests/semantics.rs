@@ -3,121 +3,15 @@
 
 mod common;
 
+use common::peer::{pair, peek, read, secret, ssl, Peer};
+
 use bytes::BytesMut;
-use tlsrec::keys::{next_traffic_secret, RecordKeys, Secret};
+use tlsrec::keys::RecordKeys;
 use tlsrec::record::MAX_PLAINTEXT_LEN;
-use tlsrec::{
-    AlertDescription, CipherSuite, Config, ContentType, Error, Established, Opener, Reason, Sealer,
-    Session, SslError,
-};
+use tlsrec::{AlertDescription, CipherSuite, Config, ContentType, Error, Reason, SslError};
 
 const TLS12: CipherSuite = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
 const TLS13: CipherSuite = CipherSuite::TLS13_AES_128_GCM_SHA256;
-
-/// The server side of a test connection: seals what the client will read,
-/// opens what the client wrote.
-struct Peer {
-    suite: CipherSuite,
-    sealer: Sealer,
-    opener: Opener,
-    from_client: tlsrec::Deframer,
-    secret: Secret,
-}
-
-fn secret(b: u8) -> Secret {
-    Secret::new(vec![b; 32])
-}
-
-fn keys13(s: &Secret) -> RecordKeys {
-    RecordKeys::from_traffic_secret(TLS13, s).unwrap()
-}
-
-fn pair(suite: CipherSuite, cfg: Config) -> (Session, Peer) {
-    let (s2c, c2s) = if suite == TLS13 {
-        (keys13(&secret(1)), keys13(&secret(2)))
-    } else {
-        (common::test_keys(suite, 1), common::test_keys(suite, 2))
-    };
-    let est = Established {
-        suite,
-        read: s2c.clone(),
-        read_seq: 0,
-        write: c2s.clone(),
-        write_seq: 0,
-        secrets: (suite == TLS13).then(|| (secret(1), secret(2))),
-    };
-    let client = Session::client_from_established(est, cfg).unwrap();
-    let mut sealer = Sealer::new();
-    sealer.set_keys(s2c);
-    let mut opener = Opener::new();
-    opener.set_keys(c2s);
-    (
-        client,
-        Peer {
-            suite,
-            sealer,
-            opener,
-            from_client: tlsrec::Deframer::new(),
-            secret: secret(1),
-        },
-    )
-}
-
-impl Peer {
-    fn rec(&mut self, typ: ContentType, payload: &[u8]) -> Vec<u8> {
-        let mut out = BytesMut::new();
-        self.sealer.seal(typ, payload, &mut out).unwrap();
-        out.to_vec()
-    }
-    fn app(&mut self, payload: &[u8]) -> Vec<u8> {
-        self.rec(ContentType::ApplicationData, payload)
-    }
-    fn alert(&mut self, level: u8, desc: AlertDescription) -> Vec<u8> {
-        self.rec(ContentType::Alert, &[level, u8::from(desc)])
-    }
-    fn hs(&mut self, typ: u8, body: &[u8]) -> Vec<u8> {
-        let mut m = vec![typ, 0, (body.len() >> 8) as u8, body.len() as u8];
-        m.extend_from_slice(body);
-        self.rec(ContentType::Handshake, &m)
-    }
-    /// TLS 1.3: switch to the next generation of keys (after sending KeyUpdate).
-    fn key_update(&mut self) {
-        self.secret = next_traffic_secret(self.suite.hash(), &self.secret).unwrap();
-        self.sealer.set_keys(keys13(&self.secret));
-    }
-    /// Every record the client sent, opened.
-    fn sent(&mut self, client: &mut Session) -> Vec<(ContentType, Vec<u8>)> {
-        let n = client.outgoing_len();
-        let wire = client.take_outgoing(n);
-        let mut rest = &wire[..];
-        let mut out = Vec::new();
-        loop {
-            let k = self.from_client.push(rest);
-            rest = &rest[k..];
-            while let Some(r) = self.from_client.pop().unwrap() {
-                let p = self.opener.open(r).unwrap();
-                out.push((p.typ, p.payload.to_vec()));
-            }
-            if rest.is_empty() {
-                return out;
-            }
-        }
-    }
-}
-
-fn read(c: &mut Session, n: usize) -> Result<Vec<u8>, SslError> {
-    let mut b = vec![0; n];
-    c.read(&mut b).map(|k| b[..k].to_vec())
-}
-
-fn peek(c: &mut Session, n: usize) -> Result<Vec<u8>, SslError> {
-    let mut b = vec![0; n];
-    c.peek(&mut b).map(|k| b[..k].to_vec())
-}
-
-fn ssl(reason: Reason, alert: AlertDescription) -> SslError {
-    SslError::Ssl(Error::PeerMisbehaved { reason, alert })
-}
 
 fn both() -> [CipherSuite; 2] {
     [TLS12, TLS13]
@@ -428,7 +322,7 @@ fn c5_post_handshake_messages_and_auto_retry() {
 fn c6_key_update_switches_keys_on_a_record_boundary() {
     let (mut c, mut p) = pair(TLS13, Config::default());
     c.recv(&p.hs(24, &[1]));
-    p.key_update();
+    p.next_keys();
     c.recv(&p.app(b"new keys"));
     assert_eq!(read(&mut c, 20).unwrap(), b"new keys");
     assert!(
@@ -753,7 +647,7 @@ fn f2_plaintext_over_2_14_is_record_overflow() {
     c.recv(&out);
     assert_eq!(read(&mut c, 20000).unwrap().len(), MAX_PLAINTEXT_LEN);
     // 2^14 + 1 content bytes (sealed by hand: a Sealer refuses it).
-    let keys = keys13(&secret(1));
+    let keys = RecordKeys::from_traffic_secret(TLS13, &secret(1)).unwrap();
     let aead = tlsrec::cipher::AeadCipher::new(TLS13.aead(), keys.key()).unwrap();
     let mut nonce: [u8; 12] = keys.iv().try_into().unwrap();
     nonce[11] ^= 1; // sequence number 1

@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod heap;
+pub mod peer;
+
 use bytes::BytesMut;
 use tlsrec::{CipherSuite, ContentType, RecordKeys, Sealer, Version};
 
