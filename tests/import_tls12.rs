@@ -3,7 +3,9 @@
 //! one side from the client's key log (`CLIENT_RANDOM`) and the two randoms
 //! and exchanges application data with the other side, which OpenSSL keeps
 //! running. What OpenSSL reads is the check: it authenticates every record
-//! tlsrec seals under the imported keys and sequence numbers.
+//! tlsrec seals under the imported keys and sequence numbers. The same
+//! harness compares a server taken over (`Session::server_from_established`)
+//! with an OpenSSL server set to refuse renegotiation, fed the same bytes.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -11,16 +13,27 @@ use std::io::{self, Read, Write};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+use foreign_types::ForeignTypeRef;
 use openssl::asn1::Asn1Time;
 use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::PKey;
-use openssl::ssl::{Ssl, SslContext, SslMethod, SslStream, SslVersion};
+use openssl::ssl::{ErrorCode, Ssl, SslContext, SslMethod, SslOptions, SslStream, SslVersion};
 use openssl::x509::{X509Name, X509};
 use tlsrec::import::{from_keylog, Side};
 use tlsrec::keylog::KeyLog;
-use tlsrec::{CipherSuite, Config, Session, SslError};
+use tlsrec::{
+    AlertDescription, CipherSuite, ContentType, Error, OpaqueRecord, Opener, Session, SslError,
+};
+use tlsrec::{Config, RecordKeys};
+
+// Reason for `unsafe`: `SSL_renegotiate`, which the `openssl` crate does not
+// wrap, is a plain C call on the live `SSL` pointer the crate owns for the
+// duration of the call. Test code; the library forbids `unsafe`.
+unsafe extern "C" {
+    fn SSL_renegotiate(s: *mut openssl_sys::SSL) -> std::os::raw::c_int;
+}
 
 /// One end of an in-memory transport.
 #[derive(Clone, Default)]
@@ -76,6 +89,10 @@ struct Handshaken {
 }
 
 fn handshake(cipher: &str) -> Handshaken {
+    handshake_with(cipher, SslOptions::empty())
+}
+
+fn handshake_with(cipher: &str, server_options: SslOptions) -> Handshaken {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
     let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
     let mut name = X509Name::builder().unwrap();
@@ -102,6 +119,7 @@ fn handshake(cipher: &str) -> Handshaken {
     let mut s = SslContext::builder(SslMethod::tls()).unwrap();
     s.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
     s.set_cipher_list(cipher).unwrap();
+    s.set_options(server_options);
     s.set_private_key(&key).unwrap();
     s.set_certificate(&cert).unwrap();
 
@@ -285,4 +303,151 @@ fn wrong_randoms_or_a_missing_line_do_not_import() {
         AFTER_FINISHED,
     )
     .is_err());
+}
+
+/// The records in `wire`, opened with `opener` (its keys and sequence
+/// number must be the sender's).
+fn open_records(opener: &mut Opener, wire: &[u8]) -> Vec<(ContentType, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < wire.len() {
+        let len = u16::from_be_bytes([wire[at + 3], wire[at + 4]]) as usize;
+        let rec = OpaqueRecord::from_wire(&wire[at..at + 5 + len]).unwrap();
+        let p = opener.open(rec).unwrap();
+        out.push((p.typ, p.payload.to_vec()));
+        at += 5 + len;
+    }
+    out
+}
+
+/// What a server's read of everything received gives, call by call, up to
+/// the first error.
+#[derive(Debug, PartialEq)]
+enum Got {
+    Data(Vec<u8>),
+    WantRead,
+    /// A fatal alert from the peer.
+    Alert(u8),
+}
+
+fn openssl_reads(s: &mut SslStream<Pipe>) -> Vec<Got> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1000];
+    loop {
+        match s.ssl_read(&mut buf) {
+            Ok(n) => out.push(Got::Data(buf[..n].to_vec())),
+            Err(e) if e.code() == ErrorCode::WANT_READ => {
+                out.push(Got::WantRead);
+                return out;
+            }
+            Err(e) => {
+                // OpenSSL reports a received fatal alert as reason
+                // `SSL_AD_REASON_OFFSET + description` (1000 + d).
+                let reason = e
+                    .ssl_error()
+                    .and_then(|st| st.errors().first().map(|x| x.reason_code()))
+                    .expect("an SSL error");
+                assert!(reason > 1000, "{e:?}");
+                out.push(Got::Alert((reason - 1000) as u8));
+                return out;
+            }
+        }
+    }
+}
+
+fn tlsrec_reads(s: &mut Session) -> Vec<Got> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1000];
+    loop {
+        match s.read(&mut buf) {
+            Ok(n) => out.push(Got::Data(buf[..n].to_vec())),
+            Err(SslError::WantRead) => {
+                out.push(Got::WantRead);
+                return out;
+            }
+            Err(SslError::Ssl(Error::AlertReceived(d))) => {
+                out.push(Got::Alert(u8::from(d)));
+                return out;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
+/// A client asks to renegotiate. An OpenSSL server with
+/// `SSL_OP_NO_RENEGOTIATION` and a tlsrec server taken over, fed the same
+/// bytes, read the same data, send the same records (a warning
+/// no_renegotiation; compared as plaintext, since OpenSSL's explicit
+/// nonces start at a random value), and then both read the OpenSSL
+/// client's fatal handshake_failure.
+#[test]
+fn a_server_taken_over_refuses_renegotiation_as_openssl_does() {
+    for (name, suite) in CASES {
+        let mut h = handshake_with(name, SslOptions::NO_RENEGOTIATION);
+        let est = from_keylog(
+            &h.keylog,
+            suite,
+            Side::Server,
+            &h.client_random,
+            &h.server_random,
+            AFTER_FINISHED,
+            AFTER_FINISHED,
+        )
+        .unwrap();
+        // Opens what a server sends (the server's write keys).
+        let mut from_server = Opener::new();
+        from_server.set_keys(RecordKeys::clone(&est.write));
+        from_server.set_sequence(AFTER_FINISHED).unwrap();
+        let mut from_ours = from_server.clone();
+        let mut ours = Session::server_from_established(est, Config::default()).unwrap();
+
+        h.client.ssl_write(b"before").unwrap();
+        // SAFETY: see the extern block.
+        assert_eq!(unsafe { SSL_renegotiate(h.client.ssl().as_ptr()) }, 1);
+        assert!(
+            h.client.do_handshake().is_err(),
+            "waits for the ServerHello"
+        );
+        let to_server = drain(h.server.get_ref());
+        assert!(to_server.len() > 100, "data and a ClientHello");
+
+        // The same bytes to both servers.
+        h.server.get_ref().rx.borrow_mut().extend(&to_server);
+        let theirs_read = openssl_reads(&mut h.server);
+        ours.recv(&to_server);
+        let ours_read = tlsrec_reads(&mut ours);
+        assert_eq!(ours_read, theirs_read, "{name}");
+        assert_eq!(
+            ours_read,
+            vec![Got::Data(b"before".to_vec()), Got::WantRead],
+            "{name}"
+        );
+        let theirs_sent = drain(h.client.get_ref());
+        let ours_sent = ours.take_outgoing(usize::MAX);
+        let theirs_records = open_records(&mut from_server, &theirs_sent);
+        assert_eq!(
+            open_records(&mut from_ours, &ours_sent),
+            theirs_records,
+            "{name}"
+        );
+        assert_eq!(
+            theirs_records,
+            vec![(ContentType::Alert, vec![1, 100])],
+            "{name}"
+        );
+
+        // The OpenSSL client gets the refusal and ends the connection.
+        h.client.get_ref().rx.borrow_mut().extend(&theirs_sent);
+        assert!(h.client.do_handshake().is_err(), "{name}");
+        let to_server = drain(h.server.get_ref());
+        h.server.get_ref().rx.borrow_mut().extend(&to_server);
+        ours.recv(&to_server);
+        let theirs_read = openssl_reads(&mut h.server);
+        assert_eq!(tlsrec_reads(&mut ours), theirs_read, "{name}");
+        assert_eq!(
+            theirs_read,
+            vec![Got::Alert(u8::from(AlertDescription::HandshakeFailure))],
+            "{name}"
+        );
+    }
 }
