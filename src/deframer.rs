@@ -235,6 +235,15 @@ impl Deframer {
     /// bytes were taken (bytes consumed <= bytes given, always).
     #[inline]
     pub fn push(&mut self, data: &[u8]) -> usize {
+        if let [byte] = data {
+            // One byte into room already reserved: a compare and a store
+            // (feeding one byte per segment costs this path alone).
+            let len = self.buf.len();
+            if len < self.limit && len < self.buf.capacity() {
+                self.buf.extend_from_slice(&[*byte]);
+                return 1;
+            }
+        }
         let n = data.len().min(self.limit.saturating_sub(self.buf.len()));
         if n == 0 {
             return 0;
@@ -245,13 +254,7 @@ impl Deframer {
             // records whose plaintext has been dropped).
             self.buf.reserve(MAX_RECORD_LEN.max(n));
         }
-        if n == 1 {
-            // A fixed-size copy: a byte store, not a call to memcpy (the
-            // cost of feeding one byte per segment is this path's).
-            self.buf.extend_from_slice(&data[..1]);
-        } else {
-            self.buf.extend_from_slice(&data[..n]);
-        }
+        self.buf.extend_from_slice(&data[..n]);
         n
     }
 
