@@ -13,6 +13,9 @@ use std::io::{self, Read, Write};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+mod common;
+
+use common::open_records;
 use foreign_types::ForeignTypeRef;
 use openssl::asn1::Asn1Time;
 use openssl::ec::{EcGroup, EcKey};
@@ -24,7 +27,7 @@ use openssl::x509::{X509Name, X509};
 use tlsrec::import::{from_keylog, Side};
 use tlsrec::keylog::KeyLog;
 use tlsrec::{
-    AlertDescription, CipherSuite, ContentType, Error, OpaqueRecord, Opener, Session, SslError,
+    AlertDescription, CipherSuite, ContentType, Error, Established, Opener, Session, SslError,
 };
 use tlsrec::{Config, RecordKeys};
 
@@ -154,6 +157,21 @@ fn handshake_with(cipher: &str, server_options: SslOptions) -> Handshaken {
     }
 }
 
+/// The state after `h`'s handshake for `side`, from the client's key log
+/// and the two randoms.
+fn import(h: &Handshaken, suite: CipherSuite, side: Side) -> Established {
+    from_keylog(
+        &h.keylog,
+        suite,
+        side,
+        &h.client_random,
+        &h.server_random,
+        AFTER_FINISHED,
+        AFTER_FINISHED,
+    )
+    .unwrap()
+}
+
 /// Everything waiting in `pipe`'s incoming direction.
 fn drain(pipe: &Pipe) -> Vec<u8> {
     pipe.rx.borrow_mut().drain(..).collect()
@@ -205,16 +223,7 @@ const AFTER_FINISHED: u64 = 1;
 fn tlsrec_continues_as_the_client_with_openssl_as_the_server() {
     for (name, suite) in CASES {
         let mut h = handshake(name);
-        let est = from_keylog(
-            &h.keylog,
-            suite,
-            Side::Client,
-            &h.client_random,
-            &h.server_random,
-            AFTER_FINISHED,
-            AFTER_FINISHED,
-        )
-        .unwrap();
+        let est = import(&h, suite, Side::Client);
         let mut s = Session::client_from_established(est, Config::default()).unwrap();
         let mut msg = b"from the OpenSSL server ".repeat(50);
         msg.truncate(1000);
@@ -236,16 +245,7 @@ fn tlsrec_continues_as_the_client_with_openssl_as_the_server() {
 fn tlsrec_continues_as_the_server_with_openssl_as_the_client() {
     for (name, suite) in CASES {
         let mut h = handshake(name);
-        let est = from_keylog(
-            &h.keylog,
-            suite,
-            Side::Server,
-            &h.client_random,
-            &h.server_random,
-            AFTER_FINISHED,
-            AFTER_FINISHED,
-        )
-        .unwrap();
+        let est = import(&h, suite, Side::Server);
         let mut s = Session::server_from_established(est, Config::default()).unwrap();
         h.client.ssl_write(b"request from OpenSSL").unwrap();
         s.recv(&drain(h.server.get_ref()));
@@ -303,21 +303,6 @@ fn wrong_randoms_or_a_missing_line_do_not_import() {
         AFTER_FINISHED,
     )
     .is_err());
-}
-
-/// The records in `wire`, opened with `opener` (its keys and sequence
-/// number must be the sender's).
-fn open_records(opener: &mut Opener, wire: &[u8]) -> Vec<(ContentType, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < wire.len() {
-        let len = u16::from_be_bytes([wire[at + 3], wire[at + 4]]) as usize;
-        let rec = OpaqueRecord::from_wire(&wire[at..at + 5 + len]).unwrap();
-        let p = opener.open(rec).unwrap();
-        out.push((p.typ, p.payload.to_vec()));
-        at += 5 + len;
-    }
-    out
 }
 
 /// What a server's read of everything received gives, call by call, up to
@@ -384,16 +369,7 @@ fn tlsrec_reads(s: &mut Session) -> Vec<Got> {
 fn a_server_taken_over_refuses_renegotiation_as_openssl_does() {
     for (name, suite) in CASES {
         let mut h = handshake_with(name, SslOptions::NO_RENEGOTIATION);
-        let est = from_keylog(
-            &h.keylog,
-            suite,
-            Side::Server,
-            &h.client_random,
-            &h.server_random,
-            AFTER_FINISHED,
-            AFTER_FINISHED,
-        )
-        .unwrap();
+        let est = import(&h, suite, Side::Server);
         // Opens what a server sends (the server's write keys).
         let mut from_server = Opener::new();
         from_server.set_keys(RecordKeys::clone(&est.write));

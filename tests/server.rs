@@ -5,11 +5,14 @@
 //! connection goes on), a TLS 1.3 KeyUpdate is followed, a NewSessionTicket
 //! is an unexpected message.
 
+mod common;
+
 use bytes::BytesMut;
+use common::open_records;
 use tlsrec::keys::{next_traffic_secret, Secret};
 use tlsrec::{
-    AlertDescription, CipherSuite, Config, ContentType, Error, Established, OpaqueRecord, Opener,
-    Reason, RecordKeys, Sealer, Session, SslError, Version,
+    AlertDescription, CipherSuite, Config, ContentType, Error, Established, Opener, Reason,
+    RecordKeys, Sealer, Session, SslError, Version,
 };
 
 fn secret(b: u8) -> Secret {
@@ -51,20 +54,6 @@ fn server(suite: CipherSuite, cfg: Config) -> (Session, Sealer, Opener) {
     (s, client, opener)
 }
 
-/// Opens every record of `wire` in order: (type, plaintext).
-fn open_all(opener: &mut Opener, wire: &[u8]) -> Vec<(ContentType, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < wire.len() {
-        let len = u16::from_be_bytes([wire[at + 3], wire[at + 4]]) as usize;
-        let rec = OpaqueRecord::from_wire(&wire[at..at + 5 + len]).unwrap();
-        let p = opener.open(rec).unwrap();
-        out.push((p.typ, p.payload.to_vec()));
-        at += 5 + len;
-    }
-    out
-}
-
 fn read_all(s: &mut Session) -> Result<Vec<u8>, SslError> {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -74,6 +63,16 @@ fn read_all(s: &mut Session) -> Result<Vec<u8>, SslError> {
             Err(SslError::WantRead) => return Ok(got),
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Reading fails with unexpected_message (the alert we then send).
+fn expect_unexpected_message(s: &mut Session) {
+    match read_all(s) {
+        Err(SslError::Ssl(e)) => {
+            assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage))
+        }
+        r => panic!("{r:?}"),
     }
 }
 
@@ -109,7 +108,7 @@ fn tls12_client_hello_is_refused_with_a_warning_and_the_connection_goes_on() {
         assert_eq!(s.write(b"reply"), Ok(5));
         let out = s.take_outgoing(usize::MAX);
         assert_eq!(
-            open_all(&mut opener, &out),
+            open_records(&mut opener, &out),
             vec![
                 (ContentType::Alert, vec![1, 100]),
                 (ContentType::ApplicationData, b"reply".to_vec()),
@@ -141,7 +140,7 @@ fn tls12_refusal_waits_behind_a_blocked_write() {
     assert_eq!(s.write(b"next"), Ok(4));
     out.extend_from_slice(&s.take_outgoing(usize::MAX));
     assert_eq!(
-        open_all(&mut opener, &out),
+        open_records(&mut opener, &out),
         vec![
             (ContentType::ApplicationData, data.clone()),
             (ContentType::Alert, vec![1, 100]),
@@ -159,15 +158,10 @@ fn tls12_hello_request_is_unexpected_at_a_server() {
         .seal(ContentType::Handshake, &[0, 0, 0, 0], &mut wire)
         .unwrap();
     s.recv(&wire);
-    match read_all(&mut s) {
-        Err(SslError::Ssl(e)) => {
-            assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage))
-        }
-        r => panic!("{r:?}"),
-    }
+    expect_unexpected_message(&mut s);
     let out = s.take_outgoing(usize::MAX);
     assert_eq!(
-        open_all(&mut opener, &out),
+        open_records(&mut opener, &out),
         vec![(ContentType::Alert, vec![2, 10])]
     );
 }
@@ -195,14 +189,14 @@ fn tls13_server_follows_key_update_and_refuses_a_ticket() {
     let len = u16::from_be_bytes([out[3], out[4]]) as usize;
     let (first, rest) = out.split_at(5 + len);
     assert_eq!(
-        open_all(&mut opener, first),
+        open_records(&mut opener, first),
         vec![(ContentType::Handshake, vec![24, 0, 0, 1, 0])]
     );
     let ours = next_traffic_secret(suite.hash(), &secret(2)).unwrap();
     let mut opener = Opener::new();
     opener.set_keys(RecordKeys::from_traffic_secret(suite, &ours).unwrap());
     assert_eq!(
-        open_all(&mut opener, rest),
+        open_records(&mut opener, rest),
         vec![(ContentType::ApplicationData, b"ok".to_vec())]
     );
     // A NewSessionTicket is for clients only.
@@ -211,14 +205,9 @@ fn tls13_server_follows_key_update_and_refuses_a_ticket() {
         .seal(ContentType::Handshake, &[4, 0, 0, 2, 0, 0], &mut wire)
         .unwrap();
     s.recv(&wire);
-    match read_all(&mut s) {
-        Err(SslError::Ssl(e)) => {
-            assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage))
-        }
-        r => panic!("{r:?}"),
-    }
+    expect_unexpected_message(&mut s);
     assert_eq!(
-        open_all(&mut opener, &s.take_outgoing(usize::MAX)),
+        open_records(&mut opener, &s.take_outgoing(usize::MAX)),
         vec![(ContentType::Alert, vec![2, 10])]
     );
     assert!(s.take_tickets().is_empty());
@@ -243,7 +232,7 @@ fn a_server_taken_over_cannot_renegotiate_and_that_is_not_fatal() {
     assert_eq!(read_all(&mut s).unwrap(), b"still here");
     assert_eq!(s.write(b"yes"), Ok(3));
     assert_eq!(
-        open_all(&mut opener, &s.take_outgoing(usize::MAX)),
+        open_records(&mut opener, &s.take_outgoing(usize::MAX)),
         vec![(ContentType::ApplicationData, b"yes".to_vec())]
     );
 }

@@ -59,3 +59,18 @@ pub fn seal_stream(suite: CipherSuite, payloads: &[(ContentType, Vec<u8>)]) -> V
 pub fn version_of(suite: CipherSuite) -> Version {
     suite.version()
 }
+
+/// Every record in `wire` (whole records only), opened in order with
+/// `opener` (the sender's keys and next sequence number): (type, plaintext).
+pub fn open_records(opener: &mut tlsrec::Opener, wire: &[u8]) -> Vec<(ContentType, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < wire.len() {
+        let len = u16::from_be_bytes([wire[at + 3], wire[at + 4]]) as usize;
+        let rec = tlsrec::OpaqueRecord::from_wire(&wire[at..at + 5 + len]).unwrap();
+        let p = opener.open(rec).unwrap();
+        out.push((p.typ, p.payload.to_vec()));
+        at += 5 + len;
+    }
+    out
+}
