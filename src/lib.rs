@@ -32,7 +32,11 @@
 //! * [`keys`]: HKDF-Expand-Label, traffic keys, KeyUpdate, the TLS 1.2 PRF.
 //! * [`keylog`]: SSLKEYLOGFILE parsing.
 //! * [`Session`]: `SSL_read` / `SSL_peek` / `SSL_pending` / `SSL_write` /
-//!   `SSL_shutdown` with OpenSSL 3.0's results, over a sans-IO transport.
+//!   `SSL_shutdown` with OpenSSL 3.0's results, over a sans-IO transport;
+//!   following a handshake passively, or continuing an established
+//!   connection as its client or its server
+//!   ([`Session::client_from_established`],
+//!   [`Session::server_from_established`]; keys from [`import`]).
 //! * [`follow`] and [`decode`]: following a captured connection with its key
 //!   log, record by record.
 //! * [`endpoint`]: an active client or server whose handshakes a
