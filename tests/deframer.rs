@@ -308,3 +308,47 @@ fn plaintext_is_handed_out_without_a_copy() {
     let at = p.payload.as_ptr() as usize;
     assert!(wire_range.contains(&at) && wire_range.contains(&(at + 999)));
 }
+
+/// One-byte segments have a path of their own in `push`: it stops at one
+/// maximum record, takes nothing after a refused header, and a reader whose
+/// record failed to open takes nothing more either.
+#[test]
+fn one_byte_pushes_respect_the_limit_and_failures() {
+    // Up to one maximum record, one byte at a time, then nothing.
+    let mut d = Deframer::new();
+    for &b in &[23u8, 3, 3, 0x41, 0x00] {
+        assert_eq!(d.push(&[b]), 1);
+    }
+    let mut taken = 5;
+    while d.push(&[0]) == 1 {
+        taken += 1;
+        assert!(taken <= MAX_RECORD_LEN, "took more than one record");
+    }
+    assert_eq!(taken, MAX_RECORD_LEN);
+    assert_eq!(d.room(), 0);
+
+    // After a refused header (version 4.0), even with room reserved.
+    let mut d = Deframer::new();
+    assert_eq!(d.push(&[23, 4, 0, 0, 1]), 5);
+    assert!(d.pop().is_err());
+    for _ in 0..10 {
+        assert_eq!(d.push(&[0]), 0, "a failed deframer takes no byte");
+    }
+    assert_eq!(d.buffered(), 5);
+
+    // A reader whose record failed to open (wrong keys): no byte more, and
+    // the error stays.
+    let suite = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+    let wire = seal_stream(suite, &[(ContentType::ApplicationData, vec![1; 100])]);
+    let mut r = RecordReader::new();
+    r.set_version(tlsrec::Version::Tls12);
+    r.opener_mut().set_keys(test_keys(suite, 0x33));
+    for &b in &wire {
+        assert_eq!(r.push(&[b]), 1);
+    }
+    assert!(r.next_record().is_err());
+    for _ in 0..10 {
+        assert_eq!(r.push(&[0]), 0, "a failed reader takes no byte");
+        assert!(r.next_record().is_err(), "the error is sticky");
+    }
+}

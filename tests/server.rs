@@ -236,3 +236,60 @@ fn a_server_taken_over_cannot_renegotiate_and_that_is_not_fatal() {
         vec![(ContentType::ApplicationData, b"yes".to_vec())]
     );
 }
+
+/// The refusal itself meets a full transport: the rest of the alert record
+/// is a pending write of type alert (OpenSSL: `wpend_type` alert), so a
+/// write now is a bad write retry, while shutdown sends the rest of the
+/// alert first, then close_notify.
+#[test]
+fn tls12_refusal_blocked_by_the_transport_is_a_pending_alert() {
+    let suite = CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256;
+    let mut wire = BytesMut::new();
+    {
+        let (_, mut client, _) = server(suite, Config::default());
+        client
+            .seal(ContentType::Handshake, &client_hello(), &mut wire)
+            .unwrap();
+    }
+
+    // A write after the blocked alert: refused even with moving buffers
+    // allowed and an application write before it, since the pending
+    // record's type is the alert's.
+    let cfg = Config {
+        accept_moving_buffer: true,
+        ..Config::default()
+    };
+    let (mut s, _, mut opener) = server(suite, cfg);
+    assert_eq!(s.write(b"x"), Ok(1));
+    let first = s.take_outgoing(usize::MAX);
+    assert_eq!(
+        open_records(&mut opener, &first),
+        vec![(ContentType::ApplicationData, b"x".to_vec())]
+    );
+    s.set_outgoing_capacity(Some(10));
+    s.recv(&wire);
+    assert_eq!(read_all(&mut s), Ok(Vec::new()));
+    assert_eq!(s.outgoing_len(), 10, "the alert record in part");
+    assert!(s.write_pending());
+    match s.write(b"data") {
+        Err(SslError::Ssl(e)) => assert_eq!(e.reason(), Some(Reason::BadWriteRetry)),
+        r => panic!("{r:?}"),
+    }
+
+    // Shutdown instead: the alert's rest, then close_notify.
+    let (mut s, _, mut opener) = server(suite, Config::default());
+    s.set_outgoing_capacity(Some(10));
+    s.recv(&wire);
+    assert_eq!(read_all(&mut s), Ok(Vec::new()));
+    let mut out = s.take_outgoing(usize::MAX).to_vec();
+    s.set_outgoing_capacity(None);
+    assert_eq!(s.shutdown(), Ok(false));
+    out.extend_from_slice(&s.take_outgoing(usize::MAX));
+    assert_eq!(
+        open_records(&mut opener, &out),
+        vec![
+            (ContentType::Alert, vec![1, 100]),
+            (ContentType::Alert, vec![1, 0]),
+        ]
+    );
+}
