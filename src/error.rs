@@ -91,6 +91,8 @@ pub enum Reason {
     /// Beyond OpenSSL: a handshake asked of a session that has none to run
     /// (a server taken over after its handshake cannot renegotiate).
     NoHandshake,
+    /// A handshake driver failed the handshake (the alert is the driver's).
+    HandshakeFailure,
 }
 
 impl Reason {
@@ -129,6 +131,7 @@ impl Reason {
             Reason::InternalError => "internal error",
             Reason::KeyUsageLimit => "record limit of one key reached",
             Reason::NoHandshake => "no handshake to run",
+            Reason::HandshakeFailure => "handshake failure",
         }
     }
 }
@@ -257,3 +260,57 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// What a call failed with, as `SSL_get_error` would say.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SslError {
+    /// `SSL_ERROR_WANT_READ`: more bytes from the peer are needed.
+    WantRead,
+    /// `SSL_ERROR_WANT_WRITE`: the transport must take bytes first.
+    WantWrite,
+    /// `SSL_ERROR_ZERO_RETURN`: the peer closed (close_notify).
+    ZeroReturn,
+    /// `SSL_ERROR_SYSCALL` with an empty error queue (EOF, or any call after
+    /// a fatal error).
+    Syscall,
+    /// `SSL_ERROR_SSL`: a protocol error; the alert sent is `err.alert()`.
+    Ssl(Error),
+    /// A handshake callback asked to pause; call again to resume.
+    WantCallback,
+}
+
+impl SslError {
+    /// The code as transcripts spell it (`WANT_READ`, ...).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            SslError::WantRead => "WANT_READ",
+            SslError::WantWrite => "WANT_WRITE",
+            SslError::ZeroReturn => "ZERO_RETURN",
+            SslError::Syscall => "SYSCALL",
+            SslError::Ssl(_) => "SSL",
+            SslError::WantCallback => "WANT_CALLBACK",
+        }
+    }
+
+    /// The alert this endpoint sent because of the error, if any.
+    #[must_use]
+    pub fn alert_sent(&self) -> Option<AlertDescription> {
+        match self {
+            SslError::Ssl(e) => e.alert(),
+            _ => None,
+        }
+    }
+}
+
+impl core::fmt::Display for SslError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SslError::Ssl(e) => write!(f, "SSL: {e}"),
+            other => f.write_str(other.code()),
+        }
+    }
+}
+
+impl std::error::Error for SslError {}

@@ -341,6 +341,10 @@ fn config_from(b: u8, c: u8) -> Config {
         // A small per-key limit so the fuzzer reaches the limits' paths.
         key_update_before_limit: b & 128 == 0,
         record_limit: (c & 1 == 1).then_some(u64::from(c >> 1) + 2),
+        allow_client_renegotiation: c & 2 != 0,
+        queue_flights_behind_write: c & 4 == 0,
+        want_read_when_write_meets_app_data: c & 8 != 0,
+        deferred_renegotiation_sends_hello: c & 16 != 0,
     }
 }
 

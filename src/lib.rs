@@ -32,18 +32,19 @@
 //! * [`keys`]: HKDF-Expand-Label, traffic keys, KeyUpdate, the TLS 1.2 PRF.
 //! * [`keylog`]: SSLKEYLOGFILE parsing.
 //! * [`Session`]: `SSL_read` / `SSL_peek` / `SSL_pending` / `SSL_write` /
-//!   `SSL_shutdown` with OpenSSL 3.0's results, over a sans-IO transport;
-//!   following a handshake passively, or continuing an established
-//!   connection as its client or its server
+//!   `SSL_shutdown` / `SSL_key_update` with OpenSSL 3.0's results, over a
+//!   sans-IO transport. One record layer for every mode: following a
+//!   handshake passively ([`Session::passive_client`]), continuing an
+//!   established connection as its client or its server
 //!   ([`Session::client_from_established`],
-//!   [`Session::server_from_established`]; keys from [`import`]).
+//!   [`Session::server_from_established`]; keys from [`import`]), or with a
+//!   [`HandshakeDriver`] that runs its handshakes ([`Session::driven`]):
+//!   TLS 1.2 renegotiation by either side interleaved with application
+//!   data, driver callbacks that pause (`WantCallback`) and resume on the
+//!   same message, TLS 1.3 KeyUpdate both ways. Departures from OpenSSL
+//!   are named [`Config`] options.
 //! * [`follow`] and [`decode`]: following a captured connection with its key
 //!   log, record by record.
-//! * [`endpoint`]: an active client or server whose handshakes a
-//!   [`endpoint::HandshakeDriver`] runs: TLS 1.2 renegotiation by either side
-//!   interleaved with application data, flights queued behind a blocked
-//!   write, driver callbacks that pause (`WantCallback`) and resume on the
-//!   same message, TLS 1.3 KeyUpdate both ways.
 //! * [`io`]: a session over any `std::io::Read + Write` transport.
 //!
 //! Call order for a session: [`Session::recv`] what arrived (and
@@ -82,7 +83,7 @@ pub mod bench;
 pub mod cipher;
 pub mod decode;
 pub mod deframer;
-pub mod endpoint;
+pub mod driver;
 pub mod error;
 pub mod follow;
 #[doc(hidden)]
@@ -96,6 +97,7 @@ pub mod reader;
 pub mod record;
 #[cfg(feature = "cli")]
 pub mod replay;
+pub mod role;
 pub mod session;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
@@ -105,11 +107,13 @@ pub mod transcript;
 pub use alert::{AlertDescription, AlertLevel};
 pub use cipher::{AeadAlgorithm, CipherSuite, HashAlgorithm, Opener, Sealer};
 pub use deframer::{Deframer, HeaderPolicy};
-pub use error::{Error, Initiator, Reason};
+pub use driver::{FlightItem, HandshakeDriver, Progress};
+pub use error::{Error, Initiator, Reason, SslError};
 pub use keys::{RecordKeys, Secret};
 pub use reader::RecordReader;
 pub use record::{ContentType, Header, OpaqueRecord, PlainRecord, ProtocolVersion, Version};
-pub use session::{Config, Established, Session, SslError};
+pub use role::Role;
+pub use session::{Config, Established, Session};
 
 /// The README's examples run as doctests.
 #[doc = include_str!("../README.md")]

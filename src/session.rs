@@ -12,16 +12,26 @@
 //! received bytes (OpenSSL without read-ahead), so `pending()` and
 //! `has_pending()` report what OpenSSL reports.
 //!
-//! The handshake is followed passively, with keys from an SSLKEYLOGFILE (the
-//! endpoint is the client): this is what conformance transcripts and
-//! connection take-over need. See [`crate::replay`] for driving a session from
-//! a transcript.
+//! One record layer serves every way a session gets its handshake
+//! ([`Session::passive_client`]: followed from an SSLKEYLOGFILE, the caller
+//! reporting what it sent; [`Session::client_from_established`] /
+//! [`Session::server_from_established`]: taken over after another library's
+//! handshake, none to run; [`Session::driven`]: a
+//! [`HandshakeDriver`] runs them, first or
+//! renegotiation). Only the handshake differs between them: the reading,
+//! writing, alert, ChangeCipherSpec, KeyUpdate and renegotiation rules are
+//! the same code, with OpenSSL 3.0's results. See [`crate::replay`] for
+//! driving a session from a transcript.
+
+use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::alert::{AlertDescription, AlertLevel};
 use crate::cipher::{Opener, Sealer};
 use crate::deframer::Deframer;
+use crate::driver::{FlightItem, HandshakeDriver, Progress};
+pub use crate::error::SslError;
 use crate::error::{Error, Reason};
 use crate::follow::{Dir, DirState, KeyAction, KeyTracker};
 use crate::handshake::{HandshakeJoiner, HandshakeMessage, HandshakeType, HANDSHAKE_HEADER_LEN};
@@ -29,6 +39,7 @@ use crate::keylog::KeyLog;
 use crate::record::{
     ContentType, OpaqueRecord, PlainRecord, Version, HEADER_LEN, MAX_PLAINTEXT_LEN,
 };
+use crate::role::Role;
 
 /// OpenSSL `MAX_EMPTY_RECORDS`: the 33rd consecutive empty record is fatal.
 pub const MAX_EMPTY_RECORDS: u32 = 32;
@@ -67,6 +78,36 @@ pub struct Config {
     /// The record limit per key; `None`: the suite's, from
     /// [`aead_record_limit`]. Reading past it is refused (`internal_error`).
     pub record_limit: Option<u64>,
+    /// `SSL_OP_ALLOW_CLIENT_RENEGOTIATION` (off by default, as in OpenSSL
+    /// 3.0): a [driven](Session::driven) server runs a renegotiation a
+    /// client asks for; otherwise it refuses with a warning
+    /// `no_renegotiation` and the connection goes on.
+    pub allow_client_renegotiation: bool,
+    /// Beyond OpenSSL (on by default): handshake records a
+    /// [driven](Session::driven) session must send while the caller's own
+    /// write is blocked with a record pending are sealed and queued behind
+    /// that record, in order, instead of failing. OpenSSL writes the
+    /// handshake through the same pending-write slot and fails there with
+    /// `bad write retry` (1.0's "error in SSLv3 write server hello"). On by
+    /// default because it changes nothing OpenSSL would have done without
+    /// failing: the queue is only used where OpenSSL ends the connection.
+    pub queue_flights_behind_write: bool,
+    /// Beyond OpenSSL (off by default): when a `write` runs a renegotiation
+    /// and meets application data that a `read` could take (one this side
+    /// started, before the peer's hello: D1), the write returns `WantRead`
+    /// and the record waits for the next read. OpenSSL 3.0 reports
+    /// `SSL_ERROR_SYSCALL` there (nothing consumed); the default keeps that.
+    pub want_read_when_write_meets_app_data: bool,
+    /// Beyond OpenSSL (off by default): a renegotiation whose start was
+    /// deferred still begins with this side's hello, or not at all. OpenSSL
+    /// 3.0 can lose the request and then enter a handshake that sends
+    /// nothing and waits for the peer (`s->renegotiate` cleared while its
+    /// check is still due): when a HelloRequest arrives while a write is
+    /// pending or a record is half read (`tls_process_hello_req` ends the
+    /// handshake at TLS_ST_OK), or when `renegotiate` is called during a
+    /// handshake. Against a peer that waits too, neither side moves. With
+    /// this on, such a request is kept until its hello can go out.
+    pub deferred_renegotiation_sends_hello: bool,
 }
 
 /// NewSessionTicket messages kept for [`Session::take_tickets`] (the newest).
@@ -100,63 +141,13 @@ impl Default for Config {
             check_retry_content: false,
             key_update_before_limit: true,
             record_limit: None,
+            allow_client_renegotiation: false,
+            queue_flights_behind_write: true,
+            want_read_when_write_meets_app_data: false,
+            deferred_renegotiation_sends_hello: false,
         }
     }
 }
-
-/// What a call failed with, as `SSL_get_error` would say.
-#[non_exhaustive]
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SslError {
-    /// `SSL_ERROR_WANT_READ`: more bytes from the peer are needed.
-    WantRead,
-    /// `SSL_ERROR_WANT_WRITE`: the transport must take bytes first.
-    WantWrite,
-    /// `SSL_ERROR_ZERO_RETURN`: the peer closed (close_notify).
-    ZeroReturn,
-    /// `SSL_ERROR_SYSCALL` with an empty error queue (EOF, or any call after
-    /// a fatal error).
-    Syscall,
-    /// `SSL_ERROR_SSL`: a protocol error; the alert sent is `err.alert()`.
-    Ssl(Error),
-    /// A handshake callback asked to pause; call again to resume.
-    WantCallback,
-}
-
-impl SslError {
-    /// The code as transcripts spell it (`WANT_READ`, ...).
-    #[must_use]
-    pub fn code(&self) -> &'static str {
-        match self {
-            SslError::WantRead => "WANT_READ",
-            SslError::WantWrite => "WANT_WRITE",
-            SslError::ZeroReturn => "ZERO_RETURN",
-            SslError::Syscall => "SYSCALL",
-            SslError::Ssl(_) => "SSL",
-            SslError::WantCallback => "WANT_CALLBACK",
-        }
-    }
-
-    /// The alert this endpoint sent because of the error, if any.
-    #[must_use]
-    pub fn alert_sent(&self) -> Option<AlertDescription> {
-        match self {
-            SslError::Ssl(e) => e.alert(),
-            _ => None,
-        }
-    }
-}
-
-impl core::fmt::Display for SslError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            SslError::Ssl(e) => write!(f, "SSL: {e}"),
-            other => f.write_str(other.code()),
-        }
-    }
-}
-
-impl std::error::Error for SslError {}
 
 /// Where the client's handshake stands: which server message it waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +165,9 @@ enum Stage {
     Ccs,
     /// Reading up to the server's Finished.
     Finished,
+    /// A driven handshake past the peer's hello: the driver knows the
+    /// rest; a TLS 1.2 ChangeCipherSpec is taken once it prepared read keys.
+    Driven,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +203,29 @@ impl From<SslError> for Interrupt {
     }
 }
 
+/// How a session's handshakes are run (the one thing that differs between
+/// a followed, a taken-over and a driven session).
+enum Mode {
+    /// Followed from a key log: the caller reports what this endpoint
+    /// (a client) sent through [`Session::observe_sent`].
+    Follow,
+    /// Taken over after its handshake: none can run (renegotiation is
+    /// refused both ways); TLS 1.3 KeyUpdate is sealed here.
+    Established,
+    /// A driver runs the handshakes; records are sealed here.
+    Driven(Box<dyn HandshakeDriver + Send>),
+}
+
+impl core::fmt::Debug for Mode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Mode::Follow => "Follow",
+            Mode::Established => "Established",
+            Mode::Driven(_) => "Driven",
+        })
+    }
+}
+
 #[derive(Debug, Default)]
 struct WritePending {
     /// Sealed bytes not yet taken by the transport (OpenSSL `wb->left`).
@@ -220,6 +237,10 @@ struct WritePending {
     /// Its content (kept only with `check_retry_content`).
     content: Vec<u8>,
     typ: Option<ContentType>,
+    /// The pending record's bytes went to the transport ahead of the retry
+    /// (only when handshake records were queued behind them): the retry
+    /// still counts them, as if it had sent them itself.
+    sent_ahead: bool,
 }
 
 /// One endpoint (the client) of a TLS connection, with OpenSSL 3.0 semantics.
@@ -252,7 +273,16 @@ pub struct Session {
     wnum: usize,
     wpend: WritePending,
     queued_alert: Option<(AlertLevel, AlertDescription)>,
-    key_update_due: bool,
+    /// Handshake records (a driven session's flights, KeyUpdates) sealed
+    /// but not yet taken by the transport, in sealing order, behind the
+    /// pending write's bytes (`wpend.wire`).
+    behind: VecDeque<BytesMut>,
+    /// A KeyUpdate to send (OpenSSL `s->key_update`): `Some(request_peer)`;
+    /// `Some(false)` is also the answer owed to a peer that asked.
+    key_update: Option<bool>,
+    /// The caller asked for a KeyUpdate: the next call enters the state
+    /// machine for it (OpenSSL sets `in_init`).
+    key_update_asked: bool,
     // --- connection ---
     tracker: KeyTracker,
     /// The client's own sent bytes, followed to know its keys.
@@ -263,12 +293,20 @@ pub struct Session {
     /// HelloRequest), cleared when a handshake finishes; without it a
     /// starting renegotiation writes no ClientHello.
     renegotiate_requested: bool,
-    /// Continues a connection from its keys (no caller reports our own
-    /// sent bytes): answers a KeyUpdate by sealing one itself.
-    active: bool,
-    /// Continues a connection as its server (see
-    /// [`Session::server_from_established`]).
-    server: bool,
+    /// Client or server.
+    role: Role,
+    /// Where handshakes come from.
+    mode: Mode,
+    /// A message the driver paused on, offered again at the next call.
+    stalled: Option<HandshakeMessage>,
+    /// A driven handshake this side starts: the driver's `start` (client)
+    /// or a HelloRequest (server) is still to be carried out.
+    start_due: bool,
+    /// TLS 1.2, driven: read keys are prepared, the peer's
+    /// ChangeCipherSpec may come.
+    ccs_expected: bool,
+    /// Handshakes completed by a driver.
+    handshakes: u64,
     /// OpenSSL's `s3.total_renegotiations`: renegotiations the check
     /// started. Application data may interrupt only a counted one.
     total_renegotiations: u32,
@@ -281,6 +319,12 @@ pub struct Session {
 
 fn fatal_err(reason: Reason, alert: AlertDescription) -> Error {
     Error::PeerMisbehaved { reason, alert }
+}
+
+/// A TLS 1.3 KeyUpdate message (RFC 8446 4.6.3): type 24, length 1,
+/// `request_update`.
+fn key_update_message(request_peer: bool) -> [u8; 5] {
+    [24, 0, 0, 1, u8::from(request_peer)]
 }
 
 /// The state of an established connection to continue from (after a
@@ -308,7 +352,7 @@ impl Session {
     /// # Errors
     /// [`Error::BadInput`] if the keys do not belong to `suite`.
     pub fn client_from_established(est: Established, cfg: Config) -> Result<Self, Error> {
-        Session::from_established(est, cfg, false)
+        Session::from_established(est, cfg, Role::Client)
     }
 
     /// A server session continuing an established connection. Records are
@@ -326,10 +370,16 @@ impl Session {
     /// # Errors
     /// [`Error::BadInput`] if the keys do not belong to `suite`.
     pub fn server_from_established(est: Established, cfg: Config) -> Result<Self, Error> {
-        Session::from_established(est, cfg, true)
+        Session::from_established(est, cfg, Role::Server)
     }
 
-    fn from_established(est: Established, cfg: Config, server: bool) -> Result<Self, Error> {
+    /// A session continuing an established connection in `role`, taken over
+    /// after its handshake ([`client_from_established`](Self::client_from_established)
+    /// or [`server_from_established`](Self::server_from_established)).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the keys do not belong to `suite`.
+    pub fn from_established(est: Established, cfg: Config, role: Role) -> Result<Self, Error> {
         if est.read.suite() != est.suite || est.write.suite() != est.suite {
             return Err(Error::BadInput("keys of another cipher suite"));
         }
@@ -351,8 +401,28 @@ impl Session {
             first_record: false,
         });
         s.hs = Hs::Established;
-        s.active = true;
-        s.server = server;
+        s.mode = Mode::Established;
+        s.role = role;
+        Ok(s)
+    }
+
+    /// A session whose handshakes `driver` runs, continuing an established
+    /// connection in `role`: TLS 1.2 renegotiation started by either side
+    /// ([`renegotiate`](Self::renegotiate); a client's only if
+    /// [`Config::allow_client_renegotiation`]), interleaved with application
+    /// data by OpenSSL 3.0's rules, and TLS 1.3 KeyUpdate. The record layer
+    /// is the one every session has.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the keys do not belong to `suite`.
+    pub fn driven(
+        role: Role,
+        est: Established,
+        driver: Box<dyn HandshakeDriver + Send>,
+        cfg: Config,
+    ) -> Result<Self, Error> {
+        let mut s = Session::from_established(est, cfg, role)?;
+        s.mode = Mode::Driven(driver);
         Ok(s)
     }
 
@@ -379,7 +449,9 @@ impl Session {
             wnum: 0,
             wpend: WritePending::default(),
             queued_alert: None,
-            key_update_due: false,
+            behind: VecDeque::new(),
+            key_update: None,
+            key_update_asked: false,
             tracker: KeyTracker::new(keylog),
             mirror: DirState::default(),
             hs: Hs::Handshaking {
@@ -389,8 +461,12 @@ impl Session {
             },
             renegotiate: false,
             renegotiate_requested: false,
-            active: false,
-            server: false,
+            role: Role::Client,
+            mode: Mode::Follow,
+            stalled: None,
+            start_due: false,
+            ccs_expected: false,
+            handshakes: 0,
             taken: None,
             take_whole: false,
             tickets: Vec::new(),
@@ -419,6 +495,31 @@ impl Session {
     #[must_use]
     pub fn is_established(&self) -> bool {
         !matches!(self.hs, Hs::Handshaking { first: true, .. })
+    }
+
+    /// Client or server.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// True while a handshake (a renegotiation) is in progress.
+    #[must_use]
+    pub fn in_handshake(&self) -> bool {
+        self.in_init()
+    }
+
+    /// Handshakes a [driver](Self::driven) completed on this session.
+    #[must_use]
+    pub fn handshakes(&self) -> u64 {
+        self.handshakes
+    }
+
+    /// Sealed bytes not yet taken by the transport: the pending write's
+    /// record and handshake records queued behind it.
+    #[must_use]
+    pub fn queued_len(&self) -> usize {
+        self.wpend.wire.len() + self.behind.iter().map(BytesMut::len).sum::<usize>()
     }
 
     // ------------------------------------------------------------------
@@ -730,6 +831,7 @@ impl Session {
             && !self.renegotiate
             && !self.in_handshake
             && !self.ccs_seen
+            && !self.key_update_asked
             && matches!(self.hs, Hs::Established)
             && self.joiner.buffered() == 0
     }
@@ -781,18 +883,23 @@ impl Session {
             && (initok || matches!(self.hs, Hs::Established))
         {
             self.renegotiate = false;
+            if !self.renegotiate_requested && self.cfg.deferred_renegotiation_sends_hello {
+                // No hello would go out: do not start a handshake at all.
+                return false;
+            }
             self.total_renegotiations += 1;
-            // The client writes its ClientHello now (the caller reports the
-            // bytes through observe_sent), if a request is still standing.
-            self.hs = Hs::Handshaking {
-                stage: if self.renegotiate_requested {
-                    Stage::Hello
-                } else {
-                    Stage::Request
-                },
-                first: false,
-                ours: true,
-            };
+            // The client writes its ClientHello now (a driver's, or the
+            // caller reports the bytes through observe_sent), if a request
+            // is still standing.
+            if self.renegotiate_requested {
+                self.enter_own_hello();
+            } else {
+                self.hs = Hs::Handshaking {
+                    stage: Stage::Request,
+                    first: false,
+                    ours: true,
+                };
+            }
             return true;
         }
         false
@@ -800,15 +907,18 @@ impl Session {
 
     /// `SSL_renegotiate`: asks for a new handshake (TLS 1.2). It starts at
     /// the next read or write once nothing is pending in either direction,
-    /// as OpenSSL's `ssl3_renegotiate_check` has it; this passive session
-    /// then expects its own ClientHello through
+    /// as OpenSSL's `ssl3_renegotiate_check` has it. A driven client then
+    /// sends its ClientHello (the driver's `start`), a driven server a
+    /// HelloRequest; a followed session expects its own ClientHello through
     /// [`observe_sent`](Self::observe_sent).
     ///
     /// # Errors
     /// Refused (not fatal) unless TLS 1.2 was negotiated: TLS 1.3 has no
-    /// renegotiation (OpenSSL: `wrong ssl version`).
+    /// renegotiation (OpenSSL: `wrong ssl version`); and by a session taken
+    /// over after its handshake, which has none to run (`no handshake to
+    /// run`).
     pub fn renegotiate(&mut self) -> Result<(), SslError> {
-        if self.server {
+        if matches!(self.mode, Mode::Established) {
             return Err(SslError::Ssl(Error::Misuse {
                 reason: Reason::NoHandshake,
                 alert: None,
@@ -850,13 +960,11 @@ impl Session {
         if !self.read_pending() && self.wpend.wire.is_empty() {
             self.renegotiate = false;
             self.total_renegotiations += 1;
-            self.hs = Hs::Handshaking {
-                stage: Stage::Hello,
-                first: false,
-                ours: true,
-            };
+            self.enter_own_hello();
         } else {
-            self.renegotiate_requested = false;
+            if !self.cfg.deferred_renegotiation_sends_hello {
+                self.renegotiate_requested = false;
+            }
             self.hs = Hs::Established;
         }
     }
@@ -865,9 +973,23 @@ impl Session {
         matches!(self.hs, Hs::Handshaking { .. })
     }
 
+    /// A handshake this side starts: its hello goes out now (a driven
+    /// session's, at the next entry to the handshake; a followed one's is
+    /// reported by the caller).
+    fn enter_own_hello(&mut self) {
+        self.hs = Hs::Handshaking {
+            stage: Stage::Hello,
+            first: false,
+            ours: true,
+        };
+        if matches!(self.mode, Mode::Driven(_)) {
+            self.start_due = true;
+        }
+    }
+
     /// OpenSSL `ssl3_read_bytes(SSL3_RT_APPLICATION_DATA)`.
     fn read_bytes(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, Interrupt> {
-        if !self.in_handshake && self.in_init() {
+        if !self.in_handshake && (self.in_init() || self.key_update_asked) {
             self.handshake_func()?;
         }
         loop {
@@ -1295,6 +1417,12 @@ impl Session {
         {
             return;
         }
+        if !self.behind.is_empty() {
+            // Behind handshake records still queued, in sealing order.
+            self.behind.push_back(rec);
+            self.pump_queued();
+            return;
+        }
         let n = self.bio_write(&rec).unwrap_or(0);
         if n < rec.len() {
             rec.advance(n);
@@ -1343,7 +1471,7 @@ impl Session {
     /// read transitions); for a server, KeyUpdate and (TLS 1.2) ClientHello.
     fn post_handshake_type_allowed(&self, t: HandshakeType) -> bool {
         use HandshakeType as T;
-        if self.server {
+        if self.role == Role::Server {
             return match self.tracker.version() {
                 Some(Version::Tls13) => t == T::KeyUpdate,
                 _ => t == T::ClientHello,
@@ -1429,6 +1557,12 @@ impl Session {
                     if allowed {
                         return Err(Interrupt::AppData);
                     }
+                    if self.cfg.want_read_when_write_meets_app_data
+                        && self.app_data_allowed_in_read()
+                    {
+                        // Beyond OpenSSL: a read may take it; say so.
+                        return Err(SslError::WantRead.into());
+                    }
                     return Err(self
                         .fatal(fatal_err(
                             Reason::UnexpectedRecord,
@@ -1451,8 +1585,12 @@ impl Session {
     /// D1: application data in the middle of a handshake is allowed only from
     /// SSL_read, in a handshake this side started, before the peer's hello.
     fn app_data_allowed(&self) -> bool {
-        self.in_read_app_data
-            && self.total_renegotiations > 0
+        self.in_read_app_data && self.app_data_allowed_in_read()
+    }
+
+    /// D1 but for the caller: would a read take this application data?
+    fn app_data_allowed_in_read(&self) -> bool {
+        self.total_renegotiations > 0
             && matches!(
                 self.hs,
                 Hs::Handshaking {
@@ -1464,13 +1602,17 @@ impl Session {
     }
 
     fn on_ccs(&mut self, payload: &[u8]) -> Result<(), Interrupt> {
-        let ok_stage = matches!(
-            self.hs,
+        let ok_stage = match self.hs {
+            Hs::Handshaking {
+                stage: Stage::Driven,
+                ..
+            } => self.ccs_expected,
             Hs::Handshaking {
                 stage: Stage::Ccs | Stage::Done,
                 ..
-            }
-        );
+            } => true,
+            _ => false,
+        };
         if !ok_stage || self.tracker.version() != Some(Version::Tls12) {
             return Err(self
                 .fatal(fatal_err(
@@ -1489,12 +1631,15 @@ impl Session {
         }
         self.opener.activate();
         self.ccs_seen = true;
-        if let Hs::Handshaking { first, ours, .. } = self.hs {
-            self.hs = Hs::Handshaking {
-                stage: Stage::Finished,
-                first,
-                ours,
-            };
+        self.ccs_expected = false;
+        if let Hs::Handshaking { first, ours, stage } = self.hs {
+            if stage != Stage::Driven {
+                self.hs = Hs::Handshaking {
+                    stage: Stage::Finished,
+                    first,
+                    ours,
+                };
+            }
         }
         Ok(())
     }
@@ -1505,14 +1650,29 @@ impl Session {
         if self.dead.is_some() {
             return Err(SslError::Syscall.into());
         }
-        if !self.in_init() && self.key_update_due {
-            // OpenSSL 3.0 answers a KeyUpdate that asked for one at the next
-            // entry to the state machine, and that entry does nothing else
-            // (its write side ends at TLS_ST_OK): a message already read
-            // waits for the next entry. The KeyUpdate itself reaches this
-            // passive session through `observe_sent`.
-            self.key_update_due = false;
-            return Ok(());
+        // Handshake records sealed earlier go first: a flight the transport
+        // has not taken blocks the handshake (WantWrite), as in OpenSSL.
+        self.pump_queued();
+        if self.flight_blocked() {
+            return Err(SslError::WantWrite.into());
+        }
+        if !self.in_init() {
+            if let Some(request_peer) = self.key_update.take() {
+                // OpenSSL 3.0 sends a KeyUpdate (asked for by the caller, or
+                // the answer to a peer that asked) at the next entry to the
+                // state machine, and that entry does nothing else (its write
+                // side ends at TLS_ST_OK): a message already read waits for
+                // the next entry. A followed session's KeyUpdate reaches it
+                // through `observe_sent`; the others seal it here.
+                self.key_update_asked = false;
+                if !matches!(self.mode, Mode::Follow) {
+                    self.send_key_update(request_peer)?;
+                    if self.flight_blocked() {
+                        return Err(SslError::WantWrite.into());
+                    }
+                }
+                return Ok(());
+            }
         }
         if self.hs == Hs::Established
             && self.renegotiate_requested
@@ -1523,11 +1683,20 @@ impl Session {
             // anything, and no renegotiation is counted (the check that
             // counts did not fire): application data before the
             // ServerHello is then refused.
-            self.hs = Hs::Handshaking {
-                stage: Stage::Hello,
-                first: false,
-                ours: true,
-            };
+            self.enter_own_hello();
+        }
+        if self.start_due {
+            self.start_driven()?;
+        }
+        if let Some(msg) = self.stalled.take() {
+            // The message the driver paused on, offered again.
+            self.process_message(msg)?;
+            if self.flight_blocked() {
+                return Err(SslError::WantWrite.into());
+            }
+            if !self.in_init() {
+                return Ok(());
+            }
         }
         loop {
             let prev = self.in_handshake;
@@ -1536,6 +1705,9 @@ impl Session {
             self.in_handshake = prev;
             let Some(msg) = m? else { continue };
             self.process_message(msg)?;
+            if self.flight_blocked() {
+                return Err(SslError::WantWrite.into());
+            }
             // One post-handshake message, or a whole handshake (a
             // HelloRequest answered at once starts one: keep going).
             if !self.in_init() {
@@ -1557,6 +1729,9 @@ impl Session {
         let tls13 = self.tracker.version() == Some(Version::Tls13);
         match self.hs {
             Hs::Established => self.post_handshake_message(msg),
+            Hs::Handshaking { .. } if matches!(self.mode, Mode::Driven(_)) => {
+                self.drive_message(msg)
+            }
             Hs::Handshaking { stage, first, ours } => {
                 let next = |stage| Hs::Handshaking { stage, first, ours };
                 match (stage, msg.typ) {
@@ -1695,13 +1870,26 @@ impl Session {
                 let a = self.tracker.key_update(Dir::S2c);
                 self.apply_read_action(a);
                 if msg.body[0] == 1 {
-                    self.key_update_due = true;
+                    // OpenSSL's `tls_process_key_update`: the answer is due
+                    // (`s->key_update = SSL_KEY_UPDATE_NOT_REQUESTED`).
+                    self.key_update = Some(false);
                 }
                 Ok(())
             }
             T::ClientHello if !tls13 => {
-                // A server that cannot renegotiate refuses and goes on
-                // (OpenSSL `tls_process_client_hello` with
+                if matches!(self.mode, Mode::Driven(_)) && self.cfg.allow_client_renegotiation {
+                    // D6 with SSL_OP_ALLOW_CLIENT_RENEGOTIATION: the
+                    // client's renegotiation runs (not counted as ours).
+                    self.hs = Hs::Handshaking {
+                        stage: Stage::Hello,
+                        first: false,
+                        ours: false,
+                    };
+                    return self.drive_message(msg);
+                }
+                // A server that does not renegotiate refuses and goes on
+                // (OpenSSL `tls_process_client_hello` without
+                // SSL_OP_ALLOW_CLIENT_RENEGOTIATION, or with
                 // SSL_OP_NO_RENEGOTIATION: the message is read, the alert
                 // sent, the handshake over).
                 self.send_warning(AlertDescription::NoRenegotiation);
@@ -1716,11 +1904,258 @@ impl Session {
                         ))
                         .into());
                 }
+                if matches!(self.mode, Mode::Established) {
+                    // A client taken over has no handshake to run: as
+                    // OpenSSL's client with SSL_OP_NO_RENEGOTIATION
+                    // (`tls_process_hello_req`), a warning no_renegotiation
+                    // and the connection goes on.
+                    self.send_warning(AlertDescription::NoRenegotiation);
+                    return Ok(());
+                }
                 self.hello_request_received();
                 Ok(())
             }
             _ => Err(self.unexpected()),
         }
+    }
+
+    // ------------------------------------------------------------------
+    // A driven handshake
+    // ------------------------------------------------------------------
+
+    /// A message of a running handshake, for the driver.
+    fn drive_message(&mut self, msg: HandshakeMessage) -> Result<(), Interrupt> {
+        use HandshakeType as T;
+        let tls13 = self.tracker.version() == Some(Version::Tls13);
+        if !tls13 && msg.typ == T::HelloRequest && self.role == Role::Client {
+            // C8: a HelloRequest during a handshake is ignored.
+            if !msg.body.is_empty() {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::LengthMismatch,
+                        AlertDescription::DecodeError,
+                    ))
+                    .into());
+            }
+            return Ok(());
+        }
+        if let Hs::Handshaking {
+            stage: Stage::Hello | Stage::Request,
+            first,
+            ours,
+        } = self.hs
+        {
+            let peer_hello = match self.role {
+                Role::Client => T::ServerHello,
+                Role::Server => T::ClientHello,
+            };
+            if msg.typ == peer_hello {
+                // D1: from here on application data is refused.
+                self.hs = Hs::Handshaking {
+                    stage: Stage::Driven,
+                    first,
+                    ours,
+                };
+            }
+        }
+        let mut items = Vec::new();
+        let Mode::Driven(driver) = &mut self.mode else {
+            unreachable!("drive_message is for driven sessions")
+        };
+        let progress = driver.message(&msg, &mut items);
+        if progress == Progress::Pending {
+            self.stalled = Some(msg);
+            return Err(SslError::WantCallback.into());
+        }
+        // After a ChangeCipherSpec the next message is the Finished.
+        self.ccs_seen = false;
+        self.carry_out(progress, items)
+    }
+
+    /// A driven handshake this side starts: a client's hello from the
+    /// driver, a server's HelloRequest.
+    fn start_driven(&mut self) -> Result<(), Interrupt> {
+        if self.role == Role::Server {
+            self.start_due = false;
+            return self
+                .seal_flight(ContentType::Handshake, &[0, 0, 0, 0])
+                .map_err(Interrupt::from);
+        }
+        let mut items = Vec::new();
+        let Mode::Driven(driver) = &mut self.mode else {
+            unreachable!("only driven sessions start handshakes")
+        };
+        let progress = driver.start(&mut items);
+        if progress == Progress::Pending {
+            return Err(SslError::WantCallback.into());
+        }
+        self.start_due = false;
+        self.carry_out(progress, items)
+    }
+
+    /// Carries out a driver's answer: messages sealed in order, key changes
+    /// between them, then the handshake's end.
+    fn carry_out(&mut self, progress: Progress, items: Vec<FlightItem>) -> Result<(), Interrupt> {
+        if let Progress::Fail(alert) = progress {
+            return Err(self
+                .fatal(fatal_err(Reason::HandshakeFailure, alert))
+                .into());
+        }
+        let tls12 = self.tracker.version() == Some(Version::Tls12);
+        for item in items {
+            match item {
+                FlightItem::Message(typ, body) => {
+                    let Ok(len) = u32::try_from(body.len()) else {
+                        return Err(self.misuse(Reason::ExcessiveMessageSize).into());
+                    };
+                    if len >= 1 << 24 {
+                        return Err(self.misuse(Reason::ExcessiveMessageSize).into());
+                    }
+                    let mut m = Vec::with_capacity(HANDSHAKE_HEADER_LEN + body.len());
+                    m.push(u8::from(typ));
+                    m.extend_from_slice(&len.to_be_bytes()[1..]);
+                    m.extend_from_slice(&body);
+                    self.seal_flight(ContentType::Handshake, &m)?;
+                }
+                FlightItem::WriteKeys(keys) => {
+                    if tls12 {
+                        self.seal_flight(ContentType::ChangeCipherSpec, &[1])?;
+                    }
+                    self.sealer.set_keys(keys);
+                }
+                FlightItem::ReadKeys(keys) => {
+                    if tls12 {
+                        self.opener.prepare(keys);
+                        self.ccs_expected = true;
+                    } else {
+                        self.opener.set_keys(keys);
+                    }
+                }
+            }
+        }
+        if progress == Progress::Done {
+            self.hs = Hs::Established;
+            self.ccs_seen = false;
+            self.ccs_expected = false;
+            // A request made during this handshake is lost, as in OpenSSL,
+            // unless kept on purpose.
+            if !(self.renegotiate && self.cfg.deferred_renegotiation_sends_hello) {
+                self.renegotiate_requested = false;
+            }
+            self.handshakes += 1;
+        }
+        Ok(())
+    }
+
+    /// Seals a handshake-layer record (fragmented as application data is)
+    /// behind everything sealed before it, and hands what the transport
+    /// takes to it.
+    fn seal_flight(&mut self, typ: ContentType, payload: &[u8]) -> Result<(), SslError> {
+        if !self.wpend.wire.is_empty() && !self.cfg.queue_flights_behind_write {
+            // OpenSSL writes handshake records through the pending-write
+            // slot: with the caller's record still pending, the types differ
+            // (`ssl3_write_pending`).
+            return Err(self.misuse(Reason::BadWriteRetry));
+        }
+        let mut rec = BytesMut::new();
+        for chunk in payload.chunks(self.max_fragment()) {
+            if let Err(e) = self.sealer.seal(typ, chunk, &mut rec) {
+                return Err(self.fatal(e));
+            }
+        }
+        self.behind.push_back(rec);
+        self.pump_queued();
+        Ok(())
+    }
+
+    /// Moves queued handshake records into the transport, in order, once
+    /// nothing sealed before them waits. With records queued behind the
+    /// caller's pending write (only [`Config::queue_flights_behind_write`]
+    /// makes that), the pending record's bytes go first, on any call: the
+    /// later retry then finds them sent.
+    fn pump_queued(&mut self) {
+        if self.behind.is_empty() {
+            return;
+        }
+        if !self.wpend.wire.is_empty() {
+            let _ = self.flush_wire();
+            if !self.wpend.wire.is_empty() {
+                return;
+            }
+            self.wpend.sent_ahead = true;
+        }
+        while let Some(front) = self.behind.front_mut() {
+            let wire = std::mem::take(front);
+            let n = self.bio_write(&wire).unwrap_or(0);
+            let front = self.behind.front_mut().expect("still there");
+            *front = wire;
+            front.advance(n);
+            if !front.is_empty() {
+                return;
+            }
+            self.behind.pop_front();
+        }
+    }
+
+    /// Handshake records wait for the transport with no caller's record
+    /// ahead of them: the handshake cannot go on (OpenSSL's WANT_WRITE).
+    fn flight_blocked(&self) -> bool {
+        !self.behind.is_empty() && self.wpend.wire.is_empty()
+    }
+
+    /// `SSL_key_update` (TLS 1.3): a KeyUpdate goes out at the next call
+    /// that enters the handshake (a `write`, `read`, `peek` or
+    /// `do_handshake`), asking the peer to update too if `request_peer`;
+    /// this side's write keys then move to the next generation (RFC 8446
+    /// 4.6.3). A session that follows a handshake expects its KeyUpdate
+    /// through [`observe_sent`](Self::observe_sent).
+    ///
+    /// # Errors
+    /// Refused, not fatal: before TLS 1.3 is established (`wrong ssl
+    /// version`), while a write is pending (`bad write retry`, as OpenSSL),
+    /// without the traffic secrets a key update needs (`no handshake to
+    /// run`: give them in [`Established::secrets`]); `Syscall` after a fatal
+    /// error.
+    pub fn key_update(&mut self, request_peer: bool) -> Result<(), SslError> {
+        let refuse = |reason| {
+            Err(SslError::Ssl(Error::Misuse {
+                reason,
+                alert: None,
+            }))
+        };
+        if self.dead.is_some() {
+            return Err(SslError::Syscall);
+        }
+        if self.tracker.version() != Some(Version::Tls13) || self.in_init() {
+            return refuse(Reason::WrongSslVersion);
+        }
+        if self.retry_pending() {
+            return refuse(Reason::BadWriteRetry);
+        }
+        if !matches!(self.mode, Mode::Follow) && !self.tracker.has_app_keys(Dir::C2s) {
+            return refuse(Reason::NoHandshake);
+        }
+        self.key_update = Some(request_peer);
+        self.key_update_asked = true;
+        Ok(())
+    }
+
+    /// Seals a KeyUpdate and moves this side's write keys on.
+    fn send_key_update(&mut self, request_peer: bool) -> Result<(), SslError> {
+        self.seal_flight(ContentType::Handshake, &key_update_message(request_peer))?;
+        match self.tracker.key_update(Dir::C2s) {
+            KeyAction::Now(keys) => {
+                self.sealer.set_keys(keys);
+                Ok(())
+            }
+            _ => Err(self.misuse(Reason::NoHandshake)),
+        }
+    }
+
+    fn max_fragment(&self) -> usize {
+        self.cfg
+            .max_send_fragment
+            .clamp(MIN_SEND_FRAGMENT, MAX_PLAINTEXT_LEN)
     }
 
     // ------------------------------------------------------------------
@@ -1737,10 +2172,19 @@ impl Session {
         self.write_bytes(ContentType::ApplicationData, buf)
     }
 
-    /// True while sealed bytes wait for the transport.
+    /// True while the last `write` returned `WantWrite` with a record of
+    /// its data sealed and not yet taken by the transport: the next `write`
+    /// must be its retry (same buffer, at least the same length). Sealed
+    /// bytes of any kind waiting: [`queued_len`](Self::queued_len).
     #[must_use]
     pub fn write_pending(&self) -> bool {
-        !self.wpend.wire.is_empty()
+        self.retry_pending() && self.wpend.typ == Some(ContentType::ApplicationData)
+    }
+
+    /// A record of the last write (or a blocked alert) is pending: OpenSSL's
+    /// `wb->left != 0`, or its bytes went out ahead of the retry.
+    fn retry_pending(&self) -> bool {
+        !self.wpend.wire.is_empty() || self.wpend.sent_ahead
     }
 
     fn misuse(&mut self, reason: Reason) -> SslError {
@@ -1767,29 +2211,42 @@ impl Session {
         let len = buf.len();
         let mut tot = self.wnum;
         // E1
-        if len < tot || (!self.wpend.wire.is_empty() && len < tot + self.wpend.tot) {
+        if len < tot || (self.retry_pending() && len < tot + self.wpend.tot) {
             return Err(self.misuse(Reason::BadLength));
         }
         self.wnum = 0;
         if let Some(e) = self.dead_error_write() {
             return Err(e);
         }
-        // OpenSSL `ssl3_write_bytes`: a KeyUpdate to answer goes out first,
+        // OpenSSL `ssl3_write_bytes`: a KeyUpdate to send goes out first,
         // unless earlier records are still pending.
-        // (An active session seals its answer itself, below.)
-        let key_update_now = self.key_update_due && self.wpend.wire.is_empty() && !self.active;
+        let key_update_now = self.key_update.is_some() && !self.retry_pending();
         if (key_update_now || self.in_init()) && !self.in_handshake {
-            match self.handshake_func() {
+            let r = self.handshake_func();
+            if r.is_err() && self.dead.is_none() && self.retry_pending() {
+                // OpenSSL loses `wnum` here (ssl3_write_bytes returns before
+                // restoring it), which only matters where it could not have
+                // queued the handshake behind the pending record: keep it,
+                // so the retry does not send the same bytes twice.
+                self.wnum = tot;
+            }
+            match r {
                 Ok(()) => {}
                 Err(Interrupt::Err(e)) => return Err(e),
                 // OpenSSL 3.0 leaves `rwstate` at SSL_NOTHING when the
                 // handshake stops at application data it allows
                 // (`in_read_app_data = 2`), so SSL_get_error says SYSCALL;
                 // nothing is consumed and the next SSL_read returns the data.
-                Err(Interrupt::AppData) => return Err(SslError::Syscall),
+                Err(Interrupt::AppData) => {
+                    return Err(if self.cfg.want_read_when_write_meets_app_data {
+                        SslError::WantRead
+                    } else {
+                        SslError::Syscall
+                    });
+                }
             }
         }
-        if !self.wpend.wire.is_empty() {
+        if self.retry_pending() {
             // E3
             let addr = buf.as_ptr() as usize + tot;
             let moved = if self.cfg.check_retry_content {
@@ -1807,17 +2264,21 @@ impl Session {
                 self.wnum = tot;
                 return Err(e);
             }
+            self.wpend.sent_ahead = false;
             tot += self.wpend.tot;
         }
         if tot == len {
             self.release_write_buffer();
             return Ok(tot);
         }
+        // Handshake records sealed before this write go out before it.
+        self.pump_queued();
+        if !self.behind.is_empty() {
+            self.wnum = tot;
+            return Err(SslError::WantWrite);
+        }
         let mut n = len - tot;
-        let frag_max = self
-            .cfg
-            .max_send_fragment
-            .clamp(MIN_SEND_FRAGMENT, MAX_PLAINTEXT_LEN);
+        let frag_max = self.max_fragment();
         loop {
             self.dispatch_alert();
             let frag = n.min(frag_max);
@@ -1859,10 +2320,7 @@ impl Session {
     /// into the transport queue: what `write_bytes` does, less the copy
     /// through the pending-write buffer.
     fn steady_writing(&self, len: usize) -> bool {
-        let frag_max = self
-            .cfg
-            .max_send_fragment
-            .clamp(MIN_SEND_FRAGMENT, MAX_PLAINTEXT_LEN);
+        let frag_max = self.max_fragment();
         let room = match self.out_capacity {
             None => usize::MAX,
             Some(c) => c.saturating_sub(self.out.len()),
@@ -1873,7 +2331,8 @@ impl Session {
             && self.wpend.wire.is_empty()
             && !self.sent_shutdown
             && !self.renegotiate
-            && !self.key_update_due
+            && self.key_update.is_none()
+            && self.behind.is_empty()
             && self.dead.is_none()
             && self.queued_alert.is_none()
             && !self.cfg.check_retry_content
@@ -1916,20 +2375,14 @@ impl Session {
         let Some(seq) = self.sealer.sequence() else {
             return Ok(());
         };
-        // The peer asked for our update (RFC 8446 4.6.3: "If the
-        // request_update field is set to "update_requested", then the
-        // receiver MUST send a KeyUpdate of its own with request_update set
-        // to "update_not_requested" prior to sending its next Application
-        // Data record").
-        let asked = self.active && self.key_update_due;
         // The KeyUpdate itself takes one record under the old key.
         let limit = self.record_limit(self.sealer.suite());
-        if seq.saturating_add(2) <= limit && !asked {
+        if seq.saturating_add(2) <= limit {
             return Ok(());
         }
-        self.key_update_due = false;
         let tls13 = self.tracker.version() == Some(Version::Tls13);
-        if !(tls13 && self.is_established() && (asked || self.cfg.key_update_before_limit)) {
+        let can_seal = !matches!(self.mode, Mode::Follow);
+        if !(tls13 && can_seal && self.is_established() && self.cfg.key_update_before_limit) {
             if seq < limit {
                 return Ok(());
             }
@@ -1941,7 +2394,7 @@ impl Session {
         match self.tracker.key_update(Dir::C2s) {
             KeyAction::Now(keys) => {
                 self.sealer
-                    .seal(ContentType::Handshake, &[24, 0, 0, 1, 0], wire)?;
+                    .seal(ContentType::Handshake, &key_update_message(false), wire)?;
                 self.sealer.set_keys(keys);
                 Ok(())
             }
@@ -1953,8 +2406,16 @@ impl Session {
         }
     }
 
-    /// OpenSSL `ssl3_write_pending`: hands the sealed bytes to the transport.
+    /// OpenSSL `ssl3_write_pending`: hands the pending record to the
+    /// transport, then what is queued behind it.
     fn flush_pending(&mut self) -> Result<(), SslError> {
+        self.flush_wire()?;
+        self.pump_queued();
+        Ok(())
+    }
+
+    /// The pending record's bytes into the transport.
+    fn flush_wire(&mut self) -> Result<(), SslError> {
         while !self.wpend.wire.is_empty() {
             let wire = std::mem::take(&mut self.wpend.wire);
             let r = self.bio_write(&wire);
@@ -1989,6 +2450,11 @@ impl Session {
                     return Err(SslError::WantWrite);
                 }
             }
+            // So do handshake records sealed before.
+            self.pump_queued();
+            if !self.behind.is_empty() {
+                return Err(SslError::WantWrite);
+            }
             self.sent_shutdown = true;
             let mut rec = BytesMut::new();
             if let Err(e) = self.sealer.seal(ContentType::Alert, &[1, 0], &mut rec) {
@@ -2000,6 +2466,7 @@ impl Session {
                 buf_addr: 0,
                 content: Vec::new(),
                 typ: Some(ContentType::Alert),
+                sent_ahead: false,
             };
         }
         if self.flush_pending().is_err() {
@@ -2012,7 +2479,7 @@ impl Session {
     /// due with the next write (C6).
     #[must_use]
     pub fn key_update_due(&self) -> bool {
-        self.key_update_due
+        self.key_update.is_some()
     }
 
     /// Test and tool access to the write keys.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::peer::{pair, peek, read, secret, ssl, Peer};
+use common::peer::{driven_pair, pair, peek, read, secret, ssl, Peer};
 
 use bytes::BytesMut;
 use tlsrec::keys::RecordKeys;
@@ -426,7 +426,7 @@ fn d1_d2_application_data_before_the_server_hello_of_our_renegotiation() {
     // A HelloRequest makes the client renegotiate at once (its ClientHello
     // goes out); the server's data that arrives before its ServerHello is
     // delivered and the handshake stays in progress.
-    let (mut c, mut p) = pair(
+    let (mut c, mut p) = driven_pair(
         TLS12,
         Config {
             auto_retry: false,
@@ -437,11 +437,33 @@ fn d1_d2_application_data_before_the_server_hello_of_our_renegotiation() {
     assert_eq!(read(&mut c, 20).unwrap(), b"interleaved");
     assert_eq!(read(&mut c, 20), Err(SslError::WantRead));
     assert!(c.is_established(), "the first handshake is long done");
+    assert!(c.in_handshake(), "the renegotiation is in progress (D2)");
+    let sent = p.sent(&mut c);
+    assert_eq!(sent.len(), 1, "the ClientHello: {sent:?}");
+    assert_eq!((sent[0].0, sent[0].1[0]), (ContentType::Handshake, 1));
+}
+
+/// A client taken over after its handshake has none to run: a HelloRequest
+/// gets a warning no_renegotiation (OpenSSL's client with
+/// SSL_OP_NO_RENEGOTIATION) and the server's data goes on being read.
+#[test]
+fn d_taken_over_client_refuses_hello_request() {
+    let (mut c, mut p) = pair(TLS12, Config::default());
+    c.recv(&[p.hs(0, &[]), p.app(b"still here")].concat());
+    assert_eq!(read(&mut c, 20).unwrap(), b"still here");
+    assert!(!c.in_handshake());
+    assert_eq!(
+        p.sent(&mut c),
+        [(
+            ContentType::Alert,
+            vec![1, u8::from(AlertDescription::NoRenegotiation)]
+        )]
+    );
 }
 
 #[test]
 fn d3_application_data_after_the_server_hello_is_fatal() {
-    let (mut c, mut p) = pair(TLS12, Config::default());
+    let (mut c, mut p) = driven_pair(TLS12, Config::default());
     let mut sh = vec![3, 3];
     sh.extend([7; 32]);
     sh.extend([0, 0xc0, 0x2f, 0]);

@@ -3,10 +3,11 @@
 //! the client wrote. Shared by `tests/semantics.rs` and `tests/hostile.rs`.
 
 use bytes::BytesMut;
+use tlsrec::handshake::{HandshakeMessage, HandshakeType};
 use tlsrec::keys::{next_traffic_secret, RecordKeys, Secret};
 use tlsrec::{
-    AlertDescription, CipherSuite, Config, ContentType, Deframer, Error, Established, Opener,
-    Reason, Sealer, Session, SslError, Version,
+    AlertDescription, CipherSuite, Config, ContentType, Deframer, Error, Established, FlightItem,
+    HandshakeDriver, Opener, Progress, Reason, Role, Sealer, Session, SslError, Version,
 };
 
 /// The server side of a test connection.
@@ -27,6 +28,39 @@ pub fn secret(b: u8) -> Secret {
 /// its peer. TLS 1.3 keys come from traffic secrets 1 (server to client)
 /// and 2, so KeyUpdate can be followed.
 pub fn pair(suite: CipherSuite, cfg: Config) -> (Session, Peer) {
+    pair_with(suite, cfg, |est, cfg| {
+        Session::client_from_established(est, cfg).unwrap()
+    })
+}
+
+/// A driver that only starts handshakes: its ClientHello goes out and it
+/// takes whatever comes next (enough for the record-layer rules of a
+/// renegotiation's start).
+pub struct HelloOnly;
+
+impl HandshakeDriver for HelloOnly {
+    fn start(&mut self, out: &mut Vec<FlightItem>) -> Progress {
+        out.push(FlightItem::Message(HandshakeType::ClientHello, vec![3, 3]));
+        Progress::Continue
+    }
+
+    fn message(&mut self, _msg: &HandshakeMessage, _out: &mut Vec<FlightItem>) -> Progress {
+        Progress::Continue
+    }
+}
+
+/// As [`pair`], with a client that can renegotiate (driven by [`HelloOnly`]).
+pub fn driven_pair(suite: CipherSuite, cfg: Config) -> (Session, Peer) {
+    pair_with(suite, cfg, |est, cfg| {
+        Session::driven(Role::Client, est, Box::new(HelloOnly), cfg).unwrap()
+    })
+}
+
+fn pair_with(
+    suite: CipherSuite,
+    cfg: Config,
+    make: impl FnOnce(Established, Config) -> Session,
+) -> (Session, Peer) {
     let tls13 = suite.version() == Version::Tls13;
     let (s2c, c2s) = if tls13 {
         (
@@ -44,7 +78,7 @@ pub fn pair(suite: CipherSuite, cfg: Config) -> (Session, Peer) {
         write_seq: 0,
         secrets: tls13.then(|| (secret(1), secret(2))),
     };
-    let client = Session::client_from_established(est, cfg).unwrap();
+    let client = make(est, cfg);
     let mut sealer = Sealer::new();
     sealer.set_keys(s2c);
     let mut opener = Opener::new();
