@@ -119,7 +119,7 @@ pub enum KeyAction {
 
 /// The key schedule of a connection followed from outside: the hellos give
 /// the randoms, suite and version; the key log gives the secrets.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct KeyTracker {
     keylog: KeyLog,
     client_random: Option<[u8; 32]>,

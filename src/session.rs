@@ -426,6 +426,25 @@ impl Session {
         Ok(s)
     }
 
+    /// From now on, this session's handshakes are run by `driver`: a session
+    /// that followed its first handshake from a key log (or was taken over)
+    /// runs its renegotiations itself and seals its own KeyUpdates, on the
+    /// same record layer and with its state as it is.
+    ///
+    /// # Errors
+    /// Refused (not fatal) until the first handshake is complete or while
+    /// a handshake runs (`no handshake to run`).
+    pub fn drive_with(&mut self, driver: Box<dyn HandshakeDriver + Send>) -> Result<(), SslError> {
+        if !self.is_established() || self.in_init() {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::NoHandshake,
+                alert: None,
+            }));
+        }
+        self.mode = Mode::Driven(driver);
+        Ok(())
+    }
+
     /// A client session that follows its handshake passively with keys from
     /// `keylog` (the ClientHello is what the caller reports with
     /// [`observe_sent`](Self::observe_sent)).
