@@ -76,6 +76,10 @@
 //!
 //! Features: `cli` (default) adds the `tlsrec` binary and the [`transcript`]
 //! and [`replay`] modules.
+//!
+//! [`manual`] is the behaviour catalogue: the OpenSSL 3.0 rules (A1 to J2)
+//! that comments and test names cite, each with the tests that check it, and
+//! the places where tlsrec deliberately departs from OpenSSL.
 
 pub mod alert;
 pub mod bench;
@@ -92,6 +96,8 @@ pub mod import;
 pub mod io;
 pub mod keylog;
 pub mod keys;
+#[doc = include_str!("../docs/behaviour.md")]
+pub mod manual {}
 pub mod reader;
 pub mod record;
 #[cfg(feature = "cli")]

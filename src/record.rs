@@ -19,13 +19,13 @@ pub const MAX_PLAINTEXT_LEN: usize = 1 << 14;
 pub const MAX_TLS13_CIPHERTEXT_LEN: usize = MAX_PLAINTEXT_LEN + 256;
 
 /// RFC 5246 6.2.3 allows 2^14 + 2048, but OpenSSL 3.0 refuses more than
-/// `SSL3_RT_MAX_ENCRYPTED_LENGTH` = 2^14 + 320 = 16704 (SEMANTICS F1), and we
+/// `SSL3_RT_MAX_ENCRYPTED_LENGTH` = 2^14 + 320 = 16704 (docs/behaviour.md F1), and we
 /// follow OpenSSL.
 pub const MAX_TLS12_CIPHERTEXT_LEN: usize = MAX_PLAINTEXT_LEN + 320;
 
 /// OpenSSL 3.0's default read buffer is 16712 bytes; a header declaring more
 /// than 16712 - 5 = 16707 body bytes fails with `PACKET_LENGTH_TOO_LONG`
-/// before any other length check (SEMANTICS F1).
+/// before any other length check (docs/behaviour.md F1).
 pub const MAX_PACKET_LEN: usize = 16707;
 
 /// The largest record (header included) the receive buffer ever holds.
