@@ -219,21 +219,27 @@ impl OpaqueRecord {
     /// # Errors
     /// [`Error::BadInput`](crate::Error::BadInput) when `wire` is not exactly one record.
     pub fn from_wire(wire: &[u8]) -> Result<Self, crate::Error> {
-        if wire.len() < HEADER_LEN {
+        Self::from_buf(BytesMut::from(wire))
+    }
+
+    /// Builds an opaque record from wire bytes already in a buffer, taking
+    /// the buffer without a copy (to open records framed elsewhere in place).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`](crate::Error::BadInput) when `buf` is not exactly one record.
+    pub fn from_buf(buf: BytesMut) -> Result<Self, crate::Error> {
+        if buf.len() < HEADER_LEN {
             return Err(crate::Error::BadInput("record shorter than its header"));
         }
         let mut h = [0u8; HEADER_LEN];
-        h.copy_from_slice(&wire[..HEADER_LEN]);
+        h.copy_from_slice(&buf[..HEADER_LEN]);
         let header = Header::parse(&h);
-        if usize::from(header.len) != wire.len() - HEADER_LEN {
+        if usize::from(header.len) != buf.len() - HEADER_LEN {
             return Err(crate::Error::BadInput(
                 "record length does not match its header",
             ));
         }
-        Ok(OpaqueRecord {
-            header,
-            buf: BytesMut::from(wire),
-        })
+        Ok(OpaqueRecord { header, buf })
     }
 
     /// Treats the record as plaintext (the initial, unprotected epoch).
