@@ -67,7 +67,7 @@ pub fn decode_capture(keylog: KeyLog, c2s: &[u8], s2c: &[u8]) -> Decoded {
 
 /// Decodes the streams of a transcript in step order: `recv` segments are
 /// the server's bytes, `send` and `drain` steps the client's.
-#[cfg(feature = "cli")]
+#[cfg(feature = "transcript")]
 #[must_use]
 pub fn decode_transcript(t: &crate::transcript::Transcript) -> Decoded {
     use crate::transcript::Step;

@@ -31,7 +31,7 @@ pub struct HeaderPolicy {
     /// allowed (RFC 8446 5: "compatibility mode").
     pub allow_ccs: bool,
     /// The first record of the connection: a wrong major version gets no
-    /// alert (OpenSSL: "wrong version number" / "http request", SEMANTICS F4).
+    /// alert (OpenSSL: "wrong version number" / "http request", docs/behaviour.md F4).
     pub first_record: bool,
 }
 

@@ -75,33 +75,39 @@
 //! assert_eq!(client.pending(), 6);
 //! ```
 //!
-//! Features: `cli` (default) adds the `tlsrec` binary and the [`transcript`]
-//! and [`replay`] modules.
+//! Features (none by default): `transcript` adds the `transcript` and
+//! `replay` modules and `decode::decode_transcript` (the JSON transcript
+//! format, with `serde_json`); `rustls`, `tokio`, and the AEAD providers
+//! `ring` (alias `fast`) and `aws-lc`. The `tlsrec` command-line tool is a
+//! package of its own (`cli/` in the repository).
+//!
+//! [`manual`] is the behaviour catalogue: the OpenSSL 3.0 rules (A1 to J2)
+//! that comments and test names cite, each with the tests that check it, and
+//! the places where tlsrec deliberately departs from OpenSSL.
 
 pub mod alert;
-pub mod bench;
 pub mod cipher;
 pub mod decode;
 pub mod deframer;
 pub mod driver;
 pub mod error;
 pub mod follow;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod handshake;
 pub mod import;
 pub mod io;
 pub mod keylog;
 pub mod keys;
+#[doc = include_str!("../docs/behaviour.md")]
+pub mod manual {}
 pub mod reader;
 pub mod record;
-#[cfg(feature = "cli")]
+#[cfg(feature = "transcript")]
 pub mod replay;
 pub mod role;
 pub mod session;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
-#[cfg(feature = "cli")]
+#[cfg(feature = "transcript")]
 pub mod transcript;
 
 pub use alert::{AlertDescription, AlertLevel};

@@ -19,13 +19,13 @@ pub const MAX_PLAINTEXT_LEN: usize = 1 << 14;
 pub const MAX_TLS13_CIPHERTEXT_LEN: usize = MAX_PLAINTEXT_LEN + 256;
 
 /// RFC 5246 6.2.3 allows 2^14 + 2048, but OpenSSL 3.0 refuses more than
-/// `SSL3_RT_MAX_ENCRYPTED_LENGTH` = 2^14 + 320 = 16704 (SEMANTICS F1), and we
+/// `SSL3_RT_MAX_ENCRYPTED_LENGTH` = 2^14 + 320 = 16704 (docs/behaviour.md F1), and we
 /// follow OpenSSL.
 pub const MAX_TLS12_CIPHERTEXT_LEN: usize = MAX_PLAINTEXT_LEN + 320;
 
 /// OpenSSL 3.0's default read buffer is 16712 bytes; a header declaring more
 /// than 16712 - 5 = 16707 body bytes fails with `PACKET_LENGTH_TOO_LONG`
-/// before any other length check (SEMANTICS F1).
+/// before any other length check (docs/behaviour.md F1).
 pub const MAX_PACKET_LEN: usize = 16707;
 
 /// The largest record (header included) the receive buffer ever holds.
@@ -219,21 +219,27 @@ impl OpaqueRecord {
     /// # Errors
     /// [`Error::BadInput`](crate::Error::BadInput) when `wire` is not exactly one record.
     pub fn from_wire(wire: &[u8]) -> Result<Self, crate::Error> {
-        if wire.len() < HEADER_LEN {
+        Self::from_buf(BytesMut::from(wire))
+    }
+
+    /// Builds an opaque record from wire bytes already in a buffer, taking
+    /// the buffer without a copy (to open records framed elsewhere in place).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`](crate::Error::BadInput) when `buf` is not exactly one record.
+    pub fn from_buf(buf: BytesMut) -> Result<Self, crate::Error> {
+        if buf.len() < HEADER_LEN {
             return Err(crate::Error::BadInput("record shorter than its header"));
         }
         let mut h = [0u8; HEADER_LEN];
-        h.copy_from_slice(&wire[..HEADER_LEN]);
+        h.copy_from_slice(&buf[..HEADER_LEN]);
         let header = Header::parse(&h);
-        if usize::from(header.len) != wire.len() - HEADER_LEN {
+        if usize::from(header.len) != buf.len() - HEADER_LEN {
             return Err(crate::Error::BadInput(
                 "record length does not match its header",
             ));
         }
-        Ok(OpaqueRecord {
-            header,
-            buf: BytesMut::from(wire),
-        })
+        Ok(OpaqueRecord { header, buf })
     }
 
     /// Treats the record as plaintext (the initial, unprotected epoch).

@@ -6,7 +6,7 @@ mod common;
 
 use common::heap::Counting;
 use common::Rng;
-use tlsrec::fuzzing::{decode_input, deframe_open, mode, op, seal_mutate_open, session_ops};
+use tlsrec_harness::{decode_input, deframe_open, mode, op, seal_mutate_open, session_ops};
 
 /// Counts live heap bytes per thread, so `session_ops` can check its memory
 /// bound here as it does under the fuzzer.

@@ -1,6 +1,6 @@
 //! A hostile peer: floods, extreme sizes, cut-off streams, malformed alerts,
 //! KeyUpdate storms. Each test asserts the exact OpenSSL 3.0 outcome
-//! (SEMANTICS.md, the replayed transcripts) and that memory stays bounded:
+//! (docs/behaviour.md, the replayed transcripts) and that memory stays bounded:
 //! the session takes exactly one record at a time from the received bytes
 //! (`unread_input()` says how many it left), and a per-thread counting
 //! allocator measures the heap while the session works.

@@ -227,7 +227,8 @@ fn read_all(e: &mut Session) -> Result<Vec<u8>, SslError> {
     loop {
         match e.read(&mut buf) {
             Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(SslError::WantRead) => return Ok(got),
+            // WantWrite: a flight waits for the (bounded) transport.
+            Err(SslError::WantRead | SslError::WantWrite) => return Ok(got),
             Err(e) => return Err(e),
         }
     }
@@ -241,7 +242,8 @@ fn settle(p: &mut Pair) -> (Vec<u8>, Vec<u8>) {
         to_s.extend(read_all(&mut p.s).unwrap());
         let b = transfer(&mut p.s, &mut p.c);
         to_c.extend(read_all(&mut p.c).unwrap());
-        if a == 0 && b == 0 && p.c.outgoing_len() == 0 && p.s.outgoing_len() == 0 {
+        let idle = |e: &Session| e.outgoing_len() == 0 && e.queued_len() == 0;
+        if a == 0 && b == 0 && idle(&p.c) && idle(&p.s) {
             break;
         }
     }
@@ -667,4 +669,114 @@ fn tls13_key_updates_both_ways_keep_data_flowing() {
     assert_eq!(s.opener().keys(), Some(&nth(1, c_gen)));
     assert_eq!(s.sealer().keys(), Some(&nth(2, s_gen)));
     assert_eq!(c.opener().keys(), Some(&nth(2, s_gen)));
+}
+
+/// With `queue_flights_behind_write` off, a driven server answers a
+/// ClientHello as OpenSSL does while its own write is blocked: the flight
+/// would pass through the pending-write slot, `bad write retry`.
+#[test]
+fn flights_fail_behind_a_blocked_write_without_the_queue() {
+    let scfg = Config {
+        queue_flights_behind_write: false,
+        ..allow_reneg()
+    };
+    let mut p = pair_bounded(Config::default(), scfg, None, Some(1000));
+    let big = vec![5u8; 40_000];
+    assert_eq!(p.s.write(&big), Err(SslError::WantWrite));
+    p.c.renegotiate().unwrap();
+    let _ = p.c.read(&mut [0; 16]);
+    transfer(&mut p.c, &mut p.s);
+    match p.s.read(&mut [0; 16]) {
+        Err(SslError::Ssl(e)) => assert_eq!(e.reason(), Some(tlsrec::Reason::BadWriteRetry)),
+        r => panic!("{r:?}"),
+    }
+}
+
+/// A write that runs this side's renegotiation and meets the peer's
+/// application data before its hello: fatal by default (D3, the record came
+/// to a write), `WantRead` with `want_read_when_write_meets_app_data`, and
+/// then the read takes the record and the handshake completes.
+#[test]
+fn write_meeting_app_data_is_syscall_or_want_read() {
+    for want_read in [false, true] {
+        let ccfg = Config {
+            want_read_when_write_meets_app_data: want_read,
+            ..Config::default()
+        };
+        let mut p = pair(ccfg, allow_reneg());
+        p.c.renegotiate().unwrap();
+        assert_eq!(p.c.write(b"mine"), Err(SslError::WantRead), "D4");
+        assert_eq!(p.s.write(b"theirs"), Ok(6));
+        transfer(&mut p.s, &mut p.c);
+        let r = p.c.write(b"mine");
+        if !want_read {
+            match r {
+                Err(SslError::Ssl(e)) => {
+                    assert_eq!(e.reason(), Some(tlsrec::Reason::UnexpectedRecord))
+                }
+                r => panic!("{r:?}"),
+            }
+            continue;
+        }
+        assert_eq!(r, Err(SslError::WantRead));
+        let mut buf = [0u8; 16];
+        assert_eq!(p.c.read(&mut buf), Ok(6));
+        assert_eq!(&buf[..6], b"theirs");
+        settle(&mut p);
+        assert_eq!((p.c.handshakes(), p.s.handshakes()), (1, 1));
+        assert_eq!(p.c.write(b"mine"), Ok(4));
+        transfer(&mut p.c, &mut p.s);
+        assert_eq!(read_all(&mut p.s).unwrap(), b"mine");
+    }
+}
+
+/// A HelloRequest read while the client's write is pending is deferred
+/// (D4). OpenSSL 3.0 then clears the request: once the write is done the
+/// renegotiation starts without a ClientHello and the client waits for the
+/// server, which waits for the client. With
+/// `deferred_renegotiation_sends_hello` the ClientHello goes out.
+#[test]
+fn deferred_hello_request_waits_or_sends_hello() {
+    for sends in [false, true] {
+        let ccfg = Config {
+            deferred_renegotiation_sends_hello: sends,
+            ..Config::default()
+        };
+        let mut p = pair_bounded(ccfg, Config::default(), Some(100), None);
+        let big = vec![7u8; 5000];
+        assert_eq!(p.c.write(&big), Err(SslError::WantWrite));
+        p.s.renegotiate().unwrap();
+        assert_eq!(p.s.write(b"x"), Err(SslError::WantRead), "HelloRequest out");
+        transfer(&mut p.s, &mut p.c);
+        assert_eq!(p.c.read(&mut [0; 16]), Err(SslError::WantRead));
+        assert!(!p.c.in_handshake(), "deferred: a write is pending");
+        let mut got = Vec::new();
+        loop {
+            transfer(&mut p.c, &mut p.s);
+            got.extend(read_all(&mut p.s).unwrap());
+            match p.c.write(&big) {
+                Ok(n) => {
+                    assert_eq!(n, big.len());
+                    break;
+                }
+                Err(SslError::WantWrite) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        transfer(&mut p.c, &mut p.s);
+        got.extend(read_all(&mut p.s).unwrap());
+        assert_eq!(got, big, "the server read the client's data (D1)");
+        // The next call starts the deferred renegotiation.
+        assert_eq!(p.c.read(&mut [0; 16]), Err(SslError::WantRead));
+        assert!(p.c.in_handshake());
+        let hello = p.c.take_outgoing(usize::MAX);
+        if !sends {
+            assert!(hello.is_empty(), "OpenSSL 3.0 writes no ClientHello here");
+            continue;
+        }
+        assert!(!hello.is_empty(), "the ClientHello");
+        p.s.recv(&hello);
+        settle(&mut p);
+        assert_eq!((p.c.handshakes(), p.s.handshakes()), (1, 1));
+    }
 }

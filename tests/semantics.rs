@@ -1,4 +1,4 @@
-//! SEMANTICS.md, rule by rule: each test is named after the rule it checks
+//! docs/behaviour.md, rule by rule: each test is named after the rule it checks
 //! and drives a client session with records sealed by a scripted peer.
 
 mod common;
@@ -798,4 +798,25 @@ fn tls12_records_sealed_here_open_at_the_peer_in_order() {
     for (i, (_, b)) in sent.iter().enumerate() {
         assert_eq!(b, &vec![i as u8; 100]);
     }
+}
+
+#[test]
+fn e9_shutdown_during_a_blocked_write_sends_the_record_then_close_notify() {
+    // Beyond OpenSSL, which answers WANT_WRITE and then fails with a bad
+    // write retry: the pending record goes first, then close_notify.
+    let (mut c, mut p) = pair(TLS12, Config::default());
+    c.set_outgoing_capacity(Some(100));
+    let data = vec![1u8; 3000];
+    assert_eq!(c.write(&data), Err(SslError::WantWrite));
+    assert_eq!(c.shutdown(), Err(SslError::WantWrite));
+    assert_eq!(c.shutdown(), Err(SslError::WantWrite), "still blocked");
+    c.set_outgoing_capacity(None);
+    assert_eq!(c.shutdown(), Ok(false));
+    assert_eq!(
+        p.sent(&mut c),
+        vec![
+            (ContentType::ApplicationData, data),
+            (ContentType::Alert, vec![1, 0])
+        ]
+    );
 }

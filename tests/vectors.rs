@@ -866,7 +866,7 @@ fn rfc8448_capture_decodes() {
 // Wycheproof
 // ---------------------------------------------------------------------------
 
-#[cfg(feature = "cli")]
+#[cfg(feature = "transcript")]
 mod wycheproof {
     use super::*;
     use serde_json::Value;

@@ -2,5 +2,5 @@
 // `tlsrec decode` on arbitrary input: a capture (key log text, c2s, s2c)
 // or transcript JSON (parsed, decoded, replayed).
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = tlsrec::fuzzing::decode_input(data);
+    let _ = tlsrec_harness::decode_input(data);
 });

@@ -37,5 +37,5 @@ static A: Counting = Counting;
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let live = || LIVE.load(Ordering::Relaxed);
-    let _ = tlsrec::fuzzing::session_ops(data, Some(&live));
+    let _ = tlsrec_harness::session_ops(data, Some(&live));
 });

@@ -19,7 +19,7 @@ use crate::record::{
 /// would need `SEQ_LIMIT` (2^64 - 1) is refused instead of wrapping
 /// (RFC 8446 5.3: "Because the size of sequence numbers is 64-bit, they
 /// should not wrap."; RFC 5246 6.1: "Sequence numbers ... MUST NOT wrap").
-/// OpenSSL 3.0 wraps silently in TLS 1.2 (SEMANTICS J1); we never do.
+/// OpenSSL 3.0 wraps silently in TLS 1.2 (docs/behaviour.md J1); we never do.
 pub const SEQ_LIMIT: u64 = u64::MAX;
 
 /// The most room a record needs before its plaintext: header (5) and the
@@ -271,7 +271,7 @@ impl Opener {
         let body_len = rec.len() - HEADER_LEN;
         let explicit = active.suite.aead().explicit_nonce_len(active.version());
         // TLS 1.3: a tag alone (no type byte) is refused as bad_record_mac,
-        // like OpenSSL (SEMANTICS B3).
+        // like OpenSSL (docs/behaviour.md B3).
         let min = explicit + TAG_LEN + usize::from(active.version() == Version::Tls13);
         if body_len < min {
             return Err(Error::bad_mac());

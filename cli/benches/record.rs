@@ -13,19 +13,12 @@
 //!
 //! `cargo bench` measures the RustCrypto provider; `cargo bench --features
 //! fast` adds ring (and `--features aws-lc` aws-lc-rs). The workloads are
-//! `tlsrec::bench`'s, the same as `tlsrec bench` measures.
+//! `tlsrec_cli::bench`'s, the same as `tlsrec bench` measures.
 
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use tlsrec::bench::{self, Subject};
-
-mod support {
-    pub use tlsrec::bench::*;
-    pub use tlsrec::{CipherSuite, Version};
-    #[path = "peers.rs"]
-    pub mod peers;
-}
+use tlsrec_cli::bench::{self, Subject};
 
 fn run(c: &mut Criterion, subjects: Vec<Subject>) {
     let mut groups: Vec<(String, Vec<Subject>)> = Vec::new();
@@ -53,7 +46,7 @@ fn seal_open(c: &mut Criterion) {
 fn bulk(c: &mut Criterion) {
     let writes = [16384, 64];
     let mut v = bench::bulk(bench::SUITES, &writes);
-    v.extend(support::peers::bulk(bench::SUITES, &writes));
+    v.extend(bench::peers::bulk(bench::SUITES, &writes));
     // Side by side within each case and suite.
     v.sort_by_key(|s| (s.case.clone(), s.suite.name()));
     run(c, v);

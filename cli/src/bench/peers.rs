@@ -2,11 +2,8 @@
 //! system libssl through the `openssl` crate), each as a client and a server
 //! joined in memory in one thread, after a real handshake.
 //!
-//! This file is compiled twice: into the criterion benchmarks
-//! (`benches/throughput.rs`) and, with the `bench-peers` feature, into the
-//! library as `tlsrec::bench::peers` (for `tlsrec bench`). It reaches the
-//! rest through `super::` only.
-#![allow(dead_code)]
+//! Compiled with the `bench-peers` feature (always on for the criterion
+//! benchmarks), for `tlsrec bench` and `benches/record.rs`.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

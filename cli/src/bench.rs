@@ -29,15 +29,14 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 
-use crate::cipher::Provider;
-use crate::record::{ContentType, Header, OpaqueRecord, ProtocolVersion, HEADER_LEN};
-use crate::{
+use tlsrec::cipher::Provider;
+use tlsrec::record::{ContentType, Header, OpaqueRecord, ProtocolVersion, HEADER_LEN};
+use tlsrec::{
     CipherSuite, Config, Deframer, Established, Opener, RecordKeys, RecordReader, Sealer, Session,
     SslError, Version,
 };
 
 #[cfg(feature = "bench-peers")]
-#[path = "../benches/support/peers.rs"]
 pub mod peers;
 
 /// Work that moves [`bytes`](Self::bytes) plaintext bytes per run.
@@ -192,8 +191,8 @@ enum Raw {
 
 impl Raw {
     fn new(p: Provider, suite: CipherSuite) -> Raw {
-        use crate::AeadAlgorithm as A;
         use aes_gcm::KeyInit;
+        use tlsrec::AeadAlgorithm as A;
         let alg = suite.aead();
         let key = vec![0x42; alg.key_len()];
         match p {
@@ -232,6 +231,12 @@ impl Raw {
                     a::UnboundKey::new(algo, &key).unwrap(),
                 )))
             }
+            // The library has a provider this crate was built without (its
+            // feature of the same name adds the raw AEAD).
+            other => panic!(
+                "{}: build tlsrec-cli with the provider's feature",
+                other.name()
+            ),
         }
     }
 
@@ -453,7 +458,6 @@ impl Workload for SealInPlaceWork {
 
 struct OpenWork {
     opener: Opener,
-    header: Header,
     wire: Placed,
     buf: BytesMut,
     len: usize,
@@ -469,10 +473,7 @@ impl Workload for OpenWork {
         // open copies its ciphertext), then opens in place.
         self.buf.clear();
         self.buf.extend_from_slice(self.wire.get());
-        let rec = OpaqueRecord {
-            header: self.header,
-            buf: self.buf.split(),
-        };
+        let rec = OpaqueRecord::from_buf(self.buf.split()).expect("one record");
         self.opener.set_sequence(0).expect("keys are active");
         let plain = self.opener.open(rec).expect("open");
         assert_eq!(plain.payload.len(), self.len);
@@ -526,12 +527,9 @@ fn tlsrec_open(p: Provider, suite: CipherSuite, len: usize) -> Box<dyn Workload>
     sealer(p, suite)
         .seal(ContentType::ApplicationData, &data(len), &mut wire)
         .expect("seal");
-    let mut h = [0u8; HEADER_LEN];
-    h.copy_from_slice(&wire[..HEADER_LEN]);
     let buf = BytesMut::with_capacity(wire.len());
     Box::new(OpenWork {
         opener: opener(p, suite),
-        header: Header::parse(&h),
         wire: Placed::new(&wire, buf.as_ptr() as usize),
         buf,
         len,

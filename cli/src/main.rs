@@ -135,7 +135,7 @@ fn replay(args: &[String]) -> Result<bool, String> {
 fn bench(args: &[String]) -> Result<(), String> {
     use std::io::{IsTerminal, Write};
     use std::time::Duration;
-    use tlsrec::bench;
+    use tlsrec_cli::bench;
     let (mut json, mut all, mut ms, mut rounds) = (false, false, 120u64, 3usize);
     let mut filter: Vec<String> = Vec::new();
     let mut it = args.iter();

@@ -1,13 +1,15 @@
-//! Entry points shared by the `cargo fuzz` targets (in `fuzz/`) and the unit
-//! tests that run them on generated inputs. Each one checks invariants and
-//! panics if one breaks; none may panic for any other reason.
+//! Entry points shared by the `cargo fuzz` targets (in `fuzz/`) and the
+//! tests that run them on generated inputs (`tests/fuzz_inputs.rs` of the
+//! tlsrec package). Each one checks invariants and panics if one breaks;
+//! none may panic for any other reason. Not part of the `tlsrec` library.
+#![forbid(unsafe_code)]
 
 use bytes::BytesMut;
 
-use crate::cipher::{CipherSuite, Sealer};
-use crate::keys::RecordKeys;
-use crate::reader::RecordReader;
-use crate::record::{ContentType, MAX_PLAINTEXT_LEN, MAX_RECORD_LEN};
+use tlsrec::cipher::{CipherSuite, Sealer};
+use tlsrec::keys::RecordKeys;
+use tlsrec::reader::RecordReader;
+use tlsrec::record::{ContentType, MAX_PLAINTEXT_LEN, MAX_RECORD_LEN};
 
 fn keys(suite: CipherSuite) -> RecordKeys {
     let k: Vec<u8> = (0..suite.aead().key_len() as u8).collect();
@@ -140,13 +142,13 @@ pub fn seal_mutate_open(data: &[u8]) -> usize {
 // A session driven by an op program
 // ----------------------------------------------------------------------
 
-use crate::error::Error;
-use crate::handshake::DEFAULT_MAX_HANDSHAKE_LEN;
-use crate::keylog::KeyLog;
-use crate::keys::{next_traffic_secret, Secret};
-use crate::record::HEADER_LEN;
-use crate::session::{Config, Established, Session, SslError};
-use crate::{Deframer, Opener};
+use tlsrec::error::Error;
+use tlsrec::handshake::DEFAULT_MAX_HANDSHAKE_LEN;
+use tlsrec::keylog::KeyLog;
+use tlsrec::keys::{next_traffic_secret, Secret};
+use tlsrec::record::HEADER_LEN;
+use tlsrec::session::{Config, Established, Session, SslError};
+use tlsrec::{Deframer, Opener};
 
 /// Reads the fuzz input front to back; past the end every read gives 0.
 struct Input<'a>(&'a [u8]);
@@ -369,12 +371,12 @@ fn session_from(input: &mut Input<'_>) -> (Session, Peer) {
     let tls13: Vec<CipherSuite> = CipherSuite::ALL
         .iter()
         .copied()
-        .filter(|s| s.version() == crate::Version::Tls13)
+        .filter(|s| s.version() == tlsrec::Version::Tls13)
         .collect();
     let tls12: Vec<CipherSuite> = CipherSuite::ALL
         .iter()
         .copied()
-        .filter(|s| s.version() == crate::Version::Tls12)
+        .filter(|s| s.version() == tlsrec::Version::Tls12)
         .collect();
     if m == mode::PASSIVE {
         let len = input.u16();
@@ -431,7 +433,7 @@ fn session_from(input: &mut Input<'_>) -> (Session, Peer) {
     let mut p = *from_client.policy();
     p.version = Some(suite.version());
     p.first_record = false;
-    p.tls13_protected = suite.version() == crate::Version::Tls13;
+    p.tls13_protected = suite.version() == tlsrec::Version::Tls13;
     from_client.set_policy(p);
     let peer = Peer {
         suite: Some(suite),
@@ -695,12 +697,12 @@ pub fn decode_input(data: &[u8]) -> usize {
     let n = input.u16();
     let c2s = input.take(n).to_vec();
     let s2c = input.0.to_vec();
-    let d = crate::decode::decode_capture(keylog, &c2s, &s2c);
+    let d = tlsrec::decode::decode_capture(keylog, &c2s, &s2c);
     check_decoded(&d, [c2s.len(), s2c.len()], true)
 }
 
-fn check_decoded(d: &crate::decode::Decoded, lens: [usize; 2], exact: bool) -> usize {
-    use crate::follow::Dir;
+fn check_decoded(d: &tlsrec::decode::Decoded, lens: [usize; 2], exact: bool) -> usize {
+    use tlsrec::follow::Dir;
     let mut next = [0u64; 2];
     // A header the deframer refused ends its direction with an event that
     // is not a record: its bytes count as left over.
@@ -724,12 +726,8 @@ fn check_decoded(d: &crate::decode::Decoded, lens: [usize; 2], exact: bool) -> u
         }
         let _ = ev.to_text();
         let j = ev.to_json();
-        #[cfg(feature = "cli")]
-        {
-            let v: serde_json::Value = serde_json::from_str(&j).expect("--json line is not JSON");
-            assert!(v.is_object());
-        }
-        let _ = j;
+        let v: serde_json::Value = serde_json::from_str(&j).expect("--json line is not JSON");
+        assert!(v.is_object());
     }
     if exact {
         for i in 0..2 {
@@ -745,9 +743,8 @@ fn check_decoded(d: &crate::decode::Decoded, lens: [usize; 2], exact: bool) -> u
     d.events.len()
 }
 
-#[cfg(feature = "cli")]
 fn transcript_input(data: &[u8]) -> usize {
-    use crate::transcript::{Step, Transcript};
+    use tlsrec::transcript::{Step, Transcript};
     let text = String::from_utf8_lossy(data);
     let Ok(t) = Transcript::parse(&text) else {
         return 0;
@@ -768,7 +765,7 @@ fn transcript_input(data: &[u8]) -> usize {
             })
             .sum(),
     ];
-    let d = crate::decode::decode_transcript(&t);
+    let d = tlsrec::decode::decode_transcript(&t);
     let n = check_decoded(&d, streams, true);
     // Known bug, not fixed yet (tests/hostile.rs,
     // `replay_of_a_write_step_whose_data_is_not_n_bytes_does_not_panic`):
@@ -780,12 +777,7 @@ fn transcript_input(data: &[u8]) -> usize {
         _ => true,
     });
     if small {
-        let _ = crate::replay::replay(&t);
+        let _ = tlsrec::replay::replay(&t);
     }
     n
-}
-
-#[cfg(not(feature = "cli"))]
-fn transcript_input(_data: &[u8]) -> usize {
-    0
 }
