@@ -1,7 +1,19 @@
 //! Replaying a conformance transcript through a [`Session`] and comparing
 //! every step with what OpenSSL returned (rules in `FORMAT.md`).
+//!
+//! Two ways ([`ReplayMode`]): the session follows the client's handshakes
+//! from what OpenSSL sent, or, once the first handshake is done, runs them
+//! itself through a [`HandshakeDriver`] that sends the messages OpenSSL
+//! sent, sealing its own records; what it sends is then compared with what
+//! OpenSSL sent, record by record, as plaintext.
+
+use std::collections::VecDeque;
 
 use serde_json::Value;
+
+use crate::driver::{FlightItem, HandshakeDriver, Progress};
+use crate::follow::{Dir, Follower, KeyAction, KeyTracker, RecordEvent};
+use crate::handshake::{HandshakeJoiner, HandshakeMessage, HandshakeType};
 
 use crate::cipher::Opener;
 use crate::deframer::Deframer;
@@ -253,12 +265,307 @@ impl WireCompare {
     }
 }
 
-/// Replays `t`; `Ok(())` if every step matches, else the first mismatch.
+/// How [`replay_as`] runs the client's handshakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayMode {
+    /// Followed throughout from the bytes OpenSSL sent
+    /// ([`Session::observe_sent`]).
+    Followed,
+    /// The first handshake is followed; from then on the session runs its
+    /// handshakes itself ([`Session::drive_with`]) with a driver that sends
+    /// the messages OpenSSL sent, seals its own records (renegotiation
+    /// flights, KeyUpdate, alerts), and what it sends must be what OpenSSL
+    /// sent (compared as plaintext, record by record).
+    Driven,
+}
+
+/// The messages the OpenSSL client sent after its first handshake, for the
+/// driver, and where that handshake's last flight went out.
+struct ClientScript {
+    /// Step after which the client's first Finished had been sent.
+    switch_after: Option<usize>,
+    /// The key schedule as it stood then.
+    tracker: Option<KeyTracker>,
+    /// Later handshake messages (KeyUpdate excepted: the record layer
+    /// seals those).
+    messages: VecDeque<(HandshakeType, Vec<u8>)>,
+    /// `send` steps with a ClientHello of the client's own accord that no
+    /// call step came before: the recording program called
+    /// `SSL_renegotiate` and `SSL_do_handshake` there, which transcripts
+    /// without `renegotiate` steps do not show.
+    implicit_starts: Vec<usize>,
+}
+
+/// Pulls every record `dir` has ready out of `f`, feeding `held` to it.
+fn drain(f: &mut Follower, held: &mut Vec<u8>, dir: Dir, out: &mut Vec<RecordEvent>) {
+    loop {
+        let n = f.push(dir, held);
+        held.drain(..n);
+        match f.next(dir) {
+            Some(ev) => out.push(ev),
+            None if n == 0 => return,
+            None => {}
+        }
+    }
+}
+
+fn client_script(t: &Transcript) -> ClientScript {
+    let mut f = Follower::new(t.keylog.clone());
+    let mut held: [Vec<u8>; 2] = Default::default();
+    let mut joiner = HandshakeJoiner::new();
+    let mut script = ClientScript {
+        switch_after: None,
+        tracker: None,
+        messages: VecDeque::new(),
+        implicit_starts: Vec::new(),
+    };
+    let explicit = t
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::Renegotiate { .. }));
+    let mut hello_request = false;
+    for (i, step) in t.steps.iter().enumerate() {
+        let (dir, bytes) = match step {
+            Step::Recv(b) => (Dir::S2c, b),
+            Step::Send(b) | Step::Drain { wire: b, .. } => (Dir::C2s, b),
+            _ => continue,
+        };
+        held[dir.idx()].extend_from_slice(bytes);
+        let mut evs = Vec::new();
+        // The server's records first: a client record may need its hello.
+        let mut server = Vec::new();
+        drain(&mut f, &mut held[1], Dir::S2c, &mut server);
+        drain(&mut f, &mut held[0], Dir::C2s, &mut evs);
+        drain(&mut f, &mut held[1], Dir::S2c, &mut server);
+        if server
+            .iter()
+            .any(|e| e.messages.contains(&HandshakeType::HelloRequest))
+        {
+            hello_request = true;
+        }
+        for ev in evs {
+            let Some(p) = ev.plain.filter(|p| p.typ == crate::ContentType::Handshake) else {
+                continue;
+            };
+            joiner.push(&p.payload);
+            while let Ok(Some(m)) = joiner.pop() {
+                if script.switch_after.is_none() {
+                    if m.typ == HandshakeType::Finished {
+                        script.switch_after = Some(i);
+                        script.tracker = Some(f.tracker().clone());
+                    }
+                } else if m.typ != HandshakeType::KeyUpdate {
+                    if m.typ == HandshakeType::ClientHello {
+                        let after_call = i > 0
+                            && matches!(
+                                t.steps[i - 1],
+                                Step::Read { .. }
+                                    | Step::Peek { .. }
+                                    | Step::Write { .. }
+                                    | Step::Renegotiate { .. }
+                            );
+                        if !explicit && !after_call && !hello_request {
+                            script.implicit_starts.push(i);
+                        }
+                        hello_request = false;
+                    }
+                    script.messages.push_back((m.typ, m.body.to_vec()));
+                }
+            }
+        }
+    }
+    script
+}
+
+/// Sends, handshake by handshake, the messages the OpenSSL client sent,
+/// with keys from the key log.
+struct ReplayDriver {
+    tracker: KeyTracker,
+    script: VecDeque<(HandshakeType, Vec<u8>)>,
+    write_keys: Option<crate::keys::RecordKeys>,
+    finished_sent: bool,
+}
+
+impl ReplayDriver {
+    fn send(&mut self, typ: HandshakeType, body: Vec<u8>, out: &mut Vec<FlightItem>) {
+        let [c2s, _] = self.tracker.on_message(Dir::C2s, typ, &body);
+        if let Some(KeyAction::Prepare(k)) = c2s {
+            self.write_keys = Some(k);
+        }
+        out.push(FlightItem::Message(typ, body));
+    }
+
+    /// This side's flight up to and including its Finished, the write keys
+    /// switched just before it.
+    fn flight(&mut self, out: &mut Vec<FlightItem>) {
+        while let Some((typ, body)) = self.script.pop_front() {
+            if typ == HandshakeType::Finished {
+                if let Some(k) = self.write_keys.take() {
+                    out.push(FlightItem::WriteKeys(k));
+                }
+                self.send(typ, body, out);
+                self.finished_sent = true;
+                return;
+            }
+            self.send(typ, body, out);
+        }
+    }
+}
+
+impl HandshakeDriver for ReplayDriver {
+    fn start(&mut self, out: &mut Vec<FlightItem>) -> Progress {
+        match self.script.pop_front() {
+            Some((HandshakeType::ClientHello, body)) => {
+                self.finished_sent = false;
+                self.send(HandshakeType::ClientHello, body, out);
+                Progress::Continue
+            }
+            // OpenSSL sent no ClientHello here.
+            _ => Progress::Fail(crate::AlertDescription::InternalError),
+        }
+    }
+
+    fn message(&mut self, msg: &HandshakeMessage, out: &mut Vec<FlightItem>) -> Progress {
+        let [c2s, s2c] = self.tracker.on_message(Dir::S2c, msg.typ, &msg.body);
+        if let Some(KeyAction::Prepare(k)) = s2c {
+            out.push(FlightItem::ReadKeys(k));
+        }
+        if let Some(KeyAction::Prepare(k)) = c2s {
+            self.write_keys = Some(k);
+        }
+        match msg.typ {
+            HandshakeType::ServerHelloDone => {
+                self.flight(out);
+                Progress::Continue
+            }
+            HandshakeType::Finished => {
+                if !self.finished_sent {
+                    // An abbreviated handshake: ours comes last.
+                    self.flight(out);
+                }
+                Progress::Done
+            }
+            _ => Progress::Continue,
+        }
+    }
+}
+
+/// What the client sent, OpenSSL's and ours, each followed with the key log
+/// next to the server's records, compared record by record.
+struct SentCompare {
+    followers: [Follower; 2],
+    held: [[Vec<u8>; 2]; 2],
+    /// Client records not yet matched with the other side's: OpenSSL's, ours.
+    queued: [VecDeque<RecordEvent>; 2],
+}
+
+impl SentCompare {
+    fn new(t: &Transcript) -> Self {
+        SentCompare {
+            followers: [
+                Follower::new(t.keylog.clone()),
+                Follower::new(t.keylog.clone()),
+            ],
+            held: Default::default(),
+            queued: Default::default(),
+        }
+    }
+
+    fn pump(&mut self) {
+        for k in 0..2 {
+            let f = &mut self.followers[k];
+            let [c2s, s2c] = &mut self.held[k];
+            let mut evs = Vec::new();
+            drain(f, s2c, Dir::S2c, &mut Vec::new());
+            drain(f, c2s, Dir::C2s, &mut evs);
+            drain(f, s2c, Dir::S2c, &mut Vec::new());
+            self.queued[k].extend(evs);
+        }
+    }
+
+    fn server(&mut self, b: &[u8]) {
+        for k in 0..2 {
+            self.held[k][1].extend_from_slice(b);
+        }
+        self.pump();
+    }
+
+    /// Both clients' bytes of one step; every record either has must match.
+    fn client(&mut self, theirs: &[u8], ours: &[u8]) -> Result<(), String> {
+        self.held[0][0].extend_from_slice(theirs);
+        self.held[1][0].extend_from_slice(ours);
+        self.pump();
+        let [a, b] = &mut self.queued;
+        while let (Some(x), Some(y)) = (a.front(), b.front()) {
+            let same = x.header.typ == y.header.typ
+                && x.header.len == y.header.len
+                && x.epoch == y.epoch
+                && x.error.is_none()
+                && y.error.is_none()
+                && x.plain.as_ref().map(|p| (p.typ, &p.payload))
+                    == y.plain.as_ref().map(|p| (p.typ, &p.payload));
+            if !same {
+                return Err(format!(
+                    "sent {} where OpenSSL sent {}",
+                    sent_record(y),
+                    sent_record(x)
+                ));
+            }
+            a.pop_front();
+            b.pop_front();
+        }
+        if a.len() != b.len() {
+            return Err(format!(
+                "{} records sent where OpenSSL sent {}",
+                b.len(),
+                a.len()
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn sent_record(ev: &RecordEvent) -> String {
+    match (&ev.plain, &ev.error) {
+        (_, Some(e)) => format!("a record that does not open ({e})"),
+        (Some(p), None) => format!("{:?} {}", p.typ, short(&p.payload)),
+        (None, None) => format!("{:?} of {} bytes", ev.header.typ, ev.header.len),
+    }
+}
+
+/// Replays `t` as the session follows it ([`ReplayMode::Followed`]);
+/// `Ok(())` if every step matches, else the first mismatch.
 ///
 /// # Errors
 /// The first step where tlsrec's result differs from OpenSSL's.
 pub fn replay(t: &Transcript) -> Result<(), Mismatch> {
+    replay_as(t, ReplayMode::Followed).map(|_| ())
+}
+
+/// What a replay that matched went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Replayed {
+    /// Driven: the step after which the session ran its own handshakes.
+    pub driven_from: Option<usize>,
+    /// Driven: handshakes its driver completed.
+    pub driven_handshakes: u64,
+}
+
+/// Replays `t` in `mode`; `Ok(())` if every step matches, else the first
+/// mismatch.
+///
+/// # Errors
+/// The first step where tlsrec's result (or, driven, what it sent) differs
+/// from OpenSSL's.
+pub fn replay_as(t: &Transcript, mode: ReplayMode) -> Result<Replayed, Mismatch> {
     let mut s = Session::passive_client(t.keylog.clone(), config_of(t));
+    let mut script = match mode {
+        ReplayMode::Driven => Some(client_script(t)),
+        ReplayMode::Followed => None,
+    };
+    let mut driven = false;
+    let mut driven_from = None;
+    let mut sent = SentCompare::new(t);
     let max_write = t
         .steps
         .iter()
@@ -305,6 +612,27 @@ pub fn replay(t: &Transcript) -> Result<(), Mismatch> {
                 if !s.is_established() {
                     let _ = s.do_handshake();
                 }
+                if script.is_some() {
+                    sent.server(b);
+                }
+            }
+            Step::Send(b) if driven => {
+                if script
+                    .as_ref()
+                    .is_some_and(|sc| sc.implicit_starts.contains(&index))
+                {
+                    let _ = s.renegotiate();
+                    let _ = s.do_handshake();
+                }
+                let ours = if bounded {
+                    bytes::Bytes::new()
+                } else {
+                    let all = s.outgoing_len();
+                    s.take_outgoing(all)
+                };
+                if let Err(e) = sent.client(b, &ours) {
+                    return fail("send".into(), format!("{} bytes", b.len()), e);
+                }
             }
             Step::Send(b) => {
                 if !bounded {
@@ -312,6 +640,9 @@ pub fn replay(t: &Transcript) -> Result<(), Mismatch> {
                     let _ = s.take_outgoing(all);
                 }
                 s.observe_sent(b);
+                if script.is_some() {
+                    let _ = sent.client(b, b);
+                }
             }
             Step::Eof => s.recv_eof(),
             Step::Renegotiate { ok } => {
@@ -385,8 +716,46 @@ pub fn replay(t: &Transcript) -> Result<(), Mismatch> {
                 if let Err(e) = cmp.compare(&ours, theirs) {
                     return fail(format!("drain({n})"), format!("{} bytes", theirs.len()), e);
                 }
+                if script.is_some() {
+                    if let Err(e) = sent.client(theirs, &ours) {
+                        return fail(format!("drain({n})"), format!("{} bytes", theirs.len()), e);
+                    }
+                }
+            }
+        }
+        // Driven: once the client's first handshake is over, the session
+        // runs the rest itself.
+        if let Some(sc) = script.as_mut() {
+            let ready = !driven
+                && sc.switch_after.is_some_and(|k| index >= k)
+                && s.is_established()
+                && !s.in_handshake();
+            if ready {
+                if let Some(tracker) = sc.tracker.take() {
+                    let driver = ReplayDriver {
+                        tracker,
+                        script: std::mem::take(&mut sc.messages),
+                        write_keys: None,
+                        finished_sent: true,
+                    };
+                    driven = s.drive_with(Box::new(driver)).is_ok();
+                    if driven {
+                        driven_from = Some(index);
+                    }
+                }
             }
         }
     }
-    Ok(())
+    if driven && !bounded && s.outgoing_len() > 0 {
+        return Err(Mismatch {
+            index: t.steps.len(),
+            call: "end".into(),
+            openssl: "nothing more sent".into(),
+            tlsrec: format!("{} bytes sent", s.outgoing_len()),
+        });
+    }
+    Ok(Replayed {
+        driven_from,
+        driven_handshakes: s.handshakes(),
+    })
 }

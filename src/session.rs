@@ -720,6 +720,10 @@ impl Session {
         if let Some(e) = self.dead_error_write() {
             return Err(e);
         }
+        // SSL_do_handshake checks for a requested renegotiation first.
+        if self.renegotiate {
+            self.renegotiate_check(false);
+        }
         match self.handshake_func() {
             Ok(()) => Ok(()),
             Err(Interrupt::Err(e)) => Err(e),
@@ -1718,6 +1722,13 @@ impl Session {
             }
         }
         loop {
+            if self.start_due {
+                // A HelloRequest just read starts our handshake.
+                self.start_driven()?;
+                if self.flight_blocked() {
+                    return Err(SslError::WantWrite.into());
+                }
+            }
             let prev = self.in_handshake;
             self.in_handshake = true;
             let m = self.read_handshake_input();
@@ -1946,6 +1957,19 @@ impl Session {
     fn drive_message(&mut self, msg: HandshakeMessage) -> Result<(), Interrupt> {
         use HandshakeType as T;
         let tls13 = self.tracker.version() == Some(Version::Tls13);
+        let waiting = matches!(
+            self.hs,
+            Hs::Handshaking {
+                stage: Stage::Request,
+                ..
+            }
+        );
+        if waiting && msg.typ == T::HelloRequest && msg.body.is_empty() {
+            // Waiting at TLS_ST_OK: a HelloRequest makes this client send
+            // its ClientHello (tls_process_hello_req).
+            self.hello_request_received();
+            return Ok(());
+        }
         if !tls13 && msg.typ == T::HelloRequest && self.role == Role::Client {
             // C8: a HelloRequest during a handshake is ignored.
             if !msg.body.is_empty() {

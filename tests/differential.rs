@@ -1,6 +1,8 @@
 //! Live differential tests: random scenarios run against the system libssl
 //! (an OpenSSL 3 client over in-memory streams), then replayed through
-//! tlsrec; every call must return what OpenSSL returned.
+//! tlsrec twice, following the client's handshakes and driving them itself
+//! after the first ([`ReplayMode`]); every call must return what OpenSSL
+//! returned, and, driven, every record sent must be the one OpenSSL sent.
 //!
 //! `TLSREC_DIFF_CASES` sets the number of cases (default 2000) and
 //! `TLSREC_DIFF_SEED` the first seed (default: a fixed one, so a run
@@ -10,18 +12,21 @@
 mod oracle;
 
 use oracle::{record, Family, Scenario};
-use tlsrec::replay::replay;
+use tlsrec::replay::{replay_as, ReplayMode};
 use tlsrec::transcript::Transcript;
 
 const FAMILIES: [Family; 4] = [Family::Real, Family::Crafted, Family::Write, Family::Reneg];
 
-/// `Ok(())` if tlsrec agrees with OpenSSL on `s`, else the mismatch and the
-/// recorded transcript.
-fn check(s: &Scenario) -> Result<(), (String, String)> {
+/// The handshakes tlsrec's driver completed if tlsrec agrees with OpenSSL
+/// on `s` in both modes, else the mismatch and the recorded transcript.
+fn check(s: &Scenario) -> Result<u64, (String, String)> {
     let rec = record(s).map_err(|e| (format!("oracle failed: {e}"), String::new()))?;
     let text = serde_json::to_string_pretty(&rec.transcript).unwrap();
     let t = Transcript::parse(&text).map_err(|e| (format!("transcript: {e}"), text.clone()))?;
-    replay(&t).map_err(|m| (m.to_string(), text))
+    replay_as(&t, ReplayMode::Followed).map_err(|m| (format!("followed: {m}"), text.clone()))?;
+    let driven =
+        replay_as(&t, ReplayMode::Driven).map_err(|m| (format!("driven: {m}"), text.clone()))?;
+    Ok(driven.driven_handshakes)
 }
 
 /// Greedy one-at-a-time removal of actions while the case still fails.
@@ -58,6 +63,7 @@ fn tlsrec_agrees_with_libssl_on_random_scenarios() {
     let first = env_u64("TLSREC_DIFF_SEED", 1_000_000);
     let mut failures = Vec::new();
     let mut steps = 0usize;
+    let mut driven_handshakes = 0u64;
     for i in 0..cases {
         let family = FAMILIES[(i % 4) as usize];
         let s = Scenario::generate(family, first + i, true);
@@ -65,7 +71,10 @@ fn tlsrec_agrees_with_libssl_on_random_scenarios() {
             eprintln!("{}", s.name);
         }
         match check(&s) {
-            Ok(()) => steps += s.actions.len(),
+            Ok(n) => {
+                steps += s.actions.len();
+                driven_handshakes += n;
+            }
             Err((m, _)) if m.starts_with("oracle failed") => panic!("{}: {m}", s.name),
             Err(_) => {
                 let (min, msg, text) = shrink(s);
@@ -97,5 +106,11 @@ fn tlsrec_agrees_with_libssl_on_random_scenarios() {
     assert!(
         steps as u64 >= cases * 8,
         "{steps} actions in {cases} cases"
+    );
+    eprintln!("{cases} cases, {steps} actions, {driven_handshakes} driven handshakes");
+    // And the driven mode ran renegotiations of its own.
+    assert!(
+        driven_handshakes >= cases / 20,
+        "{driven_handshakes} driven handshakes in {cases} cases"
     );
 }

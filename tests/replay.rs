@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tlsrec::replay::replay;
+use tlsrec::replay::{replay, replay_as, ReplayMode};
 use tlsrec::transcript::{Outcome, Step, Transcript};
 
 fn transcripts(dir: &str) -> Vec<(PathBuf, Transcript)> {
@@ -25,11 +25,20 @@ fn transcripts(dir: &str) -> Vec<(PathBuf, Transcript)> {
         .collect()
 }
 
-/// Replays each transcript; fails listing every one that differs.
+/// Replays each transcript, followed and driven; fails listing every one
+/// that differs.
 fn assert_all_replay(all: &[(PathBuf, Transcript)]) {
     let failures: Vec<String> = all
         .iter()
-        .filter_map(|(p, t)| replay(t).err().map(|m| format!("{}: {m}", p.display())))
+        .flat_map(|(p, t)| {
+            [ReplayMode::Followed, ReplayMode::Driven]
+                .into_iter()
+                .filter_map(move |mode| {
+                    replay_as(t, mode)
+                        .err()
+                        .map(|m| format!("{} ({mode:?}): {m}", p.display()))
+                })
+        })
         .collect();
     assert!(
         failures.is_empty(),
@@ -139,6 +148,24 @@ fn a_changed_expectation_is_always_caught() {
 #[test]
 fn project_corpus_replays_without_a_difference() {
     let all = transcripts("vectors/transcripts");
+    // Driven, the session ran the renegotiations itself in most of them:
+    // its own ClientHello, flights and key changes, compared with OpenSSL's.
+    let mut driven = 0;
+    let mut renegotiated = 0;
+    for (p, t) in &all {
+        let r = replay_as(t, ReplayMode::Driven).unwrap_or_else(|m| panic!("{}: {m}", p.display()));
+        driven += usize::from(r.driven_from.is_some());
+        renegotiated += usize::from(r.driven_handshakes > 0);
+    }
+    assert_eq!(
+        driven,
+        all.len(),
+        "every transcript driven after its first handshake"
+    );
+    assert!(
+        renegotiated >= 90,
+        "{renegotiated} with a driven renegotiation completed"
+    );
     let reneg = all
         .iter()
         .filter(|(_, t)| t.name.starts_with("reneg-"))
@@ -146,6 +173,39 @@ fn project_corpus_replays_without_a_difference() {
     assert!(all.len() >= 300, "corpus has {} transcripts", all.len());
     assert!(reneg >= 100, "corpus has {reneg} renegotiation transcripts");
     assert_all_replay(&all);
+}
+
+/// The driven replay compares what the session sent with what OpenSSL
+/// sent: a transcript whose client record after the first handshake is
+/// changed (one ciphertext byte) no longer replays driven, while the
+/// followed replay, which only observes those bytes, is not affected.
+#[test]
+fn driven_replay_compares_what_was_sent() {
+    let all = transcripts("vectors/transcripts");
+    let mut checked = 0;
+    for (p, t) in all.iter().filter(|(_, t)| t.name.starts_with("reneg-")) {
+        let Ok(r) = replay_as(t, ReplayMode::Driven) else {
+            continue;
+        };
+        let Some(from) = r.driven_from else { continue };
+        let Some(k) = (from + 1..t.steps.len())
+            .find(|&k| matches!(&t.steps[k], Step::Send(b) if b.len() > 30))
+        else {
+            continue;
+        };
+        let mut m = t.clone();
+        if let Step::Send(b) = &mut m.steps[k] {
+            let last = b.len() - 1;
+            b[last] ^= 1;
+        }
+        assert!(
+            replay_as(&m, ReplayMode::Driven).is_err(),
+            "{}: step {k} changed, still replays driven",
+            p.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 50, "{checked} transcripts checked");
 }
 
 /// `tlsrec decode` on the renegotiating captures: every record opens, and
