@@ -96,6 +96,7 @@ pub mod reader;
 pub mod record;
 #[cfg(feature = "cli")]
 pub mod replay;
+mod role;
 pub mod session;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
@@ -109,6 +110,7 @@ pub use error::{Error, Initiator, Reason};
 pub use keys::{RecordKeys, Secret};
 pub use reader::RecordReader;
 pub use record::{ContentType, Header, OpaqueRecord, PlainRecord, ProtocolVersion, Version};
+pub use role::Role;
 pub use session::{Config, Established, Session, SslError};
 
 /// The README's examples run as doctests.
