@@ -91,6 +91,11 @@ pub enum Reason {
     /// Beyond OpenSSL: a handshake asked of a session that has none to run
     /// (a server taken over after its handshake cannot renegotiate).
     NoHandshake,
+    /// Beyond OpenSSL: a TLS 1.3 KeyUpdate arrived (or is due) and the
+    /// session has no traffic secret to derive the next keys from (it was
+    /// continued without `Established::secrets`). Reported at the KeyUpdate,
+    /// where it is the cause, rather than as a bad MAC on the next record.
+    NoTrafficSecret,
 }
 
 impl Reason {
@@ -129,6 +134,7 @@ impl Reason {
             Reason::InternalError => "internal error",
             Reason::KeyUsageLimit => "record limit of one key reached",
             Reason::NoHandshake => "no handshake to run",
+            Reason::NoTrafficSecret => "no traffic secret to follow a key update",
         }
     }
 }
