@@ -84,6 +84,7 @@ pub mod decode;
 pub mod deframer;
 pub mod endpoint;
 pub mod error;
+pub mod first_bytes;
 pub mod follow;
 #[doc(hidden)]
 pub mod fuzzing;
