@@ -99,6 +99,8 @@ pub mod record;
 pub mod replay;
 mod role;
 pub mod session;
+#[cfg(feature = "rustls")]
+pub mod takeover;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
 #[cfg(feature = "cli")]
