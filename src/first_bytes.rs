@@ -49,30 +49,26 @@ pub enum FirstBytes {
 /// `S` of `SSH-`, a random byte, an SSLv2-style hello (not TLS either).
 #[must_use]
 pub fn classify(bytes: &[u8]) -> FirstBytes {
-    let at = |i: usize| bytes.get(i).copied();
-    let checks: [(usize, fn(u8) -> bool); 4] = [
-        (0, |b| b == HANDSHAKE),
-        (1, |b| b == 3),
-        (2, |b| b <= 4),
-        (5, |b| b == CLIENT_HELLO),
-    ];
-    for (i, ok) in checks {
-        if i == 5 {
-            // The length, once both of its bytes are in.
-            if let (Some(hi), Some(lo)) = (at(3), at(4)) {
-                let len = usize::from(u16::from_be_bytes([hi, lo]));
-                if len == 0 || len > MAX_PLAINTEXT_LEN {
-                    return FirstBytes::NotTls;
-                }
-            } else {
-                return FirstBytes::NeedMore;
+    // Each byte in the order it arrives: the first that breaks a rule
+    // decides; running out of bytes first means "need more".
+    for (i, &b) in bytes.iter().take(DECISIVE_LEN).enumerate() {
+        let ok = match i {
+            0 => b == HANDSHAKE,
+            1 => b == 3,
+            2 => b <= 4,
+            3 => true,
+            4 => {
+                let len = usize::from(u16::from_be_bytes([bytes[3], b]));
+                (1..=MAX_PLAINTEXT_LEN).contains(&len)
             }
+            _ => b == CLIENT_HELLO,
+        };
+        if !ok {
+            return FirstBytes::NotTls;
         }
-        match at(i) {
-            Some(b) if !ok(b) => return FirstBytes::NotTls,
-            Some(_) => {}
-            None => return FirstBytes::NeedMore,
-        }
+    }
+    if bytes.len() < DECISIVE_LEN {
+        return FirstBytes::NeedMore;
     }
     FirstBytes::Tls
 }
