@@ -45,6 +45,10 @@
 //!   write, driver callbacks that pause (`WantCallback`) and resume on the
 //!   same message, TLS 1.3 KeyUpdate both ways.
 //! * [`io`]: a session over any `std::io::Read + Write` transport.
+//! * `takeover` (feature `rustls`): a rustls handshake over the caller's
+//!   transport that hands every byte read past it to the session, with the
+//!   TLS 1.3 traffic secrets for KeyUpdate collected; [`first_bytes`]: the
+//!   blind-tunnel check of what a server reads first.
 //!
 //! Call order for a session: [`Session::recv`] what arrived (and
 //! [`Session::recv_eof`] at the end), call [`Session::read`] /
