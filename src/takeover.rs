@@ -480,7 +480,15 @@ impl Handshake {
             };
             let mut record = &self.received[..len];
             while !record.is_empty() {
-                self.conn.read_tls(&mut record)?;
+                if self.conn.read_tls(&mut record)? == 0 {
+                    // rustls takes nothing more after the peer's
+                    // close_notify: the handshake cannot end.
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the peer closed during the handshake",
+                    )
+                    .into());
+                }
             }
             self.received.drain(..len);
             self.conn

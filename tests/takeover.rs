@@ -501,3 +501,23 @@ fn tokio_blind_tunnel_byte_by_byte() {
         assert_eq!([first_bytes, rest].concat(), SSH);
     });
 }
+
+/// A client that sends its ClientHello, a close_notify and another record
+/// in one segment: the takeover ends with an error, neither waiting nor
+/// taking the connection for established. (rustls refuses the alert
+/// itself; the takeover's own check for a rustls that takes no more bytes
+/// after close_notify is a second line that this test does not reach.)
+#[test]
+fn close_notify_in_the_handshake_ends_the_takeover() {
+    let (mut a, b) = tcp_pair();
+    let mut client = rustls::ClientConnection::new(client_config(true, None), localhost()).unwrap();
+    let mut wire = Vec::new();
+    while client.wants_write() {
+        client.write_tls(&mut wire).unwrap();
+    }
+    wire.extend_from_slice(&[0x15, 3, 3, 0, 2, 1, 0]);
+    wire.extend_from_slice(&[0x15, 3, 3, 0, 2, 1, 0]);
+    a.write_all(&wire).unwrap();
+    let r = takeover::accept(server_config(true, None), b, Config::default());
+    assert!(r.is_err(), "{:?}", r.map(|_| ()));
+}
