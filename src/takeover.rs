@@ -86,6 +86,50 @@
 //! to send. Key and secret pairs are `(read, write)` from this endpoint's
 //! point of view throughout the crate.
 //!
+//! Driving rustls yourself: one whole record at a time, never past the
+//! handshake, and the rest to the session:
+//!
+//! ```no_run
+//! # fn run(mut config: rustls::ServerConfig, mut sock: std::net::TcpStream) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::io::Read;
+//! use tlsrec::takeover::{from_connection, TrafficSecrets};
+//!
+//! // Secret extraction on, and the TLS 1.3 traffic secrets collected.
+//! let secrets = TrafficSecrets::install_server(&mut config);
+//! let mut conn = rustls::ServerConnection::new(std::sync::Arc::new(config))?;
+//! let mut read = Vec::new(); // read from the socket, not given to rustls
+//! while conn.is_handshaking() {
+//!     while conn.wants_write() {
+//!         conn.write_tls(&mut sock)?;
+//!     }
+//!     let whole = read.get(3..5).map(|l| 5 + usize::from(u16::from_be_bytes([l[0], l[1]])));
+//!     match whole {
+//!         Some(n) if read.len() >= n => {
+//!             let mut record = &read[..n];
+//!             while !record.is_empty() {
+//!                 conn.read_tls(&mut record)?;
+//!             }
+//!             read.drain(..n);
+//!             conn.process_new_packets()?;
+//!         }
+//!         _ => {
+//!             let mut buf = [0u8; 16384];
+//!             let k = sock.read(&mut buf)?;
+//!             if k == 0 {
+//!                 return Err("EOF in the handshake".into());
+//!             }
+//!             read.extend_from_slice(&buf[..k]);
+//!         }
+//!     }
+//! }
+//! while conn.wants_write() {
+//!     conn.write_tls(&mut sock)?;
+//! }
+//! let session = from_connection(conn, &read, Some(&secrets), tlsrec::Config::default())?;
+//! let tls = tlsrec::io::SslStream::new(session, sock);
+//! # let _ = tls; Ok(()) }
+//! ```
+//!
 //! rustls 0.23's own API for KeyUpdate after extraction
 //! (`dangerous_into_kernel_connection`) exists only for its unbuffered
 //! connections and hands out keys, not secrets, so the key-log collector is
