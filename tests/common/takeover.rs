@@ -295,6 +295,32 @@ impl Relay {
         g.bytes.len()
     }
 
+    /// Waits until the held bytes hold `n` whole records (they start on a
+    /// record boundary: the passed reads were whole flights).
+    pub fn wait_held_records(&self, n: usize) {
+        let count = |b: &[u8]| {
+            let (mut at, mut k) = (0, 0);
+            while b.len() >= at + 5 {
+                at += 5 + usize::from(u16::from_be_bytes([b[at + 3], b[at + 4]]));
+                if at <= b.len() {
+                    k += 1;
+                }
+            }
+            k
+        };
+        let (m, cv) = &*self.state;
+        let g = cv
+            .wait_timeout_while(m.lock().unwrap(), DEADLINE, |h| {
+                h.reads <= h.pass || count(&h.bytes) < n
+            })
+            .unwrap()
+            .0;
+        assert!(
+            count(&g.bytes) >= n,
+            "the relay held fewer than {n} records"
+        );
+    }
+
     /// Forwards everything held in one write, and from then on as it comes.
     pub fn release(&self) {
         let (m, cv) = &*self.state;
