@@ -2,6 +2,12 @@
 //! connection on: the custom-transport pattern (an event loop, a proxy, a
 //! kernel-bypass stack takes the socket after the handshake).
 //!
+//! `tlsrec::takeover::connect` runs the handshake one record at a time, so a
+//! server's data right behind its Finished is not lost, collects the TLS 1.3
+//! traffic secrets for KeyUpdate itself, and needs no provider of its own:
+//! the config is built the default way (`ClientConfig::builder()`, with the
+//! one provider the application enabled in rustls).
+//!
 //! ```sh
 //! cargo run --example rustls_handoff --features rustls                  # against a local `openssl s_server -www`
 //! cargo run --example rustls_handoff --features rustls -- example.com:443
@@ -18,12 +24,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
-use tlsrec::import::{from_rustls, Side};
-use tlsrec::io::SslStream;
-use tlsrec::keys::Secret;
-use tlsrec::{Config, Session};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use tlsrec::{takeover, Config};
 
 #[derive(Debug)]
 struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
@@ -60,16 +64,6 @@ impl ServerCertVerifier for NoVerification {
     }
 }
 
-/// The application traffic secrets rustls logs (for KeyUpdate later).
-#[derive(Debug, Default)]
-struct Secrets(std::sync::Mutex<Vec<(String, Vec<u8>)>>);
-
-impl rustls::KeyLog for Secrets {
-    fn log(&self, label: &str, _: &[u8], secret: &[u8]) {
-        self.0.lock().unwrap().push((label.into(), secret.to_vec()));
-    }
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (addr, host, mut server) = match std::env::args().nth(1) {
         Some(a) => {
@@ -81,46 +75,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             (format!("127.0.0.1:{port}"), "localhost".into(), Some(child))
         }
     };
-    let mut sock = connect(&addr)?;
+    let sock = connect(&addr)?;
     sock.set_read_timeout(Some(Duration::from_secs(20)))?;
 
-    // 1. The handshake, by rustls, with secret extraction on.
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut cfg = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?
+    // 1. A rustls config, built the default way.
+    let builder = ClientConfig::builder();
+    let provider = CryptoProvider::get_default()
+        .ok_or("no rustls provider")?
+        .clone();
+    let cfg = builder
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
         .with_no_client_auth();
-    cfg.enable_secret_extraction = true;
-    let log = Arc::new(Secrets::default());
-    cfg.key_log = log.clone();
-    let mut conn = ClientConnection::new(Arc::new(cfg), ServerName::try_from(host)?)?;
-    while conn.is_handshaking() {
-        conn.complete_io(&mut sock)?;
-    }
-    let suite = conn.negotiated_cipher_suite().ok_or("no suite")?;
-    let version = conn.protocol_version();
-    let secret = |l: &str| {
-        let v = log.0.lock().unwrap();
-        v.iter()
-            .find(|(x, _)| x == l)
-            .map(|(_, s)| Secret::new(s.clone()))
-    };
-    let traffic = secret("CLIENT_TRAFFIC_SECRET_0").zip(secret("SERVER_TRAFFIC_SECRET_0"));
 
-    // 2. The handover: keys and sequence numbers into a tlsrec session on
-    //    the same socket.
-    let est = from_rustls(
-        suite,
-        conn.dangerous_extract_secrets()?,
-        Side::Client,
-        traffic,
-    )?;
-    let session = Session::client_from_established(est, Config::default())?;
-    let mut tls = SslStream::new(session, sock);
+    // 2. The handshake by rustls, then the connection in a tlsrec session
+    //    on the same socket, holding whatever came behind the Finished.
+    let name = ServerName::try_from(host)?;
+    let mut tls = takeover::connect(Arc::new(cfg), name, sock, Config::default())?;
     println!(
-        "handshake by rustls: {version:?} {:?}; records by tlsrec from here",
-        suite.suite()
+        "handshake by rustls: {:?} {:?}; records by tlsrec from here ({} bytes already in)",
+        tls.session().version(),
+        tls.session().sealer().suite(),
+        tls.session().unread_input()
     );
 
     // 3. Traffic through tlsrec.

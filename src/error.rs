@@ -93,6 +93,11 @@ pub enum Reason {
     NoHandshake,
     /// A handshake driver failed the handshake (the alert is the driver's).
     HandshakeFailure,
+    /// Beyond OpenSSL: a TLS 1.3 KeyUpdate arrived (or is due) and the
+    /// session has no traffic secret to derive the next keys from (it was
+    /// continued without `Established::secrets`). Reported at the KeyUpdate,
+    /// where it is the cause, rather than as a bad MAC on the next record.
+    NoTrafficSecret,
 }
 
 impl Reason {
@@ -132,6 +137,7 @@ impl Reason {
             Reason::KeyUsageLimit => "record limit of one key reached",
             Reason::NoHandshake => "no handshake to run",
             Reason::HandshakeFailure => "handshake failure",
+            Reason::NoTrafficSecret => "no traffic secret to follow a key update",
         }
     }
 }

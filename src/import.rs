@@ -12,28 +12,30 @@
 //!   library that writes one (OpenSSL, rustls, Go, NSS, BoringSSL);
 //! - rustls 0.23 after a handshake with `enable_secret_extraction`
 //!   (`from_rustls`, feature `rustls`), which hands over keys and
-//!   sequence numbers exactly.
+//!   sequence numbers exactly. Prefer the `takeover` module (feature
+//!   `rustls`): it runs the handshake so that no byte is lost, collects the
+//!   traffic secrets itself and calls this.
 //!
 //! For TLS 1.3, following a KeyUpdate needs the traffic secrets, which rustls
 //! does not export: pass the `CLIENT_TRAFFIC_SECRET_0` /
 //! `SERVER_TRAFFIC_SECRET_0` lines its `KeyLog` saw (still valid if no
-//! KeyUpdate happened before the handover).
+//! KeyUpdate happened before the handover). Without them, a KeyUpdate fails
+//! with [`Reason::NoTrafficSecret`](crate::Reason::NoTrafficSecret).
+//!
+//! Pairs are `(read, write)` from this endpoint's point of view everywhere,
+//! as in [`Established`]; [`Role`] says which end this endpoint is.
 
 use crate::cipher::CipherSuite;
 use crate::error::Error;
 use crate::keylog::{KeyLog, KeyLogLabel};
 use crate::keys::{tls12_key_block, RecordKeys, Secret};
 use crate::record::Version;
+pub use crate::role::Role;
 use crate::session::Established;
 
-/// Which side the importing endpoint is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// This endpoint sent the ClientHello.
-    Client,
-    /// This endpoint answered it.
-    Server,
-}
+/// The former name of [`Role`].
+#[deprecated(note = "use tlsrec::Role")]
+pub type Side = Role;
 
 /// The state after a handshake found in a key log: TLS 1.3 from the
 /// `*_TRAFFIC_SECRET_0` lines, TLS 1.2 from `CLIENT_RANDOM` (the key block
@@ -46,7 +48,7 @@ pub enum Side {
 pub fn from_keylog(
     keylog: &KeyLog,
     suite: CipherSuite,
-    side: Side,
+    role: Role,
     client_random: &[u8; 32],
     server_random: &[u8; 32],
     read_seq: u64,
@@ -77,22 +79,22 @@ pub fn from_keylog(
         }
     };
     Ok(arrange(
-        suite, side, client, server, secrets, read_seq, write_seq,
+        suite, role, client, server, secrets, read_seq, write_seq,
     ))
 }
 
 fn arrange(
     suite: CipherSuite,
-    side: Side,
+    role: Role,
     client: RecordKeys,
     server: RecordKeys,
     secrets: Option<(Secret, Secret)>,
     read_seq: u64,
     write_seq: u64,
 ) -> Established {
-    let (read, write, secrets) = match side {
-        Side::Client => (server, client, secrets.map(|(c, s)| (s, c))),
-        Side::Server => (client, server, secrets),
+    let (read, write, secrets) = match role {
+        Role::Client => (server, client, secrets.map(|(c, s)| (s, c))),
+        Role::Server => (client, server, secrets),
     };
     Established {
         suite,
@@ -104,17 +106,22 @@ fn arrange(
     }
 }
 
-/// The state rustls hands over after `dangerous_extract_secrets()`.
-/// `traffic_secrets` are `(client, server)` application traffic secrets from
-/// the key log, for TLS 1.3 KeyUpdate (`None`: KeyUpdate will fail).
+/// The state rustls hands over after `dangerous_extract_secrets()`
+/// (rustls's `tx` / `rx` are this endpoint's write / read already, so no
+/// role is needed). `traffic_secrets` are the TLS 1.3 application traffic
+/// secrets `(read, write)` of this endpoint (for the client: the server's
+/// `SERVER_TRAFFIC_SECRET_0` first), for KeyUpdate; with `None` a KeyUpdate
+/// fails with [`Reason::NoTrafficSecret`](crate::Reason::NoTrafficSecret).
+/// Ignored for TLS 1.2.
 ///
 /// # Errors
-/// [`Error::BadInput`] for a suite this crate does not implement.
+/// [`Error::BadInput`] for a suite this crate does not implement, or
+/// traffic secrets that do not give the extracted keys (swapped, or from
+/// before a KeyUpdate rustls already followed).
 #[cfg(feature = "rustls")]
 pub fn from_rustls(
     suite: rustls::SupportedCipherSuite,
     secrets: rustls::ExtractedSecrets,
-    side: Side,
     traffic_secrets: Option<(Secret, Secret)>,
 ) -> Result<Established, Error> {
     use rustls::ConnectionTrafficSecrets as T;
@@ -135,20 +142,26 @@ pub fn from_rustls(
     let (tx_seq, tx) = &secrets.tx;
     let (rx_seq, rx) = &secrets.rx;
     let (write, read) = (keys(tx)?, keys(rx)?);
-    let secrets = traffic_secrets.map(|(c, s)| match side {
-        Side::Client => (s, c),
-        Side::Server => (c, s),
-    });
+    let secrets = match traffic_secrets {
+        Some((r, w)) if ours.version() == Version::Tls13 => {
+            let gives = |s: &Secret, k: &RecordKeys| {
+                RecordKeys::from_traffic_secret(ours, s).is_ok_and(|d| d == *k)
+            };
+            if !gives(&r, &read) || !gives(&w, &write) {
+                return Err(Error::BadInput(
+                    "traffic secrets do not give the extracted keys",
+                ));
+            }
+            Some((r, w))
+        }
+        _ => None,
+    };
     Ok(Established {
         suite: ours,
         read,
         read_seq: *rx_seq,
         write,
         write_seq: *tx_seq,
-        secrets: if ours.version() == Version::Tls13 {
-            secrets
-        } else {
-            None
-        },
+        secrets,
     })
 }

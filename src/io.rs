@@ -91,6 +91,13 @@ impl<T: Read + Write> SslStream<T> {
         &mut self.io
     }
 
+    /// The session and the transport. Sealed bytes the session handed over
+    /// that the transport has not taken yet are dropped: flush first
+    /// ([`Write::flush`] until `Ok`).
+    pub fn into_parts(self) -> (Session, T) {
+        (self.session, self.io)
+    }
+
     /// The transport error behind the last [`SslError::Syscall`], if one was.
     pub fn take_io_error(&mut self) -> Option<io::Error> {
         self.io_error.take()

@@ -46,6 +46,10 @@
 //! * [`follow`] and [`decode`]: following a captured connection with its key
 //!   log, record by record.
 //! * [`io`]: a session over any `std::io::Read + Write` transport.
+//! * `takeover` (feature `rustls`): a rustls handshake over the caller's
+//!   transport that hands every byte read past it to the session, with the
+//!   TLS 1.3 traffic secrets for KeyUpdate collected; [`first_bytes`]: the
+//!   blind-tunnel check of what a server reads first.
 //!
 //! Call order for a session: [`Session::recv`] what arrived (and
 //! [`Session::recv_eof`] at the end), call [`Session::read`] /
@@ -91,6 +95,7 @@ pub mod decode;
 pub mod deframer;
 pub mod driver;
 pub mod error;
+pub mod first_bytes;
 pub mod follow;
 pub mod handshake;
 pub mod import;
@@ -105,6 +110,8 @@ pub mod record;
 pub mod replay;
 pub mod role;
 pub mod session;
+#[cfg(feature = "rustls")]
+pub mod takeover;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
 #[cfg(feature = "transcript")]

@@ -1,18 +1,21 @@
-//! Which side of a connection an endpoint is.
+//! Which end of a TLS connection an endpoint is.
 
-/// The side of the connection a [`Session`](crate::Session) plays: the one
-/// that sends the ClientHello, or the one that answers it. Every role-aware
-/// API of the crate takes this one type.
+/// Which end of the connection this endpoint is: the one that sent the
+/// ClientHello, or the one that answered it.
+///
+/// Secret and key pairs in this crate are always `(read, write)` seen from
+/// this endpoint: what it reads (the peer's direction) first, what it writes
+/// second ([`Established`](crate::Established), [`import`](crate::import)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
-    /// Sends the ClientHello.
+    /// This endpoint sent the ClientHello.
     Client,
-    /// Answers it.
+    /// This endpoint answered it.
     Server,
 }
 
 impl Role {
-    /// The other side.
+    /// The other end.
     #[must_use]
     pub fn peer(self) -> Role {
         match self {

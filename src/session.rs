@@ -1898,6 +1898,16 @@ impl Session {
                         .into());
                 }
                 let a = self.tracker.key_update(Dir::S2c);
+                if matches!(a, KeyAction::Missing) {
+                    // No traffic secret: say so here, not as a bad MAC on
+                    // the next record.
+                    return Err(self
+                        .fatal(Error::Misuse {
+                            reason: Reason::NoTrafficSecret,
+                            alert: Some(AlertDescription::InternalError),
+                        })
+                        .into());
+                }
                 self.apply_read_action(a);
                 if msg.body[0] == 1 {
                     // OpenSSL's `tls_process_key_update`: the answer is due

@@ -2,9 +2,9 @@
 //! from the key log and the two randoms reads the server's application
 //! record and seals the client's one byte for byte as the RFC shows.
 
-use tlsrec::import::{from_keylog, Side};
+use tlsrec::import::from_keylog;
 use tlsrec::keylog::KeyLog;
-use tlsrec::{CipherSuite, Config, Session};
+use tlsrec::{CipherSuite, Config, Role, Session};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/captures/rfc8448-1rtt");
 
@@ -32,7 +32,7 @@ fn client_side_reads_the_servers_record_and_seals_its_own_exactly() {
     let (kl, c2s, s2c) = capture();
     let (cr, sr) = randoms(&c2s, &s2c);
     // The server sent its NewSessionTicket at sequence 0 before the data.
-    let est = from_keylog(&kl, SUITE, Side::Client, &cr, &sr, 1, 0).unwrap();
+    let est = from_keylog(&kl, SUITE, Role::Client, &cr, &sr, 1, 0).unwrap();
     let mut s = Session::client_from_established(est, Config::default()).unwrap();
     s.recv(&s2c[1001..1073]);
     let mut buf = [0u8; 64];
@@ -48,7 +48,7 @@ fn client_side_reads_the_servers_record_and_seals_its_own_exactly() {
 fn server_side_reads_the_clients_record() {
     let (kl, c2s, s2c) = capture();
     let (cr, sr) = randoms(&c2s, &s2c);
-    let est = from_keylog(&kl, SUITE, Side::Server, &cr, &sr, 0, 1).unwrap();
+    let est = from_keylog(&kl, SUITE, Role::Server, &cr, &sr, 0, 1).unwrap();
     let mut s = Session::client_from_established(est, Config::default()).unwrap();
     s.recv(&c2s[259..331]);
     let mut buf = [0u8; 64];
@@ -60,5 +60,5 @@ fn server_side_reads_the_clients_record() {
 fn a_random_the_key_log_lacks_is_refused() {
     let (kl, c2s, s2c) = capture();
     let (_, sr) = randoms(&c2s, &s2c);
-    assert!(from_keylog(&kl, SUITE, Side::Client, &[7; 32], &sr, 0, 0).is_err());
+    assert!(from_keylog(&kl, SUITE, Role::Client, &[7; 32], &sr, 0, 0).is_err());
 }

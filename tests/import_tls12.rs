@@ -24,8 +24,9 @@ use openssl::nid::Nid;
 use openssl::pkey::PKey;
 use openssl::ssl::{ErrorCode, Ssl, SslContext, SslMethod, SslOptions, SslStream, SslVersion};
 use openssl::x509::{X509Name, X509};
-use tlsrec::import::{from_keylog, Side};
+use tlsrec::import::from_keylog;
 use tlsrec::keylog::KeyLog;
+use tlsrec::Role;
 use tlsrec::{
     AlertDescription, CipherSuite, ContentType, Error, Established, Opener, Session, SslError,
 };
@@ -159,7 +160,7 @@ fn handshake_with(cipher: &str, server_options: SslOptions) -> Handshaken {
 
 /// The state after `h`'s handshake for `side`, from the client's key log
 /// and the two randoms.
-fn import(h: &Handshaken, suite: CipherSuite, side: Side) -> Established {
+fn import(h: &Handshaken, suite: CipherSuite, side: Role) -> Established {
     from_keylog(
         &h.keylog,
         suite,
@@ -223,7 +224,7 @@ const AFTER_FINISHED: u64 = 1;
 fn tlsrec_continues_as_the_client_with_openssl_as_the_server() {
     for (name, suite) in CASES {
         let mut h = handshake(name);
-        let est = import(&h, suite, Side::Client);
+        let est = import(&h, suite, Role::Client);
         let mut s = Session::client_from_established(est, Config::default()).unwrap();
         let mut msg = b"from the OpenSSL server ".repeat(50);
         msg.truncate(1000);
@@ -245,7 +246,7 @@ fn tlsrec_continues_as_the_client_with_openssl_as_the_server() {
 fn tlsrec_continues_as_the_server_with_openssl_as_the_client() {
     for (name, suite) in CASES {
         let mut h = handshake(name);
-        let est = import(&h, suite, Side::Server);
+        let est = import(&h, suite, Role::Server);
         let mut s = Session::server_from_established(est, Config::default()).unwrap();
         h.client.ssl_write(b"request from OpenSSL").unwrap();
         s.recv(&drain(h.server.get_ref()));
@@ -273,7 +274,7 @@ fn wrong_randoms_or_a_missing_line_do_not_import() {
     let mut swapped = from_keylog(
         &h.keylog,
         suite,
-        Side::Client,
+        Role::Client,
         &h.client_random,
         &h.client_random,
         AFTER_FINISHED,
@@ -296,7 +297,7 @@ fn wrong_randoms_or_a_missing_line_do_not_import() {
     assert!(from_keylog(
         &h.keylog,
         suite,
-        Side::Client,
+        Role::Client,
         &other,
         &h.server_random,
         AFTER_FINISHED,
@@ -369,7 +370,7 @@ fn tlsrec_reads(s: &mut Session) -> Vec<Got> {
 fn a_server_taken_over_refuses_renegotiation_as_openssl_does() {
     for (name, suite) in CASES {
         let mut h = handshake_with(name, SslOptions::NO_RENEGOTIATION);
-        let est = import(&h, suite, Side::Server);
+        let est = import(&h, suite, Role::Server);
         // Opens what a server sends (the server's write keys).
         let mut from_server = Opener::new();
         from_server.set_keys(RecordKeys::clone(&est.write));

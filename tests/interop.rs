@@ -1,7 +1,7 @@
 //! Interop against real `openssl s_server` and `openssl s_client` processes
 //! on 127.0.0.1. Against s_server: rustls
-//! does the handshake, then tlsrec takes the connection over from the keys
-//! rustls hands out (`import::from_rustls`) and carries the traffic: an
+//! does the handshake, then tlsrec takes the connection over
+//! (`takeover::connect`: no user key-log code, no byte lost) and carries the traffic: an
 //! HTTP-style request and a 20 MB response, the server's KeyUpdate (with and
 //! without update_requested, answered by tlsrec), close_notify both ways
 //! (TLS 1.3: tlsrec closes first; TLS 1.2: the server does). TLS 1.2 and
@@ -12,56 +12,29 @@
 //! renegotiate, refused with a warning no_renegotiation (s_client then
 //! ends the connection with a fatal handshake_failure).
 //!
+//! The coalesced cases put a relay between the two (`common::takeover::Relay`)
+//! that holds one direction and releases it in one write: OpenSSL's Finished
+//! and its first data (TLS 1.2 server; resumed TLS 1.2 and TLS 1.3 clients),
+//! or its tickets, two KeyUpdates (`k`, `K`) and data right after the
+//! takeover (TLS 1.3 server, whose tickets only follow the client's
+//! Finished) arrive as one segment, and every byte must come out in order.
+//!
 //! Needs the `rustls` feature and the `openssl` command (the README's test
 //! command enables the feature; `.ci/run` installs openssl when missing).
 #![cfg(feature = "rustls")]
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
-use tlsrec::import::{from_rustls, Side};
+use common::takeover::{client_config, identity, localhost, server_config, Relay, DEADLINE};
 use tlsrec::io::SslStream;
-use tlsrec::keys::Secret;
-use tlsrec::{AlertDescription, Config, Error, Session, SslError};
-
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// A self-signed P-256 certificate made once with the openssl command.
-fn identity() -> &'static (PathBuf, PathBuf) {
-    static ID: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    ID.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("tlsrec-interop-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
-        let ok = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-            ])
-            .args(["-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("the openssl command");
-        assert!(ok.success(), "openssl req failed");
-        (key, cert)
-    })
-}
+use tlsrec::takeover::{self, Accepted};
+use tlsrec::{AlertDescription, Config, Error, SslError};
 
 /// An `openssl s_server` child: killed when dropped.
 struct Server {
@@ -180,129 +153,26 @@ impl Server {
     }
 }
 
-#[derive(Debug)]
-struct AnyCert(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        // A test certificate made above; the handshake itself is rustls's.
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// The traffic secrets rustls logs (for TLS 1.3 KeyUpdate after handover).
-#[derive(Debug, Default)]
-struct Secrets(Mutex<Vec<(String, Vec<u8>)>>);
-
-impl Secrets {
-    /// The (client, server) application traffic secrets, once logged.
-    fn traffic(&self) -> Option<(Secret, Secret)> {
-        let v = self.0.lock().unwrap();
-        let find = |l: &str| {
-            v.iter()
-                .find(|(x, _)| x == l)
-                .map(|(_, s)| Secret::new(s.clone()))
-        };
-        find("CLIENT_TRAFFIC_SECRET_0").zip(find("SERVER_TRAFFIC_SECRET_0"))
-    }
-}
-
-impl rustls::KeyLog for Secrets {
-    fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
-        self.0
-            .lock()
-            .unwrap()
-            .push((label.to_string(), secret.to_vec()));
-    }
-    fn will_log(&self, _label: &str) -> bool {
-        true
-    }
-}
-
-/// aws-lc-rs limited to one cipher suite.
-fn provider_with(suite_code: u16) -> Arc<rustls::crypto::CryptoProvider> {
-    let mut provider = rustls::crypto::aws_lc_rs::default_provider();
-    provider
-        .cipher_suites
-        .retain(|s| u16::from(s.suite()) == suite_code);
-    Arc::new(provider)
-}
-
-fn versions(tls13: bool) -> &'static [&'static rustls::SupportedProtocolVersion] {
-    static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
-    static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
-    if tls13 {
-        &TLS13
-    } else {
-        &TLS12
-    }
-}
-
-/// rustls handshake over `sock`, then a tlsrec session from its keys.
+/// rustls does the handshake over `sock`, tlsrec carries the connection.
 fn take_over(sock: TcpStream, tls13: bool, suite_code: u16) -> SslStream<TcpStream> {
-    let provider = provider_with(suite_code);
-    let versions = versions(tls13);
-    let mut cfg = ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(versions)
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AnyCert(provider)))
-        .with_no_client_auth();
-    cfg.enable_secret_extraction = true;
-    let log = Arc::new(Secrets::default());
-    cfg.key_log = log.clone();
-    let mut conn = ClientConnection::new(Arc::new(cfg), "localhost".try_into().unwrap()).unwrap();
-    let mut sock = sock;
     sock.set_read_timeout(Some(DEADLINE)).unwrap();
-    while conn.is_handshaking() {
-        conn.complete_io(&mut sock).expect("rustls handshake");
+    let tls = takeover::connect(
+        client_config(tls13, Some(suite_code)),
+        localhost(),
+        sock,
+        Config::default(),
+    )
+    .expect("takeover");
+    assert_eq!(tls.session().version(), Some(version(tls13)));
+    tls
+}
+
+fn version(tls13: bool) -> tlsrec::Version {
+    if tls13 {
+        tlsrec::Version::Tls13
+    } else {
+        tlsrec::Version::Tls12
     }
-    while conn.wants_write() {
-        conn.write_tls(&mut sock).unwrap();
-    }
-    let suite = conn.negotiated_cipher_suite().unwrap();
-    assert_eq!(u16::from(suite.suite()), suite_code);
-    let traffic = log.traffic();
-    let secrets = conn.dangerous_extract_secrets().expect("secret extraction");
-    let est = from_rustls(suite, secrets, Side::Client, traffic).unwrap();
-    let session = Session::client_from_established(est, Config::default()).unwrap();
-    SslStream::new(session, sock)
 }
 
 /// Digits and newlines only: never one of s_server's command letters.
@@ -421,42 +291,19 @@ fn openssl_s_server_tls12_chacha20() {
 // ---------------------------------------------------------------------------
 
 /// rustls (server side) does the handshake with s_client on `sock`, then
-/// tlsrec continues as the server.
+/// tlsrec continues as the server (rustls's tickets go out before).
 fn take_over_as_server(sock: TcpStream, tls13: bool, suite_code: u16) -> SslStream<TcpStream> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::PrivateKeyDer;
-    let (key, cert) = identity();
-    let provider = provider_with(suite_code);
-    let versions = versions(tls13);
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions)
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from_pem_file(cert).unwrap()],
-            PrivateKeyDer::from_pem_file(key).unwrap(),
-        )
-        .unwrap();
-    cfg.enable_secret_extraction = true;
-    // No tickets: nothing of rustls's is in flight at the handover.
-    cfg.send_tls13_tickets = 0;
-    let log = Arc::new(Secrets::default());
-    cfg.key_log = log.clone();
-    let mut conn = rustls::ServerConnection::new(Arc::new(cfg)).unwrap();
-    let mut sock = sock;
     sock.set_read_timeout(Some(DEADLINE)).unwrap();
-    while conn.is_handshaking() {
-        conn.complete_io(&mut sock).expect("rustls handshake");
+    match takeover::accept(
+        server_config(tls13, Some(suite_code)),
+        sock,
+        Config::default(),
+    )
+    .expect("takeover")
+    {
+        Accepted::Tls(tls) => tls,
+        Accepted::NotTls { first_bytes, .. } => panic!("s_client sent {first_bytes:?}"),
     }
-    while conn.wants_write() {
-        conn.write_tls(&mut sock).unwrap();
-    }
-    let suite = conn.negotiated_cipher_suite().unwrap();
-    let traffic = log.traffic();
-    let secrets = conn.dangerous_extract_secrets().expect("secret extraction");
-    let est = from_rustls(suite, secrets, Side::Server, traffic).unwrap();
-    let session = Session::server_from_established(est, Config::default()).unwrap();
-    SslStream::new(session, sock)
 }
 
 fn run_against_s_client(tls13: bool, openssl_suite: &str, code: u16) {
@@ -538,4 +385,205 @@ fn openssl_s_client_tls13_aes256gcm() {
 #[test]
 fn openssl_s_client_tls12_aes128gcm() {
     run_against_s_client(false, "ECDHE-ECDSA-AES128-GCM-SHA256", 0xc02b);
+}
+
+// ---------------------------------------------------------------------------
+// OpenSSL's records coalesced at the seam of the takeover
+// ---------------------------------------------------------------------------
+
+fn connect_port(port: u16) -> TcpStream {
+    TcpStream::connect(("127.0.0.1", port)).unwrap()
+}
+
+/// TLS 1.2, tlsrec as the client: s_server's CCS + Finished are held by the
+/// relay until the data typed into s_server is behind them; the takeover
+/// gets both in one read, and the data must reach tlsrec.
+#[test]
+fn s_server_tls12_finished_and_data_in_one_segment() {
+    let mut server = Server::start(false, "ECDHE-ECDSA-AES128-GCM-SHA256", true);
+    let relay = Relay::start(server.port, true, 1);
+    let port = relay.port;
+    let taking = std::thread::spawn(move || take_over(connect_port(port), false, 0xc02b));
+    let held = relay.wait_held_more_than(0);
+    let first = b"first data from s_server\n";
+    server.type_in(first);
+    relay.wait_held_more_than(held);
+    relay.release();
+    let mut tls = taking.join().unwrap();
+    assert!(
+        tls.session().unread_input() > 0,
+        "the data did not come with the Finished: nothing tested"
+    );
+    assert_eq!(read_exactly(&mut tls, first.len()), first);
+    tls.write_all(b"reply from tlsrec\n").unwrap();
+    tls.flush().unwrap();
+    server.expect_stdout(b"reply from tlsrec\n");
+    drop(server.stdin.take());
+    let mut rest = Vec::new();
+    assert_eq!(tls.read_to_end(&mut rest).unwrap(), 0, "close_notify");
+    assert_eq!(tls.shutdown(), Ok(true));
+}
+
+/// TLS 1.3, tlsrec as the client: s_server's tickets, a KeyUpdate (`k`), a
+/// KeyUpdate asking for ours (`K`) and data arrive in one segment right
+/// after the takeover; tlsrec follows both updates with the secrets the
+/// takeover collected and answers the request.
+#[test]
+fn s_server_tls13_tickets_key_updates_and_data_right_after_takeover() {
+    let mut server = Server::start(true, "TLS_AES_128_GCM_SHA256", false);
+    let relay = Relay::start(server.port, true, 1);
+    let mut tls = take_over(connect_port(relay.port), true, 0x1301);
+    let (read_epoch, write_epoch) = (
+        tls.session().opener().epoch(),
+        tls.session().sealer().epoch(),
+    );
+    // OpenSSL 3.0 sends two tickets; then each command and the data add
+    // one record, all held until the release.
+    relay.wait_held_records(2);
+    for (command, records) in [(&b"k\n"[..], 3), (b"K\n", 4)] {
+        std::thread::sleep(Duration::from_millis(100));
+        server.type_in(command);
+        relay.wait_held_records(records);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let data = b"data under s_server's third key\n";
+    server.type_in(data);
+    relay.wait_held_records(5);
+    relay.release();
+    assert_eq!(read_exactly(&mut tls, data.len()), data);
+    assert_eq!(
+        tls.session().opener().epoch(),
+        read_epoch + 2,
+        "two KeyUpdates followed"
+    );
+    tls.write_all(b"reply under our next key\n").unwrap();
+    tls.flush().unwrap();
+    server.expect_stdout(b"reply under our next key\n");
+    assert_eq!(
+        tls.session().sealer().epoch(),
+        write_epoch + 1,
+        "our KeyUpdate answered K"
+    );
+    assert_eq!(tls.shutdown(), Ok(false));
+    let mut rest = [0u8; 16];
+    assert_eq!(tls.read(&mut rest).unwrap(), 0, "the peer's close_notify");
+    assert_eq!(tls.shutdown(), Ok(true));
+}
+
+fn s_client(port: u16, tls13: bool, suite: &str, extra: &[&str]) -> Server {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+        .args(["-servername", "localhost", "-no_ign_eof"])
+        .args(extra);
+    if tls13 {
+        cmd.args(["-tls1_3", "-ciphersuites", suite]);
+    } else {
+        cmd.args(["-tls1_2", "-cipher", suite]);
+    }
+    let child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_client");
+    Server::wrap(child, port)
+}
+
+/// tlsrec as the server behind a relay that holds s_client's Finished until
+/// the line typed into s_client is behind it; returns the connection and
+/// s_client.
+fn accept_coalesced(
+    scfg: std::sync::Arc<rustls::ServerConfig>,
+    tls13: bool,
+    suite: &str,
+    extra: &[&str],
+    line: &[u8],
+) -> (SslStream<TcpStream>, Server) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay = Relay::start(listener.local_addr().unwrap().port(), false, 1);
+    let mut peer = s_client(relay.port, tls13, suite, extra);
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_read_timeout(Some(DEADLINE)).unwrap();
+    let taking = std::thread::spawn(move || {
+        match takeover::accept(scfg, sock, Config::default()).expect("takeover") {
+            Accepted::Tls(tls) => tls,
+            Accepted::NotTls { first_bytes, .. } => panic!("s_client sent {first_bytes:?}"),
+        }
+    });
+    let held = relay.wait_held_more_than(0); // the client's Finished
+    peer.type_in(line);
+    relay.wait_held_more_than(held);
+    relay.release();
+    let mut tls = taking.join().unwrap();
+    assert!(
+        tls.session().unread_input() > 0,
+        "the line did not come with the Finished: nothing tested"
+    );
+    assert_eq!(read_exactly(&mut tls, line.len()), line);
+    (tls, peer)
+}
+
+fn reply_and_close(mut tls: SslStream<TcpStream>, mut peer: Server) {
+    tls.write_all(b"reply from tlsrec\n").unwrap();
+    tls.flush().unwrap();
+    peer.expect_stdout(b"reply from tlsrec\n");
+    assert_eq!(tls.shutdown(), Ok(false));
+    let start = Instant::now();
+    while peer.child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < DEADLINE, "s_client did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn s_client_tls13_finished_and_data_in_one_segment() {
+    let line = b"first line from s_client\n";
+    let scfg = server_config(true, Some(0x1301));
+    let (tls, peer) = accept_coalesced(scfg, true, "TLS_AES_128_GCM_SHA256", &[], line);
+    reply_and_close(tls, peer);
+}
+
+/// TLS 1.2: the client's Finished comes last only in a resumed handshake,
+/// so s_client first makes a session with tlsrec's server, then resumes it.
+#[test]
+fn s_client_tls12_resumed_finished_and_data_in_one_segment() {
+    let suite = "ECDHE-ECDSA-AES128-GCM-SHA256";
+    let scfg = server_config(false, Some(0xc02b));
+    let sess = std::env::temp_dir().join(format!("tlsrec-interop-sess-{}", std::process::id()));
+    let _ = std::fs::remove_file(&sess);
+    let sess_arg = sess.to_str().unwrap();
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut first = s_client(
+        listener.local_addr().unwrap().port(),
+        false,
+        suite,
+        &["-sess_out", sess_arg],
+    );
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_read_timeout(Some(DEADLINE)).unwrap();
+    let Accepted::Tls(mut tls) =
+        takeover::accept(scfg.clone(), sock, Config::default()).expect("takeover")
+    else {
+        panic!("not TLS");
+    };
+    first.expect_stdout(b"New, TLSv1.2");
+    let start = Instant::now();
+    while std::fs::metadata(&sess).map_or(true, |m| m.len() == 0) {
+        assert!(start.elapsed() < DEADLINE, "s_client wrote no session");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(tls.shutdown(), Ok(false));
+    drop(first);
+
+    let (tls, mut peer) = accept_coalesced(
+        scfg,
+        false,
+        suite,
+        &["-sess_in", sess_arg],
+        b"line on a resumed session\n",
+    );
+    peer.expect_stdout(b"Reused, TLSv1.2");
+    reply_and_close(tls, peer);
+    let _ = std::fs::remove_file(&sess);
 }

@@ -3,6 +3,8 @@
 
 pub mod heap;
 pub mod peer;
+#[cfg(feature = "rustls")]
+pub mod takeover;
 
 use bytes::BytesMut;
 use tlsrec::{CipherSuite, ContentType, RecordKeys, Sealer, Version};

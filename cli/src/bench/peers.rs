@@ -66,7 +66,13 @@ fn creds() -> &'static (Vec<u8>, Vec<u8>) {
 // ---------------------------------------------------------------------------
 
 /// The rustls providers measured: `aws-lc-rs` (rustls' default) and `ring`.
+/// aws-lc-rs only with the `bench-peers` feature, the one that turns on
+/// rustls's second provider (Cargo.toml says why the others do not).
+#[cfg(feature = "bench-peers")]
 pub const RUSTLS_PROVIDERS: &[&str] = &["aws-lc-rs", "ring"];
+/// The rustls providers measured: `ring` (aws-lc-rs needs `bench-peers`).
+#[cfg(not(feature = "bench-peers"))]
+pub const RUSTLS_PROVIDERS: &[&str] = &["ring"];
 
 /// rustls client and server connected in memory.
 pub struct RustlsPair {
@@ -80,6 +86,7 @@ pub struct RustlsPair {
 
 fn rustls_provider(name: &str, suite: CipherSuite) -> rustls::crypto::CryptoProvider {
     let mut p = match name {
+        #[cfg(feature = "bench-peers")]
         "aws-lc-rs" => rustls::crypto::aws_lc_rs::default_provider(),
         "ring" => rustls::crypto::ring::default_provider(),
         other => panic!("no rustls provider {other}"),
