@@ -1,0 +1,186 @@
+//! A handshake run by a [`HandshakeDriver`]: messages to it, its answers
+//! carried out in order (messages sealed, key changes between them).
+
+use super::*;
+
+impl Session {
+    /// A session whose handshakes `driver` runs, continuing an established
+    /// connection in `role`: TLS 1.2 renegotiation started by either side
+    /// ([`renegotiate`](Self::renegotiate); a client's only if
+    /// [`Config::allow_client_renegotiation`]), interleaved with application
+    /// data by OpenSSL 3.0's rules, and TLS 1.3 KeyUpdate. The record layer
+    /// is the one every session has.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the keys do not belong to `suite`.
+    pub fn driven(
+        role: Role,
+        est: Established,
+        driver: Box<dyn HandshakeDriver + Send>,
+        cfg: Config,
+    ) -> Result<Self, Error> {
+        let mut s = Session::from_established(est, cfg, role)?;
+        s.mode = Mode::Driven(driver);
+        Ok(s)
+    }
+
+    /// From now on, this session's handshakes are run by `driver`: a session
+    /// that followed its first handshake from a key log (or was taken over)
+    /// runs its renegotiations itself and seals its own KeyUpdates, on the
+    /// same record layer and with its state as it is.
+    ///
+    /// # Errors
+    /// Refused (not fatal) until the first handshake is complete or while
+    /// a handshake runs (`no handshake to run`).
+    pub fn drive_with(&mut self, driver: Box<dyn HandshakeDriver + Send>) -> Result<(), SslError> {
+        if !self.is_established() || self.in_init() {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::NoHandshake,
+                alert: None,
+            }));
+        }
+        self.mode = Mode::Driven(driver);
+        Ok(())
+    }
+
+    /// A message of a running handshake, for the driver.
+    pub(super) fn drive_message(&mut self, msg: HandshakeMessage) -> Result<(), Interrupt> {
+        use HandshakeType as T;
+        let tls13 = self.tracker.version() == Some(Version::Tls13);
+        let waiting = matches!(
+            self.handshake_state,
+            HandshakeState::Handshaking {
+                stage: Stage::Request,
+                ..
+            }
+        );
+        if waiting && msg.typ == T::HelloRequest && msg.body.is_empty() {
+            // Waiting at TLS_ST_OK: a HelloRequest makes this client send
+            // its ClientHello (tls_process_hello_req).
+            self.hello_request_received();
+            return Ok(());
+        }
+        if !tls13 && msg.typ == T::HelloRequest && self.role == Role::Client {
+            // C8: a HelloRequest during a handshake is ignored.
+            if !msg.body.is_empty() {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::LengthMismatch,
+                        AlertDescription::DecodeError,
+                    ))
+                    .into());
+            }
+            return Ok(());
+        }
+        if let HandshakeState::Handshaking {
+            stage: Stage::Hello | Stage::Request,
+            first,
+            ours,
+        } = self.handshake_state
+        {
+            let peer_hello = match self.role {
+                Role::Client => T::ServerHello,
+                Role::Server => T::ClientHello,
+            };
+            if msg.typ == peer_hello {
+                // D1: from here on application data is refused.
+                self.handshake_state = HandshakeState::Handshaking {
+                    stage: Stage::Driven,
+                    first,
+                    ours,
+                };
+            }
+        }
+        let mut items = Vec::new();
+        let Mode::Driven(driver) = &mut self.mode else {
+            unreachable!("drive_message is for driven sessions")
+        };
+        let progress = driver.message(&msg, &mut items);
+        if progress == Progress::Pending {
+            self.stalled = Some(msg);
+            return Err(SslError::WantCallback.into());
+        }
+        // After a ChangeCipherSpec the next message is the Finished.
+        self.ccs_seen = false;
+        self.carry_out(progress, items)
+    }
+
+    /// A driven handshake this side starts: a client's hello from the
+    /// driver, a server's HelloRequest.
+    pub(super) fn start_driven(&mut self) -> Result<(), Interrupt> {
+        if self.role == Role::Server {
+            self.start_due = false;
+            return self
+                .seal_flight(ContentType::Handshake, &[0, 0, 0, 0])
+                .map_err(Interrupt::from);
+        }
+        let mut items = Vec::new();
+        let Mode::Driven(driver) = &mut self.mode else {
+            unreachable!("only driven sessions start handshakes")
+        };
+        let progress = driver.start(&mut items);
+        if progress == Progress::Pending {
+            return Err(SslError::WantCallback.into());
+        }
+        self.start_due = false;
+        self.carry_out(progress, items)
+    }
+
+    /// Carries out a driver's answer: messages sealed in order, key changes
+    /// between them, then the handshake's end.
+    pub(super) fn carry_out(
+        &mut self,
+        progress: Progress,
+        items: Vec<FlightItem>,
+    ) -> Result<(), Interrupt> {
+        if let Progress::Fail(alert) = progress {
+            return Err(self
+                .fatal(fatal_err(Reason::HandshakeFailure, alert))
+                .into());
+        }
+        let tls12 = self.tracker.version() == Some(Version::Tls12);
+        for item in items {
+            match item {
+                FlightItem::Message(typ, body) => {
+                    let Ok(len) = u32::try_from(body.len()) else {
+                        return Err(self.misuse(Reason::ExcessiveMessageSize).into());
+                    };
+                    if len >= 1 << 24 {
+                        return Err(self.misuse(Reason::ExcessiveMessageSize).into());
+                    }
+                    let mut m = Vec::with_capacity(HANDSHAKE_HEADER_LEN + body.len());
+                    m.push(u8::from(typ));
+                    m.extend_from_slice(&len.to_be_bytes()[1..]);
+                    m.extend_from_slice(&body);
+                    self.seal_flight(ContentType::Handshake, &m)?;
+                }
+                FlightItem::WriteKeys(keys) => {
+                    if tls12 {
+                        self.seal_flight(ContentType::ChangeCipherSpec, &[1])?;
+                    }
+                    self.sealer.set_keys(keys);
+                }
+                FlightItem::ReadKeys(keys) => {
+                    if tls12 {
+                        self.opener.prepare(keys);
+                        self.ccs_expected = true;
+                    } else {
+                        self.opener.set_keys(keys);
+                    }
+                }
+            }
+        }
+        if progress == Progress::Done {
+            self.handshake_state = HandshakeState::Established;
+            self.ccs_seen = false;
+            self.ccs_expected = false;
+            // A request made during this handshake is lost, as in OpenSSL,
+            // unless kept on purpose.
+            if !(self.renegotiate && self.cfg.deferred_renegotiation_sends_hello) {
+                self.renegotiate_requested = false;
+            }
+            self.handshakes += 1;
+        }
+        Ok(())
+    }
+}

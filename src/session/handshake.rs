@@ -1,0 +1,312 @@
+//! Entering the handshake (OpenSSL's `handshake_func`): renegotiation
+//! requests and their checks, HelloRequest, and the followed client's
+//! handshake stages. Rules D1-D6 of `docs/behaviour.md`.
+
+use super::*;
+
+impl Session {
+    /// Runs the handshake on what has been received, as `SSL_do_handshake`
+    /// would (used before the first application call).
+    ///
+    /// # Errors
+    /// WantRead until the handshake completes, or the error that ended it.
+    pub fn do_handshake(&mut self) -> Result<(), SslError> {
+        if let Some(e) = self.dead_error_write() {
+            return Err(e);
+        }
+        // SSL_do_handshake checks for a requested renegotiation first.
+        if self.renegotiate {
+            self.renegotiate_check(false);
+        }
+        match self.handshake_func() {
+            Ok(()) => Ok(()),
+            Err(Interrupt::Err(e)) => Err(e),
+            Err(Interrupt::AppData) => Err(SslError::WantRead),
+        }
+    }
+
+    /// OpenSSL `ssl3_renegotiate_check`: start a requested renegotiation
+    /// once nothing is pending in either direction.
+    pub(super) fn renegotiate_check(&mut self, initok: bool) -> bool {
+        if self.renegotiate
+            && !self.read_pending()
+            && self.pending_write.wire.is_empty()
+            && (initok || matches!(self.handshake_state, HandshakeState::Established))
+        {
+            self.renegotiate = false;
+            if !self.renegotiate_requested && self.cfg.deferred_renegotiation_sends_hello {
+                // No hello would go out: do not start a handshake at all.
+                return false;
+            }
+            self.total_renegotiations += 1;
+            // The client writes its ClientHello now (a driver's, or the
+            // caller reports the bytes through observe_sent), if a request
+            // is still standing.
+            if self.renegotiate_requested {
+                self.enter_own_hello();
+            } else {
+                self.handshake_state = HandshakeState::Handshaking {
+                    stage: Stage::Request,
+                    first: false,
+                    ours: true,
+                };
+            }
+            return true;
+        }
+        false
+    }
+
+    /// `SSL_renegotiate`: asks for a new handshake (TLS 1.2). It starts at
+    /// the next read or write once nothing is pending in either direction,
+    /// as OpenSSL's `ssl3_renegotiate_check` has it. A driven client then
+    /// sends its ClientHello (the driver's `start`), a driven server a
+    /// HelloRequest; a followed session expects its own ClientHello through
+    /// [`observe_sent`](Self::observe_sent).
+    ///
+    /// # Errors
+    /// Refused (not fatal) unless TLS 1.2 was negotiated: TLS 1.3 has no
+    /// renegotiation (OpenSSL: `wrong ssl version`); and by a session taken
+    /// over after its handshake, which has none to run (`no handshake to
+    /// run`).
+    pub fn renegotiate(&mut self) -> Result<(), SslError> {
+        if matches!(self.mode, Mode::Established) {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::NoHandshake,
+                alert: None,
+            }));
+        }
+        if self.tracker.version() != Some(Version::Tls12) {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::WrongSslVersion,
+                alert: None,
+            }));
+        }
+        self.renegotiate = true;
+        self.renegotiate_requested = true;
+        Ok(())
+    }
+
+    /// A HelloRequest read at TLS_ST_OK: OpenSSL calls
+    /// SSL_renegotiate_abbreviated, then `ssl3_renegotiate_check(s, 1)`
+    /// (statem_clnt.c, TLS_ST_CR_HELLO_REQ). If it fires, the renegotiation
+    /// is counted and the ClientHello goes out; if not (a record half read
+    /// or a write pending), the handshake ends at TLS_ST_OK, which clears
+    /// `s->renegotiate`: the request waits for a later check, and that one
+    /// writes no ClientHello.
+    pub(super) fn hello_request_received(&mut self) {
+        self.renegotiate = true;
+        self.renegotiate_requested = true;
+        if !self.read_pending() && self.pending_write.wire.is_empty() {
+            self.renegotiate = false;
+            self.total_renegotiations += 1;
+            self.enter_own_hello();
+        } else {
+            if !self.cfg.deferred_renegotiation_sends_hello {
+                self.renegotiate_requested = false;
+            }
+            self.handshake_state = HandshakeState::Established;
+        }
+    }
+
+    pub(super) fn in_init(&self) -> bool {
+        matches!(self.handshake_state, HandshakeState::Handshaking { .. })
+    }
+
+    /// A handshake this side starts: its hello goes out now (a driven
+    /// session's, at the next entry to the handshake; a followed one's is
+    /// reported by the caller).
+    pub(super) fn enter_own_hello(&mut self) {
+        self.handshake_state = HandshakeState::Handshaking {
+            stage: Stage::Hello,
+            first: false,
+            ours: true,
+        };
+        if matches!(self.mode, Mode::Driven(_)) {
+            self.start_due = true;
+        }
+    }
+
+    /// OpenSSL's `handshake_func` for this client: runs until the handshake
+    /// is complete, or processes one post-handshake message.
+    pub(super) fn handshake_func(&mut self) -> Result<(), Interrupt> {
+        if self.failure.is_some() {
+            return Err(SslError::Syscall.into());
+        }
+        // Handshake records sealed earlier go first: a flight the transport
+        // has not taken blocks the handshake (WantWrite), as in OpenSSL.
+        self.pump_queued();
+        if self.flight_blocked() {
+            return Err(SslError::WantWrite.into());
+        }
+        if !self.in_init() {
+            if let Some(request_peer) = self.key_update.take() {
+                // OpenSSL 3.0 sends a KeyUpdate (asked for by the caller, or
+                // the answer to a peer that asked) at the next entry to the
+                // state machine, and that entry does nothing else (its write
+                // side ends at TLS_ST_OK): a message already read waits for
+                // the next entry. A followed session's KeyUpdate reaches it
+                // through `observe_sent`; the others seal it here.
+                self.key_update_asked = false;
+                if !matches!(self.mode, Mode::Follow) {
+                    self.send_key_update(request_peer)?;
+                    if self.flight_blocked() {
+                        return Err(SslError::WantWrite.into());
+                    }
+                }
+                return Ok(());
+            }
+        }
+        if self.handshake_state == HandshakeState::Established
+            && self.renegotiate_requested
+            && self.tracker.version() == Some(Version::Tls12)
+        {
+            // OpenSSL's state machine entered (for a handshake message) with
+            // `s->renegotiate` set writes a ClientHello before reading
+            // anything, and no renegotiation is counted (the check that
+            // counts did not fire): application data before the
+            // ServerHello is then refused.
+            self.enter_own_hello();
+        }
+        if self.start_due {
+            self.start_driven()?;
+        }
+        if let Some(msg) = self.stalled.take() {
+            // The message the driver paused on, offered again.
+            self.process_message(msg)?;
+            if self.flight_blocked() {
+                return Err(SslError::WantWrite.into());
+            }
+            if !self.in_init() {
+                return Ok(());
+            }
+        }
+        loop {
+            if self.start_due {
+                // A HelloRequest just read starts our handshake.
+                self.start_driven()?;
+                if self.flight_blocked() {
+                    return Err(SslError::WantWrite.into());
+                }
+            }
+            let prev = self.in_handshake;
+            self.in_handshake = true;
+            let m = self.read_handshake_input();
+            self.in_handshake = prev;
+            let Some(msg) = m? else { continue };
+            self.process_message(msg)?;
+            if self.flight_blocked() {
+                return Err(SslError::WantWrite.into());
+            }
+            // One post-handshake message, or a whole handshake (a
+            // HelloRequest answered at once starts one: keep going).
+            if !self.in_init() {
+                return Ok(());
+            }
+        }
+    }
+
+    pub(super) fn unexpected(&mut self) -> Interrupt {
+        self.fatal(fatal_err(
+            Reason::UnexpectedMessage,
+            AlertDescription::UnexpectedMessage,
+        ))
+        .into()
+    }
+
+    pub(super) fn process_message(&mut self, msg: HandshakeMessage) -> Result<(), Interrupt> {
+        use HandshakeType as T;
+        let tls13 = self.tracker.version() == Some(Version::Tls13);
+        match self.handshake_state {
+            HandshakeState::Established => self.post_handshake_message(msg),
+            HandshakeState::Handshaking { .. } if matches!(self.mode, Mode::Driven(_)) => {
+                self.drive_message(msg)
+            }
+            HandshakeState::Handshaking { stage, first, ours } => {
+                let next = |stage| HandshakeState::Handshaking { stage, first, ours };
+                match (stage, msg.typ) {
+                    // Waiting at TLS_ST_OK: a HelloRequest makes this client
+                    // write its ClientHello (tls_process_hello_req).
+                    (Stage::Request, T::HelloRequest) if msg.body.is_empty() => {
+                        self.hello_request_received();
+                    }
+                    // C8: a HelloRequest during a handshake is ignored.
+                    (_, T::HelloRequest) if !tls13 => {
+                        if !msg.body.is_empty() {
+                            return Err(self
+                                .fatal(fatal_err(
+                                    Reason::LengthMismatch,
+                                    AlertDescription::DecodeError,
+                                ))
+                                .into());
+                        }
+                    }
+                    (Stage::Hello, T::ServerHello) => {
+                        let actions = self.tracker.on_message(Dir::S2c, T::ServerHello, &msg.body);
+                        let v = self.tracker.version();
+                        let mut p = *self.deframer.policy();
+                        p.version = v;
+                        p.first_record = false;
+                        self.deframer.set_policy(p);
+                        self.mirror.set_version(v);
+                        let [c2s, s2c] = actions;
+                        if let Some(a) = c2s {
+                            self.mirror.apply(a);
+                        }
+                        if let Some(a) = s2c {
+                            self.apply_read_action(a);
+                        }
+                        if self.tracker.awaiting_server_hello() {
+                            // HelloRetryRequest: another ClientHello follows.
+                            return Ok(());
+                        }
+                        if v == Some(Version::Tls13) {
+                            let mut p = *self.deframer.policy();
+                            p.tls13_protected = true;
+                            self.deframer.set_policy(p);
+                            self.handshake_state = next(Stage::Finished);
+                        } else {
+                            self.handshake_state = next(Stage::Done);
+                        }
+                    }
+                    (
+                        Stage::Done,
+                        T::Certificate
+                        | T::ServerKeyExchange
+                        | T::CertificateRequest
+                        | T::Unknown(22),
+                    ) => {}
+                    (Stage::Done, T::ServerHelloDone) => {
+                        // Our flight (ClientKeyExchange, ChangeCipherSpec,
+                        // Finished) goes out now; the caller reports it.
+                        self.handshake_state = next(Stage::Ccs);
+                    }
+                    (Stage::Ccs, T::NewSessionTicket) => {}
+                    (
+                        Stage::Finished,
+                        T::EncryptedExtensions
+                        | T::Certificate
+                        | T::CertificateRequest
+                        | T::CertificateVerify,
+                    ) if tls13 => {}
+                    (Stage::Finished, T::Finished) => {
+                        if tls13 {
+                            let [_, s2c] =
+                                self.tracker.on_message(Dir::S2c, T::Finished, &msg.body);
+                            if let Some(a) = s2c {
+                                self.apply_read_action(a);
+                            }
+                            let mut p = *self.deframer.policy();
+                            p.allow_ccs = false;
+                            self.deframer.set_policy(p);
+                        }
+                        self.ccs_seen = false;
+                        self.renegotiate_requested = false;
+                        self.handshake_state = HandshakeState::Established;
+                    }
+                    _ => return Err(self.unexpected()),
+                }
+                Ok(())
+            }
+        }
+    }
+}

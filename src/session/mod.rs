@@ -1,0 +1,592 @@
+//! An OpenSSL-shaped connection half: `SSL_read`, `SSL_peek`, `SSL_pending`,
+//! `SSL_has_pending`, `SSL_write` and `SSL_shutdown` with OpenSSL 3.0's exact
+//! results, over a sans-IO transport.
+//!
+//! The transport is two byte queues the caller drives: received segments go
+//! in with [`Session::recv`] (like writing into a memory BIO), outgoing bytes
+//! come out with [`Session::take_outgoing`]. The outgoing side can be bounded
+//! ([`Session::set_outgoing_capacity`], like an OpenSSL BIO pair) so that
+//! writes block and the write-retry rules come into play.
+//!
+//! The record layer reads exactly one header, then exactly one body, from the
+//! received bytes (OpenSSL without read-ahead), so `pending()` and
+//! `has_pending()` report what OpenSSL reports.
+//!
+//! One record layer serves every way a session gets its handshake
+//! ([`Session::passive_client`]: followed from an SSLKEYLOGFILE, the caller
+//! reporting what it sent; [`Session::client_from_established`] /
+//! [`Session::server_from_established`]: taken over after another library's
+//! handshake, none to run; [`Session::driven`]: a
+//! [`HandshakeDriver`] runs them, first or
+//! renegotiation). Only the handshake differs between them: the reading,
+//! writing, alert, ChangeCipherSpec, KeyUpdate and renegotiation rules are
+//! the same code, with OpenSSL 3.0's results. See [`crate::replay`] for
+//! driving a session from a transcript.
+
+use std::collections::VecDeque;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::alert::{AlertDescription, AlertLevel};
+use crate::cipher::{Opener, Sealer};
+use crate::deframer::Deframer;
+use crate::driver::{FlightItem, HandshakeDriver, Progress};
+pub use crate::error::SslError;
+use crate::error::{Error, Reason};
+use crate::follow::{Dir, DirState, KeyAction, KeyTracker};
+use crate::handshake::{HandshakeJoiner, HandshakeMessage, HandshakeType, HANDSHAKE_HEADER_LEN};
+use crate::keylog::KeyLog;
+use crate::record::{
+    ContentType, OpaqueRecord, PlainRecord, Version, HEADER_LEN, MAX_PLAINTEXT_LEN,
+};
+use crate::role::Role;
+
+// The connection is one type; its code is split by path:
+// receive.rs (records in, the read cursor, alerts, ChangeCipherSpec),
+// send.rs (the pending write, retries, queued handshake records, shutdown),
+// handshake.rs (entering the handshake, renegotiation, the followed stages),
+// post_handshake.rs (KeyUpdate, tickets, HelloRequest, ClientHello by role),
+// driven.rs (a HandshakeDriver's handshakes), followed.rs (observe_sent).
+mod driven;
+mod followed;
+mod handshake;
+mod post_handshake;
+mod receive;
+mod send;
+
+/// OpenSSL `MAX_EMPTY_RECORDS`: the 33rd consecutive empty record is fatal.
+pub const MAX_EMPTY_RECORDS: u32 = 32;
+
+/// OpenSSL `MAX_WARN_ALERT_COUNT`: the 5th consecutive warning alert is fatal.
+pub const MAX_WARN_ALERT_COUNT: u32 = 5;
+
+/// The smallest `max_send_fragment` OpenSSL accepts.
+pub const MIN_SEND_FRAGMENT: usize = 512;
+
+/// Options, mirroring OpenSSL's modes and options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `SSL_MODE_AUTO_RETRY` (on by default since OpenSSL 1.1.1).
+    pub auto_retry: bool,
+    /// `SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER`.
+    pub accept_moving_buffer: bool,
+    /// `SSL_MODE_ENABLE_PARTIAL_WRITE`.
+    pub partial_write: bool,
+    /// `SSL_set_max_send_fragment` (512..=16384).
+    pub max_send_fragment: usize,
+    /// `SSL_MODE_RELEASE_BUFFERS`: free idle buffers.
+    pub release_buffers: bool,
+    /// `SSL_OP_IGNORE_UNEXPECTED_EOF`: EOF counts as close_notify.
+    pub ignore_unexpected_eof: bool,
+    /// Beyond OpenSSL (off by default): on a write retry, compare the
+    /// pending bytes by content instead of by buffer address, so a moved
+    /// buffer with the same bytes is accepted and one with other bytes is
+    /// refused (OpenSSL cannot tell these apart).
+    pub check_retry_content: bool,
+    /// Beyond OpenSSL (on by default): in TLS 1.3, before the records
+    /// sealed under one key reach the AEAD's limit ([`aead_record_limit`]),
+    /// send a KeyUpdate of our own and go on under the next key. Needs the
+    /// traffic secrets. OpenSSL 3.0 never does this by itself.
+    pub key_update_before_limit: bool,
+    /// The record limit per key; `None`: the suite's, from
+    /// [`aead_record_limit`]. Reading past it is refused (`internal_error`).
+    pub record_limit: Option<u64>,
+    /// `SSL_OP_ALLOW_CLIENT_RENEGOTIATION` (off by default, as in OpenSSL
+    /// 3.0): a [driven](Session::driven) server runs a renegotiation a
+    /// client asks for; otherwise it refuses with a warning
+    /// `no_renegotiation` and the connection goes on.
+    pub allow_client_renegotiation: bool,
+    /// Beyond OpenSSL (on by default): handshake records a
+    /// [driven](Session::driven) session must send while the caller's own
+    /// write is blocked with a record pending are sealed and queued behind
+    /// that record, in order, instead of failing. OpenSSL writes the
+    /// handshake through the same pending-write slot and fails there with
+    /// `bad write retry` (1.0's "error in SSLv3 write server hello"). On by
+    /// default because it changes nothing OpenSSL would have done without
+    /// failing: the queue is only used where OpenSSL ends the connection.
+    pub queue_flights_behind_write: bool,
+    /// Beyond OpenSSL (off by default): when a `write` runs a renegotiation
+    /// and meets application data that a `read` could take (one this side
+    /// started, before the peer's hello: D1), the write returns `WantRead`
+    /// and the record waits for the next read. OpenSSL 3.0 reports
+    /// `SSL_ERROR_SYSCALL` there (nothing consumed); the default keeps that.
+    pub want_read_when_write_meets_app_data: bool,
+    /// Beyond OpenSSL (off by default): a renegotiation whose start was
+    /// deferred still begins with this side's hello, or not at all. OpenSSL
+    /// 3.0 can lose the request and then enter a handshake that sends
+    /// nothing and waits for the peer (`s->renegotiate` cleared while its
+    /// check is still due): when a HelloRequest arrives while a write is
+    /// pending or a record is half read (`tls_process_hello_req` ends the
+    /// handshake at TLS_ST_OK), or when `renegotiate` is called during a
+    /// handshake. Against a peer that waits too, neither side moves. With
+    /// this on, such a request is kept until its hello can go out.
+    pub deferred_renegotiation_sends_hello: bool,
+}
+
+/// NewSessionTicket messages kept for [`Session::take_tickets`] (the newest).
+pub const MAX_KEPT_TICKETS: usize = 8;
+
+/// RFC 8446 5.5: "For AES-GCM, up to 2^24.5 full-size records (about 24
+/// million) may be encrypted on a given connection while keeping a safety
+/// margin of approximately 2^-57 for Authenticated Encryption (AE)
+/// security. For ChaCha20/Poly1305, the record sequence number would wrap
+/// before the safety limit is reached." (RFC 9147 4.5.3 gives the same
+/// confidentiality limits.)
+#[must_use]
+pub fn aead_record_limit(aead: crate::cipher::AeadAlgorithm) -> u64 {
+    use crate::cipher::AeadAlgorithm as A;
+    match aead {
+        // floor(2^24.5)
+        A::Aes128Gcm | A::Aes256Gcm => 23_726_566,
+        A::ChaCha20Poly1305 => u64::MAX,
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            auto_retry: true,
+            accept_moving_buffer: false,
+            partial_write: false,
+            max_send_fragment: MAX_PLAINTEXT_LEN,
+            release_buffers: false,
+            ignore_unexpected_eof: false,
+            check_retry_content: false,
+            key_update_before_limit: true,
+            record_limit: None,
+            allow_client_renegotiation: false,
+            queue_flights_behind_write: true,
+            want_read_when_write_meets_app_data: false,
+            deferred_renegotiation_sends_hello: false,
+        }
+    }
+}
+
+/// Where the client's handshake stands: which server message it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// In a handshake that no one asked this side to start (a renegotiation
+    /// check fired after our own request was used up): OpenSSL's client
+    /// stays at TLS_ST_OK and waits for a server message without writing a
+    /// ClientHello.
+    Request,
+    /// ClientHello sent, ServerHello not yet read.
+    Hello,
+    /// TLS 1.2: reading Certificate .. ServerHelloDone.
+    Done,
+    /// TLS 1.2: our flight sent; NewSessionTicket / ChangeCipherSpec next.
+    Ccs,
+    /// Reading up to the server's Finished.
+    Finished,
+    /// A driven handshake past the peer's hello: the driver knows the
+    /// rest; a TLS 1.2 ChangeCipherSpec is taken once it prepared read keys.
+    Driven,
+}
+
+/// Whether a handshake is running (OpenSSL's `in_init`), and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HandshakeState {
+    /// A handshake is running (the first, or a renegotiation).
+    Handshaking {
+        /// Which message is awaited.
+        stage: Stage,
+        /// The connection's first handshake.
+        first: bool,
+        /// This side started it (OpenSSL: a client answering HelloRequest
+        /// counts), so application data may arrive before the ServerHello.
+        ours: bool,
+    },
+    /// No handshake is running.
+    Established,
+}
+
+/// Why the connection is over: later calls give SYSCALL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    /// We hit a fatal error: later calls give SYSCALL.
+    Local,
+    /// The peer sent a fatal alert.
+    Remote,
+}
+
+/// Internal: a read was interrupted by application data the handshake
+/// allows (OpenSSL's `in_read_app_data == 2`).
+enum Interrupt {
+    Err(SslError),
+    AppData,
+}
+
+impl From<SslError> for Interrupt {
+    fn from(e: SslError) -> Self {
+        Interrupt::Err(e)
+    }
+}
+
+/// How a session's handshakes are run (the one thing that differs between
+/// a followed, a taken-over and a driven session).
+enum Mode {
+    /// Followed from a key log: the caller reports what this endpoint
+    /// (a client) sent through [`Session::observe_sent`].
+    Follow,
+    /// Taken over after its handshake: none can run (renegotiation is
+    /// refused both ways); TLS 1.3 KeyUpdate is sealed here.
+    Established,
+    /// A driver runs the handshakes; records are sealed here.
+    Driven(Box<dyn HandshakeDriver + Send>),
+}
+
+impl core::fmt::Debug for Mode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Mode::Follow => "Follow",
+            Mode::Established => "Established",
+            Mode::Driven(_) => "Driven",
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+struct PendingWrite {
+    /// Sealed bytes not yet taken by the transport (OpenSSL `wb->left`).
+    wire: BytesMut,
+    /// Plaintext bytes of the pending record (`wpend_tot`, `wpend_ret`).
+    tot: usize,
+    /// Address of the caller's buffer the pending record came from.
+    buf_addr: usize,
+    /// Its content (kept only with `check_retry_content`).
+    content: Vec<u8>,
+    typ: Option<ContentType>,
+    /// The pending record's bytes went to the transport ahead of the retry
+    /// (only when handshake records were queued behind them): the retry
+    /// still counts them, as if it had sent them itself.
+    sent_ahead: bool,
+}
+
+/// One endpoint (the client) of a TLS connection, with OpenSSL 3.0 semantics.
+#[derive(Debug)]
+pub struct Session {
+    cfg: Config,
+    // --- transport ---
+    input: BytesMut,
+    eof: bool,
+    out: BytesMut,
+    out_capacity: Option<usize>,
+    // --- read side ---
+    deframer: Deframer,
+    opener: Opener,
+    /// The current record (OpenSSL `rrec`): its plaintext and read cursor.
+    current_record: Option<(ContentType, Bytes)>,
+    /// `read_record`: the record taken whole by the last read.
+    taken: Option<Bytes>,
+    take_whole: bool,
+    /// TLS 1.3 NewSessionTicket bodies received, for the caller.
+    tickets: Vec<Bytes>,
+    joiner: HandshakeJoiner,
+    empty_count: u32,
+    alert_count: u32,
+    warn_alert: u8,
+    /// TLS 1.2: ChangeCipherSpec read, Finished not yet.
+    ccs_seen: bool,
+    // --- write side ---
+    sealer: Sealer,
+    write_progress: usize,
+    pending_write: PendingWrite,
+    queued_alert: Option<(AlertLevel, AlertDescription)>,
+    /// Handshake records (a driven session's flights, KeyUpdates) sealed
+    /// but not yet taken by the transport, in sealing order, behind the
+    /// pending write's bytes (`pending_write.wire`).
+    behind: VecDeque<BytesMut>,
+    /// A KeyUpdate to send (OpenSSL `s->key_update`): `Some(request_peer)`;
+    /// `Some(false)` is also the answer owed to a peer that asked.
+    key_update: Option<bool>,
+    /// The caller asked for a KeyUpdate: the next call enters the state
+    /// machine for it (OpenSSL sets `in_init`).
+    key_update_asked: bool,
+    // --- connection ---
+    tracker: KeyTracker,
+    /// The client's own sent bytes, followed to know its keys.
+    mirror: DirState,
+    handshake_state: HandshakeState,
+    renegotiate: bool,
+    /// OpenSSL's `s->renegotiate`: set by SSL_renegotiate (and a
+    /// HelloRequest), cleared when a handshake finishes; without it a
+    /// starting renegotiation writes no ClientHello.
+    renegotiate_requested: bool,
+    /// Client or server.
+    role: Role,
+    /// Where handshakes come from.
+    mode: Mode,
+    /// A message the driver paused on, offered again at the next call.
+    stalled: Option<HandshakeMessage>,
+    /// A driven handshake this side starts: the driver's `start` (client)
+    /// or a HelloRequest (server) is still to be carried out.
+    start_due: bool,
+    /// TLS 1.2, driven: read keys are prepared, the peer's
+    /// ChangeCipherSpec may come.
+    ccs_expected: bool,
+    /// Handshakes completed by a driver.
+    handshakes: u64,
+    /// OpenSSL's `s3.total_renegotiations`: renegotiations the check
+    /// started. Application data may interrupt only a counted one.
+    total_renegotiations: u32,
+    in_handshake: bool,
+    in_read_app_data: bool,
+    received_shutdown: bool,
+    sent_shutdown: bool,
+    failure: Option<Failure>,
+}
+
+fn fatal_err(reason: Reason, alert: AlertDescription) -> Error {
+    Error::PeerMisbehaved { reason, alert }
+}
+
+/// A TLS 1.3 KeyUpdate message (RFC 8446 4.6.3): type 24, length 1,
+/// `request_update`.
+fn key_update_message(request_peer: bool) -> [u8; 5] {
+    [24, 0, 0, 1, u8::from(request_peer)]
+}
+
+/// The state of an established connection to continue from (after a
+/// handshake done elsewhere): keys and next sequence numbers per direction.
+#[derive(Debug, Clone)]
+pub struct Established {
+    /// The negotiated suite (its version is the connection's).
+    pub suite: crate::cipher::CipherSuite,
+    /// Keys for what this endpoint reads.
+    pub read: crate::keys::RecordKeys,
+    /// Sequence number of the next record read.
+    pub read_seq: u64,
+    /// Keys for what this endpoint writes.
+    pub write: crate::keys::RecordKeys,
+    /// Sequence number of the next record written.
+    pub write_seq: u64,
+    /// TLS 1.3: the current traffic secrets `(read, write)`, needed to
+    /// follow KeyUpdate.
+    pub secrets: Option<(crate::keys::Secret, crate::keys::Secret)>,
+}
+
+impl Session {
+    /// A client session continuing an established connection.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the keys do not belong to `suite`.
+    pub fn client_from_established(est: Established, cfg: Config) -> Result<Self, Error> {
+        Session::from_established(est, cfg, Role::Client)
+    }
+
+    /// A server session continuing an established connection. Records are
+    /// read and written as by a client; what differs is the handshake
+    /// messages a server may receive afterwards: a TLS 1.3 KeyUpdate is
+    /// followed, a NewSessionTicket or CertificateRequest (sent only by
+    /// servers, RFC 8446 4.6) is an unexpected message, and a TLS 1.2
+    /// ClientHello asking to renegotiate is refused with a warning
+    /// `no_renegotiation` alert and the connection goes on (RFC 5246 7.2.2:
+    /// "sent ... by the server in response to a client hello after initial
+    /// handshaking"; OpenSSL does so with `SSL_OP_NO_RENEGOTIATION`), since
+    /// a session taken over has no handshake to run. It cannot
+    /// [`renegotiate`](Self::renegotiate) either.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the keys do not belong to `suite`.
+    pub fn server_from_established(est: Established, cfg: Config) -> Result<Self, Error> {
+        Session::from_established(est, cfg, Role::Server)
+    }
+
+    /// A session continuing an established connection in `role`, taken over
+    /// after its handshake ([`client_from_established`](Self::client_from_established)
+    /// or [`server_from_established`](Self::server_from_established)).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] if the keys do not belong to `suite`.
+    pub fn from_established(est: Established, cfg: Config, role: Role) -> Result<Self, Error> {
+        if est.read.suite() != est.suite || est.write.suite() != est.suite {
+            return Err(Error::BadInput("keys of another cipher suite"));
+        }
+        let mut s = Session::passive_client(KeyLog::default(), cfg);
+        let v = est.suite.version();
+        let secrets = match est.secrets {
+            Some((r, w)) => [Some(w), Some(r)],
+            None => [None, None],
+        };
+        s.tracker.set_established(est.suite, secrets);
+        s.opener.set_keys(est.read);
+        s.opener.set_sequence(est.read_seq)?;
+        s.sealer.set_keys(est.write);
+        s.sealer.set_sequence(est.write_seq)?;
+        s.deframer.set_policy(crate::deframer::HeaderPolicy {
+            version: Some(v),
+            tls13_protected: v == Version::Tls13,
+            allow_ccs: false,
+            first_record: false,
+        });
+        s.handshake_state = HandshakeState::Established;
+        s.mode = Mode::Established;
+        s.role = role;
+        Ok(s)
+    }
+
+    /// A client session that follows its handshake passively with keys from
+    /// `keylog` (the ClientHello is what the caller reports with
+    /// [`observe_sent`](Self::observe_sent)).
+    #[must_use]
+    pub fn passive_client(keylog: KeyLog, cfg: Config) -> Self {
+        Session {
+            cfg,
+            input: BytesMut::new(),
+            eof: false,
+            out: BytesMut::new(),
+            out_capacity: None,
+            deframer: Deframer::new(),
+            opener: Opener::new(),
+            current_record: None,
+            joiner: HandshakeJoiner::new(),
+            empty_count: 0,
+            alert_count: 0,
+            warn_alert: 0,
+            ccs_seen: false,
+            sealer: Sealer::new(),
+            write_progress: 0,
+            pending_write: PendingWrite::default(),
+            queued_alert: None,
+            behind: VecDeque::new(),
+            key_update: None,
+            key_update_asked: false,
+            tracker: KeyTracker::new(keylog),
+            mirror: DirState::default(),
+            handshake_state: HandshakeState::Handshaking {
+                stage: Stage::Hello,
+                first: true,
+                ours: true,
+            },
+            renegotiate: false,
+            renegotiate_requested: false,
+            role: Role::Client,
+            mode: Mode::Follow,
+            stalled: None,
+            start_due: false,
+            ccs_expected: false,
+            handshakes: 0,
+            taken: None,
+            take_whole: false,
+            tickets: Vec::new(),
+            total_renegotiations: 0,
+            in_handshake: false,
+            in_read_app_data: false,
+            received_shutdown: false,
+            sent_shutdown: false,
+            failure: None,
+        }
+    }
+
+    /// The options in force.
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The negotiated version, once known.
+    #[must_use]
+    pub fn version(&self) -> Option<Version> {
+        self.tracker.version()
+    }
+
+    /// True once the first handshake has completed.
+    #[must_use]
+    pub fn is_established(&self) -> bool {
+        !matches!(
+            self.handshake_state,
+            HandshakeState::Handshaking { first: true, .. }
+        )
+    }
+
+    /// Client or server.
+    #[must_use]
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// True while a handshake (a renegotiation) is in progress.
+    #[must_use]
+    pub fn in_handshake(&self) -> bool {
+        self.in_init()
+    }
+
+    /// Handshakes a [driver](Self::driven) completed on this session.
+    #[must_use]
+    pub fn handshakes(&self) -> u64 {
+        self.handshakes
+    }
+
+    /// Sealed bytes not yet taken by the transport: the pending write's
+    /// record and handshake records queued behind it.
+    #[must_use]
+    pub fn queued_len(&self) -> usize {
+        self.pending_write.wire.len() + self.behind.iter().map(BytesMut::len).sum::<usize>()
+    }
+
+    /// A segment from the peer arrives (appended to the received bytes, as
+    /// writing into OpenSSL's memory BIO does).
+    pub fn recv(&mut self, segment: &[u8]) {
+        self.input.extend_from_slice(segment);
+    }
+
+    /// The transport reports end of stream after the bytes received so far.
+    pub fn recv_eof(&mut self) {
+        self.eof = true;
+    }
+
+    /// Bytes received and not yet taken by the record layer.
+    #[must_use]
+    pub fn unread_input(&self) -> usize {
+        self.input.len()
+    }
+
+    /// Bounds the outgoing transport to `capacity` bytes (`None`: unbounded).
+    pub fn set_outgoing_capacity(&mut self, capacity: Option<usize>) {
+        self.out_capacity = capacity;
+    }
+
+    /// The peer takes up to `max` bytes of what this endpoint sent.
+    pub fn take_outgoing(&mut self, max: usize) -> Bytes {
+        let n = max.min(self.out.len());
+        let taken = self.out.split_to(n).freeze();
+        if self.cfg.release_buffers && self.out.is_empty() {
+            // SSL_MODE_RELEASE_BUFFERS: an idle session holds no buffer
+            // (the bytes handed out keep theirs until dropped).
+            self.out = BytesMut::new();
+        }
+        taken
+    }
+
+    /// Bytes waiting in the outgoing transport.
+    #[must_use]
+    pub fn outgoing_len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Writes into the bounded transport: how much it took, or `None` if it
+    /// is full (would block).
+    fn write_to_transport(&mut self, data: &[u8]) -> Option<usize> {
+        let n = match self.out_capacity {
+            None => data.len(),
+            Some(c) => data.len().min(c.saturating_sub(self.out.len())),
+        };
+        if n == 0 && !data.is_empty() {
+            return None;
+        }
+        self.out.extend_from_slice(&data[..n]);
+        Some(n)
+    }
+
+    /// Test and tool access to the write keys.
+    #[must_use]
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// Test and tool access to the read keys.
+    #[must_use]
+    pub fn opener(&self) -> &Opener {
+        &self.opener
+    }
+}

@@ -1,0 +1,766 @@
+//! The receive path: records from the received bytes (exactly a header,
+//! then exactly a body), opened, checked (empty records, warning alerts,
+//! the per-key limit), then handed to the read cursor (`read`, `peek`,
+//! `pending`, `read_record`), the alert policy, ChangeCipherSpec or the
+//! handshake message joiner. Rules A-C, F and G of `docs/behaviour.md`.
+
+use super::*;
+
+impl Session {
+    /// `SSL_read`: at most one record's bytes; `Ok(0)` only for an empty
+    /// `buf` with a record available (OpenSSL returns 0 there too).
+    ///
+    /// # Errors
+    /// As `SSL_get_error` would report.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
+        self.read_internal(buf, false)
+    }
+
+    /// Like [`read`](Self::read), but hands out what is left of the current
+    /// application-data record whole, as `Bytes` split off the receive
+    /// buffer: the plaintext is not copied (the AEAD decrypted it in place).
+    /// Same results and errors as `read` with a buffer of unlimited size.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub fn read_record(&mut self) -> Result<Bytes, SslError> {
+        self.take_whole = true;
+        // The 1-byte buffer only passes `read`'s checks; nothing is copied.
+        let r = self.read_internal(&mut [0u8; 1], false);
+        self.take_whole = false;
+        r?;
+        Ok(self.taken.take().unwrap_or_default())
+    }
+
+    /// TLS 1.3 NewSessionTicket messages received since the last call
+    /// (their bodies, RFC 8446 4.6.1), for a caller that keeps tickets.
+    pub fn take_tickets(&mut self) -> Vec<Bytes> {
+        std::mem::take(&mut self.tickets)
+    }
+
+    /// `SSL_peek`: like `read` but the bytes stay.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
+        self.read_internal(buf, true)
+    }
+
+    /// `SSL_pending`: bytes left in the current application-data record.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        if self.deframer.pending_header().is_some() {
+            return 0;
+        }
+        match &self.current_record {
+            Some((ContentType::ApplicationData, b)) => b.len(),
+            _ => 0,
+        }
+    }
+
+    /// `SSL_has_pending`: a record not fully read, or unprocessed bytes in
+    /// the record layer (not counting what the transport still holds).
+    #[must_use]
+    pub fn has_pending(&self) -> bool {
+        self.current_record.is_some() || self.deframer.buffered() > 0 || self.joiner.buffered() > 0
+    }
+
+    pub(super) fn later_read_error(&self) -> SslError {
+        if self.received_shutdown && self.warn_alert == u8::from(AlertDescription::CloseNotify) {
+            SslError::ZeroReturn
+        } else {
+            SslError::Syscall
+        }
+    }
+
+    pub(super) fn dead_error_write(&self) -> Option<SslError> {
+        self.failure.map(|_| SslError::Syscall)
+    }
+
+    pub(super) fn read_internal(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
+        if !peek && !self.take_whole && !buf.is_empty() && self.steady_reading() {
+            if let Some(n) = self.read_app_data_fast(buf)? {
+                return Ok(n);
+            }
+        }
+        // A6: after close_notify (or a fatal alert) reads return 0 at once.
+        if self.received_shutdown {
+            return Err(self.later_read_error());
+        }
+        if self.failure.is_some() {
+            return Err(SslError::Syscall);
+        }
+        if self.renegotiate {
+            self.renegotiate_check(false);
+        }
+        self.in_read_app_data = true;
+        let r = match self.read_bytes(buf, peek) {
+            Err(Interrupt::AppData) => {
+                // OpenSSL (`ssl3_read_internal`) leaves `in_read_app_data`
+                // at 2 after this path, so a later SSL_write whose
+                // handshake meets application data stops with SYSCALL.
+                self.in_handshake = true;
+                let r = self.read_bytes(buf, peek);
+                self.in_handshake = false;
+                r
+            }
+            r => {
+                self.in_read_app_data = false;
+                r
+            }
+        };
+        match r {
+            Ok(n) => Ok(n),
+            Err(Interrupt::Err(e)) => Err(e),
+            Err(Interrupt::AppData) => Err(SslError::WantRead),
+        }
+    }
+
+    /// Established, nothing unusual under way: no handshake, renegotiation
+    /// request, shutdown, failure or partial handshake message. Then a read
+    /// of application data takes [`read_app_data_fast`](Self::read_app_data_fast),
+    /// which leaves the state `read_bytes` would.
+    pub(super) fn steady_reading(&self) -> bool {
+        !self.received_shutdown
+            && self.failure.is_none()
+            && !self.renegotiate
+            && !self.in_handshake
+            && !self.ccs_seen
+            && !self.key_update_asked
+            && matches!(self.handshake_state, HandshakeState::Established)
+            && self.joiner.buffered() == 0
+    }
+
+    /// The common case of `SSL_read` on a [steady](Self::steady_reading)
+    /// session: copies out of the current application-data record, opening
+    /// the next record first if none is current. `Ok(None)` when the record
+    /// is of another type (it is kept in `current_record` for `read_bytes`).
+    #[inline]
+    pub(super) fn read_app_data_fast(&mut self, buf: &mut [u8]) -> Result<Option<usize>, SslError> {
+        // `read_internal` leaves it so whenever `read_bytes` ends without
+        // meeting application data a handshake allowed.
+        self.in_read_app_data = false;
+        if self.current_record.is_none() {
+            if let Some(n) = self.read_in_place(buf)? {
+                return Ok(Some(n));
+            }
+        }
+        if self.current_record.is_none() {
+            let rec = self.get_record()?;
+            self.current_record = Some((rec.typ, rec.payload));
+        }
+        let Some((ContentType::ApplicationData, data)) = self.current_record.as_mut() else {
+            return Ok(None);
+        };
+        if data.is_empty() {
+            // An empty record kept by a handshake: `read_bytes` uses it up.
+            return Ok(None);
+        }
+        // As `read_bytes`: a non-empty record that is not an alert ends a
+        // run of warning alerts.
+        self.alert_count = 0;
+        let n = buf.len().min(data.len());
+        buf[..n].copy_from_slice(&data[..n]);
+        data.advance(n);
+        if data.is_empty() {
+            self.current_record = None;
+            self.release_read_buffer();
+        }
+        Ok(Some(n))
+    }
+
+    /// OpenSSL's `RECORD_LAYER_read_pending`: bytes of a record read from
+    /// the transport in part (its `rbuf.left`, which a whole header moves
+    /// into the packet: a header alone leaves nothing pending).
+    pub(super) fn read_pending(&self) -> bool {
+        let held = self.deframer.buffered();
+        if self.deframer.pending_header().is_some() {
+            held > HEADER_LEN
+        } else {
+            held > 0
+        }
+    }
+
+    /// OpenSSL `ssl3_read_bytes(SSL3_RT_APPLICATION_DATA)`.
+    pub(super) fn read_bytes(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, Interrupt> {
+        if !self.in_handshake && (self.in_init() || self.key_update_asked) {
+            self.handshake_func()?;
+        }
+        loop {
+            if self.current_record.is_none()
+                && !self.in_init()
+                && self.joiner.buffered() >= HANDSHAKE_HEADER_LEN
+            {
+                // A message whose header an earlier entry read and left
+                // (OpenSSL's `handshake_fragment`): into the handshake again.
+                self.handshake_func()?;
+                if !self.cfg.auto_retry {
+                    return Err(SslError::WantRead.into());
+                }
+                continue;
+            }
+            let (typ, len) = match &self.current_record {
+                Some((t, b)) => (*t, b.len()),
+                None => {
+                    let rec = self.get_record()?;
+                    let t = rec.typ;
+                    let l = rec.payload.len();
+                    self.current_record = Some((rec.typ, rec.payload));
+                    (t, l)
+                }
+            };
+            if self.tracker.version() == Some(Version::Tls13)
+                && self.joiner.is_mid_message()
+                && typ != ContentType::Handshake
+            {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::MixedHandshakeAndNonHandshakeData,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            if typ != ContentType::Alert && len != 0 {
+                self.alert_count = 0;
+            }
+            if self.ccs_seen && typ != ContentType::Handshake {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::DataBetweenCcsAndFinished,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            if self.received_shutdown {
+                self.current_record = None;
+                return Err(self.later_read_error().into());
+            }
+            match typ {
+                ContentType::ApplicationData => {
+                    if self.in_init() && !self.opener.is_protected() {
+                        return Err(self
+                            .fatal(fatal_err(
+                                Reason::UnexpectedRecord,
+                                AlertDescription::UnexpectedMessage,
+                            ))
+                            .into());
+                    }
+                    if buf.is_empty() {
+                        // A4: the record was read and stays buffered.
+                        return Err(SslError::Syscall.into());
+                    }
+                    if self.take_whole && !peek {
+                        if let Some((_, data)) = self.current_record.take() {
+                            if data.is_empty() {
+                                continue;
+                            }
+                            let n = data.len();
+                            self.taken = Some(data);
+                            self.release_read_buffer();
+                            return Ok(n);
+                        }
+                    }
+                    let Some((_, data)) = self.current_record.as_mut() else {
+                        unreachable!("set above")
+                    };
+                    let n = buf.len().min(data.len());
+                    buf[..n].copy_from_slice(&data[..n]);
+                    if !peek {
+                        data.advance(n);
+                    }
+                    // An empty record (kept by a handshake that stopped at
+                    // it) is used up even by a peek.
+                    if data.is_empty() {
+                        self.current_record = None;
+                        self.release_read_buffer();
+                    }
+                    if n == 0 {
+                        continue;
+                    }
+                    return Ok(n);
+                }
+                ContentType::Handshake if self.in_handshake => {
+                    // Reading application data that a handshake allowed
+                    // (`in_read_app_data == 2`): OpenSSL 3.0 cannot take a
+                    // handshake record here ("we already handled all of
+                    // these") and fails with ERR_R_INTERNAL_ERROR.
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::InternalError,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+                ContentType::Handshake => {
+                    // Whole record into the message joiner (OpenSSL copies 4
+                    // bytes into handshake_fragment and the statem the rest).
+                    if let Some((_, data)) = self.current_record.take() {
+                        self.joiner.push(&data);
+                    }
+                    if self.joiner.buffered() < HANDSHAKE_HEADER_LEN {
+                        continue;
+                    }
+                    if self.sent_shutdown {
+                        if self.cfg.auto_retry {
+                            self.joiner = HandshakeJoiner::new();
+                            continue;
+                        }
+                        return Err(SslError::WantRead.into());
+                    }
+                    // Handshake data outside a handshake: back into init.
+                    self.handshake_func()?;
+                    if !self.cfg.auto_retry {
+                        return Err(SslError::WantRead.into());
+                    }
+                }
+                ContentType::Alert => {
+                    let data = self
+                        .current_record
+                        .take()
+                        .map(|(_, d)| d)
+                        .unwrap_or_default();
+                    self.handle_alert(&data)?;
+                }
+                ContentType::ChangeCipherSpec => {
+                    self.current_record = None;
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::CcsReceivedEarly,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+                _ => {
+                    self.current_record = None;
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::UnexpectedRecord,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+            }
+        }
+    }
+
+    /// C1-C4: an alert record. Returns Ok to go on reading.
+    pub(super) fn handle_alert(&mut self, data: &[u8]) -> Result<(), SslError> {
+        let tls13 = self.tracker.version() == Some(Version::Tls13);
+        if data.len() != 2 {
+            return Err(self.fatal(fatal_err(
+                Reason::InvalidAlert,
+                AlertDescription::UnexpectedMessage,
+            )));
+        }
+        let level = AlertLevel::from(data[0]);
+        let desc = AlertDescription::from(data[1]);
+        if level == AlertLevel::Warning || (tls13 && desc == AlertDescription::UserCanceled) {
+            self.warn_alert = data[1];
+            self.alert_count += 1;
+            if self.alert_count == MAX_WARN_ALERT_COUNT {
+                return Err(self.fatal(fatal_err(
+                    Reason::TooManyWarnAlerts,
+                    AlertDescription::UnexpectedMessage,
+                )));
+            }
+        }
+        if tls13 && desc == AlertDescription::UserCanceled {
+            return Ok(());
+        }
+        if desc == AlertDescription::CloseNotify && (tls13 || level == AlertLevel::Warning) {
+            self.received_shutdown = true;
+            return Err(SslError::ZeroReturn);
+        }
+        if level == AlertLevel::Fatal || tls13 {
+            self.received_shutdown = true;
+            self.failure = Some(Failure::Remote);
+            return Err(SslError::Ssl(Error::AlertReceived(desc)));
+        }
+        if desc == AlertDescription::NoRenegotiation {
+            return Err(self.fatal(fatal_err(
+                Reason::NoRenegotiation,
+                AlertDescription::HandshakeFailure,
+            )));
+        }
+        if level == AlertLevel::Warning {
+            return Ok(());
+        }
+        Err(self.fatal(fatal_err(
+            Reason::UnknownAlertType,
+            AlertDescription::IllegalParameter,
+        )))
+    }
+
+    pub(super) fn release_read_buffer(&mut self) {
+        if self.cfg.release_buffers {
+            self.deframer.release();
+            if self.input.is_empty() {
+                self.input = BytesMut::new();
+            }
+        }
+    }
+
+    /// OpenSSL `ssl3_get_record` without read-ahead: exactly a header, then
+    /// exactly a body, from the received bytes; empty records skipped.
+    pub(super) fn get_record(&mut self) -> Result<PlainRecord, SslError> {
+        self.get_record_keeping(false)
+    }
+
+    /// Like `get_record`; with `keep_empty_app` an empty application data
+    /// record is returned (counted as empty): OpenSSL's handshake reader
+    /// meets it as application data, which may interrupt a handshake.
+    pub(super) fn get_record_keeping(
+        &mut self,
+        keep_empty_app: bool,
+    ) -> Result<PlainRecord, SslError> {
+        loop {
+            // A whole record waiting in the received bytes is split off them
+            // without a copy; otherwise the bytes go through the deframer.
+            let rec = if let Some(r) = self.deframer.pop_from(&mut self.input) {
+                r
+            } else {
+                self.pop_record_slow()?
+            };
+            let tls13 = self.tracker.version() == Some(Version::Tls13);
+            if tls13 && rec.header().typ == ContentType::ChangeCipherSpec {
+                // RFC 8446 5: "An implementation may receive an unencrypted
+                // record of type change_cipher_spec consisting of the single
+                // byte value 0x01 at any time after the first ClientHello
+                // message has been sent or received and before the peer's
+                // Finished message has been received and MUST simply drop it
+                // without further processing." OpenSSL counts it as empty.
+                if rec.wire_bytes()[5..] != [1] {
+                    return Err(self.fatal(fatal_err(
+                        Reason::UnexpectedMessage,
+                        AlertDescription::UnexpectedMessage,
+                    )));
+                }
+                self.count_empty()?;
+                continue;
+            }
+            let plain = match self.opener.open(rec) {
+                Ok(p) => p,
+                Err(e) => return Err(self.fatal(e)),
+            };
+            if self.accept_opened(plain.typ, plain.payload.len(), keep_empty_app)? {
+                return Ok(plain);
+            }
+        }
+    }
+
+    /// The checks on a record just opened: `Ok(true)` to hand it out,
+    /// `Ok(false)` to skip it (empty), or the fatal error.
+    pub(super) fn accept_opened(
+        &mut self,
+        typ: ContentType,
+        len: usize,
+        keep_empty_app: bool,
+    ) -> Result<bool, SslError> {
+        // RFC 8446 5.5: "Implementations SHOULD NOT allow the use of a
+        // key for more records than the limit": the peer should have
+        // updated its key (beyond OpenSSL, which does not count).
+        let opened = self.opener.sequence().unwrap_or(0);
+        if opened > self.record_limit(self.opener.suite()) {
+            return Err(self.fatal(Error::PeerMisbehaved {
+                reason: Reason::KeyUsageLimit,
+                alert: AlertDescription::InternalError,
+            }));
+        }
+        if len == 0 {
+            // B3: TLS 1.3 handshake and alert records may not be empty.
+            if self.tracker.version() == Some(Version::Tls13)
+                && matches!(typ, ContentType::Handshake | ContentType::Alert)
+            {
+                return Err(self.fatal(fatal_err(
+                    Reason::BadLength,
+                    AlertDescription::UnexpectedMessage,
+                )));
+            }
+            self.count_empty()?;
+            return Ok(keep_empty_app && typ == ContentType::ApplicationData);
+        }
+        self.empty_count = 0;
+        Ok(true)
+    }
+
+    /// The common case of reading on a [steady](Self::steady_reading)
+    /// session with no current record: the next record is whole in the
+    /// received bytes. It is opened where it lies; application data that
+    /// fits `buf` is copied out and the record's bytes dropped (no split,
+    /// no reference count). Anything else (another type, more than `buf`
+    /// holds) becomes the current record without a copy; an empty record is
+    /// skipped. `Ok(None)` then, and when no whole record is there.
+    pub(super) fn read_in_place(&mut self, buf: &mut [u8]) -> Result<Option<usize>, SslError> {
+        let Some(header) = self.deframer.whole_record(&self.input) else {
+            return Ok(None);
+        };
+        if header.typ == ContentType::ChangeCipherSpec {
+            // TLS 1.3 drops it, TLS 1.2 refuses it: `get_record` decides.
+            return Ok(None);
+        }
+        let total = HEADER_LEN + usize::from(header.len);
+        self.deframer.taken();
+        let opened = self.opener.open_in_place(&header, &mut self.input[..total]);
+        let (typ, plain) = match opened {
+            Ok(o) => o,
+            Err(e) => {
+                self.input.advance(total);
+                return Err(self.fatal(e));
+            }
+        };
+        match self.accept_opened(typ, plain.len(), false) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.input.advance(total);
+                return Ok(None);
+            }
+            Err(e) => {
+                self.input.advance(total);
+                return Err(e);
+            }
+        }
+        let n = plain.len();
+        if typ == ContentType::ApplicationData && n <= buf.len() {
+            buf[..n].copy_from_slice(&self.input[plain]);
+            self.input.advance(total);
+            self.alert_count = 0;
+            self.release_read_buffer();
+            return Ok(Some(n));
+        }
+        let mut rec = self.input.split_to(total);
+        rec.advance(plain.start);
+        rec.truncate(n);
+        self.current_record = Some((typ, rec.freeze()));
+        Ok(None)
+    }
+
+    /// The received bytes through the deframer: exactly a header, then
+    /// exactly a body (no read-ahead), until a record is whole.
+    pub(super) fn pop_record_slow(&mut self) -> Result<OpaqueRecord, SslError> {
+        loop {
+            let want = self.deframer.wanted();
+            let n = want.min(self.input.len());
+            if n > 0 {
+                let taken = self.deframer.push(&self.input[..n]);
+                self.input.advance(taken);
+            }
+            match self.deframer.pop() {
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) => {
+                    if !self.input.is_empty() {
+                        continue;
+                    }
+                    return Err(self.at_eof_or_wait());
+                }
+                Err(e) => return Err(self.fatal(e)),
+            }
+        }
+    }
+
+    pub(super) fn count_empty(&mut self) -> Result<(), SslError> {
+        self.empty_count += 1;
+        if self.empty_count > MAX_EMPTY_RECORDS {
+            return Err(self.fatal(fatal_err(
+                Reason::RecordTooSmall,
+                AlertDescription::UnexpectedMessage,
+            )));
+        }
+        Ok(())
+    }
+
+    /// No more bytes: wait, or handle the end of the stream (G1, G2).
+    pub(super) fn at_eof_or_wait(&mut self) -> SslError {
+        if !self.eof {
+            return SslError::WantRead;
+        }
+        if self.cfg.ignore_unexpected_eof {
+            self.received_shutdown = true;
+            self.warn_alert = u8::from(AlertDescription::CloseNotify);
+            self.deframer = Deframer::new();
+            return SslError::ZeroReturn;
+        }
+        // OpenSSL 3.0 sends decode_error ("unexpected eof while reading");
+        // the 3.0.19 library reports SSL_ERROR_SYSCALL to the caller.
+        let _ = self.fatal(Error::record(
+            Reason::UnexpectedEofWhileReading,
+            AlertDescription::DecodeError,
+        ));
+        SslError::Syscall
+    }
+
+    pub(super) fn next_handshake_message(&mut self) -> Result<Option<HandshakeMessage>, Interrupt> {
+        match self.joiner.pop() {
+            Ok(m) => Ok(m),
+            Err(e) => {
+                // OpenSSL's read_state_machine checks the type (transition)
+                // before the size: an unexpected message is that first.
+                if self.handshake_state == HandshakeState::Established {
+                    if let Some(t) = self.joiner.pending_type() {
+                        if !self.post_handshake_type_allowed(t) {
+                            return Err(self.unexpected());
+                        }
+                    }
+                }
+                Err(self.fatal(e).into())
+            }
+        }
+    }
+
+    /// Bytes held inside the record layer: a record being assembled plus
+    /// complete ones not yet read, and a handshake message being joined
+    /// (not counting [`unread_input`](Self::unread_input)).
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        self.deframer.buffered()
+            + self.current_record.as_ref().map_or(0, |(_, b)| b.len())
+            + self.joiner.buffered()
+    }
+
+    /// Reads records for the handshake until a whole message (or a
+    /// ChangeCipherSpec) is available: OpenSSL `ssl3_read_bytes(SSL3_RT_HANDSHAKE)`.
+    pub(super) fn read_handshake_input(&mut self) -> Result<Option<HandshakeMessage>, Interrupt> {
+        loop {
+            if let Some(m) = self.next_handshake_message()? {
+                return Ok(Some(m));
+            }
+            let rec = match self.current_record.take() {
+                Some((typ, payload)) => PlainRecord {
+                    typ,
+                    version: crate::ProtocolVersion::TLS12,
+                    payload,
+                },
+                None => self.get_record_keeping(true)?,
+            };
+            if self.tracker.version() == Some(Version::Tls13)
+                && self.joiner.is_mid_message()
+                && rec.typ != ContentType::Handshake
+            {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::MixedHandshakeAndNonHandshakeData,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            // As in ssl3_read_bytes: only a non-empty record of another
+            // type ends a run of warning alerts.
+            if rec.typ != ContentType::Alert && !rec.payload.is_empty() {
+                self.alert_count = 0;
+            }
+            if self.ccs_seen && rec.typ != ContentType::Handshake {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::DataBetweenCcsAndFinished,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            match rec.typ {
+                ContentType::Handshake => self.joiner.push(&rec.payload),
+                ContentType::ChangeCipherSpec => {
+                    if self.joiner.is_mid_message() {
+                        return Err(self
+                            .fatal(fatal_err(
+                                Reason::CcsReceivedEarly,
+                                AlertDescription::UnexpectedMessage,
+                            ))
+                            .into());
+                    }
+                    self.on_ccs(&rec.payload)?;
+                }
+                ContentType::Alert => self.handle_alert(&rec.payload)?,
+                ContentType::ApplicationData => {
+                    let allowed = self.app_data_allowed();
+                    // Refused or not, the record stays OpenSSL's current
+                    // record: SSL_pending still counts it after the error.
+                    self.current_record = Some((rec.typ, rec.payload));
+                    if allowed {
+                        return Err(Interrupt::AppData);
+                    }
+                    if self.cfg.want_read_when_write_meets_app_data
+                        && self.app_data_allowed_in_read()
+                    {
+                        // Beyond OpenSSL: a read may take it; say so.
+                        return Err(SslError::WantRead.into());
+                    }
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::UnexpectedRecord,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+                _ => {
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::UnexpectedRecord,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+            }
+        }
+    }
+
+    /// D1: application data in the middle of a handshake is allowed only from
+    /// SSL_read, in a handshake this side started, before the peer's hello.
+    pub(super) fn app_data_allowed(&self) -> bool {
+        self.in_read_app_data && self.app_data_allowed_in_read()
+    }
+
+    /// D1 but for the caller: would a read take this application data?
+    pub(super) fn app_data_allowed_in_read(&self) -> bool {
+        self.total_renegotiations > 0
+            && matches!(
+                self.handshake_state,
+                HandshakeState::Handshaking {
+                    stage: Stage::Hello,
+                    first: false,
+                    ours: true
+                }
+            )
+    }
+
+    pub(super) fn on_ccs(&mut self, payload: &[u8]) -> Result<(), Interrupt> {
+        let ok_stage = match self.handshake_state {
+            HandshakeState::Handshaking {
+                stage: Stage::Driven,
+                ..
+            } => self.ccs_expected,
+            HandshakeState::Handshaking {
+                stage: Stage::Ccs | Stage::Done,
+                ..
+            } => true,
+            _ => false,
+        };
+        if !ok_stage || self.tracker.version() != Some(Version::Tls12) {
+            return Err(self
+                .fatal(fatal_err(
+                    Reason::CcsReceivedEarly,
+                    AlertDescription::UnexpectedMessage,
+                ))
+                .into());
+        }
+        if payload != [1] {
+            return Err(self
+                .fatal(fatal_err(
+                    Reason::BadLength,
+                    AlertDescription::IllegalParameter,
+                ))
+                .into());
+        }
+        self.opener.activate();
+        self.ccs_seen = true;
+        self.ccs_expected = false;
+        if let HandshakeState::Handshaking { first, ours, stage } = self.handshake_state {
+            if stage != Stage::Driven {
+                self.handshake_state = HandshakeState::Handshaking {
+                    stage: Stage::Finished,
+                    first,
+                    ours,
+                };
+            }
+        }
+        Ok(())
+    }
+}

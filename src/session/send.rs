@@ -1,0 +1,440 @@
+//! The send path: the pending write and OpenSSL's retry rules (E1-E9 of
+//! `docs/behaviour.md`), fragmenting, handshake records queued in sealing
+//! order, alerts, KeyUpdate at the usage limit, and shutdown.
+
+use super::*;
+
+impl Session {
+    /// Marks the connection failed, sends the alert if there is one, and
+    /// returns the error to report.
+    pub(super) fn fatal(&mut self, err: Error) -> SslError {
+        if self.failure.is_none() {
+            self.failure = Some(Failure::Local);
+            if let Some(a) = err.alert() {
+                self.queued_alert = Some((AlertLevel::Fatal, a));
+                self.dispatch_alert();
+            }
+        }
+        SslError::Ssl(err)
+    }
+
+    /// Sends a queued alert unless a write is pending (OpenSSL keeps it
+    /// queued behind the pending record).
+    pub(super) fn dispatch_alert(&mut self) {
+        if !self.pending_write.wire.is_empty() {
+            return;
+        }
+        let Some((level, a)) = self.queued_alert.take() else {
+            return;
+        };
+        let mut rec = BytesMut::new();
+        if self
+            .sealer
+            .seal(ContentType::Alert, &[level.into(), a.into()], &mut rec)
+            .is_err()
+        {
+            return;
+        }
+        if !self.behind.is_empty() {
+            // Behind handshake records still queued, in sealing order.
+            self.behind.push_back(rec);
+            self.pump_queued();
+            return;
+        }
+        let n = self.write_to_transport(&rec).unwrap_or(0);
+        if n < rec.len() {
+            rec.advance(n);
+            self.pending_write.wire = rec;
+            if level == AlertLevel::Warning {
+                // OpenSSL's `ssl3_dispatch_alert` leaves the alert as the
+                // pending write (`wpend_type` alert, `wpend_tot` 2): an
+                // SSL_write now is a bad write retry.
+                self.pending_write.tot = 2;
+                self.pending_write.buf_addr = 0;
+                self.pending_write.typ = Some(ContentType::Alert);
+            }
+        }
+    }
+
+    /// Queues a warning alert and sends it now unless a write is pending
+    /// (OpenSSL `ssl3_send_alert` with `SSL3_AL_WARNING`).
+    pub(super) fn send_warning(&mut self, a: AlertDescription) {
+        self.queued_alert = Some((AlertLevel::Warning, a));
+        self.dispatch_alert();
+    }
+
+    /// Seals a handshake-layer record (fragmented as application data is)
+    /// behind everything sealed before it, and hands what the transport
+    /// takes to it.
+    pub(super) fn seal_flight(&mut self, typ: ContentType, payload: &[u8]) -> Result<(), SslError> {
+        if !self.pending_write.wire.is_empty() && !self.cfg.queue_flights_behind_write {
+            // OpenSSL writes handshake records through the pending-write
+            // slot: with the caller's record still pending, the types differ
+            // (`ssl3_write_pending`).
+            return Err(self.misuse(Reason::BadWriteRetry));
+        }
+        let mut rec = BytesMut::new();
+        for chunk in payload.chunks(self.max_fragment()) {
+            if let Err(e) = self.sealer.seal(typ, chunk, &mut rec) {
+                return Err(self.fatal(e));
+            }
+        }
+        self.behind.push_back(rec);
+        self.pump_queued();
+        Ok(())
+    }
+
+    /// Moves queued handshake records into the transport, in order, once
+    /// nothing sealed before them waits. With records queued behind the
+    /// caller's pending write (only [`Config::queue_flights_behind_write`]
+    /// makes that), the pending record's bytes go first, on any call: the
+    /// later retry then finds them sent.
+    pub(super) fn pump_queued(&mut self) {
+        if self.behind.is_empty() {
+            return;
+        }
+        if !self.pending_write.wire.is_empty() {
+            let _ = self.flush_wire();
+            if !self.pending_write.wire.is_empty() {
+                return;
+            }
+            self.pending_write.sent_ahead = true;
+        }
+        while let Some(front) = self.behind.front_mut() {
+            let wire = std::mem::take(front);
+            let n = self.write_to_transport(&wire).unwrap_or(0);
+            let front = self.behind.front_mut().expect("still there");
+            *front = wire;
+            front.advance(n);
+            if !front.is_empty() {
+                return;
+            }
+            self.behind.pop_front();
+        }
+    }
+
+    /// Handshake records wait for the transport with no caller's record
+    /// ahead of them: the handshake cannot go on (OpenSSL's WANT_WRITE).
+    pub(super) fn flight_blocked(&self) -> bool {
+        !self.behind.is_empty() && self.pending_write.wire.is_empty()
+    }
+
+    pub(super) fn max_fragment(&self) -> usize {
+        self.cfg
+            .max_send_fragment
+            .clamp(MIN_SEND_FRAGMENT, MAX_PLAINTEXT_LEN)
+    }
+
+    /// `SSL_write`: `Ok(len)` once all of `buf` is sent (with partial writes:
+    /// as soon as one record is).
+    ///
+    /// # Errors
+    /// WantWrite while the transport is full (retry with the same buffer and
+    /// at least the same length), and OpenSSL's retry errors.
+    pub fn write(&mut self, buf: &[u8]) -> Result<usize, SslError> {
+        self.write_bytes(ContentType::ApplicationData, buf)
+    }
+
+    /// True while the last `write` returned `WantWrite` with a record of
+    /// its data sealed and not yet taken by the transport: the next `write`
+    /// must be its retry (same buffer, at least the same length). Sealed
+    /// bytes of any kind waiting: [`queued_len`](Self::queued_len).
+    #[must_use]
+    pub fn write_pending(&self) -> bool {
+        self.retry_pending() && self.pending_write.typ == Some(ContentType::ApplicationData)
+    }
+
+    /// A record of the last write (or a blocked alert) is pending: OpenSSL's
+    /// `wb->left != 0`, or its bytes went out ahead of the retry.
+    pub(super) fn retry_pending(&self) -> bool {
+        !self.pending_write.wire.is_empty() || self.pending_write.sent_ahead
+    }
+
+    pub(super) fn misuse(&mut self, reason: Reason) -> SslError {
+        self.fatal(Error::Misuse {
+            reason,
+            alert: Some(AlertDescription::InternalError),
+        })
+    }
+
+    pub(super) fn write_bytes(&mut self, typ: ContentType, buf: &[u8]) -> Result<usize, SslError> {
+        if typ == ContentType::ApplicationData && self.steady_writing(buf.len()) {
+            return self.write_record_fast(buf);
+        }
+        // E8: after our close_notify, writing is refused (not fatal).
+        if self.sent_shutdown {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::ProtocolIsShutdown,
+                alert: None,
+            }));
+        }
+        if self.renegotiate {
+            self.renegotiate_check(false);
+        }
+        let len = buf.len();
+        let mut tot = self.write_progress;
+        // E1
+        if len < tot || (self.retry_pending() && len < tot + self.pending_write.tot) {
+            return Err(self.misuse(Reason::BadLength));
+        }
+        self.write_progress = 0;
+        if let Some(e) = self.dead_error_write() {
+            return Err(e);
+        }
+        // OpenSSL `ssl3_write_bytes`: a KeyUpdate to send goes out first,
+        // unless earlier records are still pending.
+        let key_update_now = self.key_update.is_some() && !self.retry_pending();
+        if (key_update_now || self.in_init()) && !self.in_handshake {
+            let r = self.handshake_func();
+            if r.is_err() && self.failure.is_none() && self.retry_pending() {
+                // OpenSSL loses `wnum` here (ssl3_write_bytes returns before
+                // restoring it), which only matters where it could not have
+                // queued the handshake behind the pending record: keep it,
+                // so the retry does not send the same bytes twice.
+                self.write_progress = tot;
+            }
+            match r {
+                Ok(()) => {}
+                Err(Interrupt::Err(e)) => return Err(e),
+                // OpenSSL 3.0 leaves `rwstate` at SSL_NOTHING when the
+                // handshake stops at application data it allows
+                // (`in_read_app_data = 2`), so SSL_get_error says SYSCALL;
+                // nothing is consumed and the next SSL_read returns the data.
+                Err(Interrupt::AppData) => {
+                    return Err(if self.cfg.want_read_when_write_meets_app_data {
+                        SslError::WantRead
+                    } else {
+                        SslError::Syscall
+                    });
+                }
+            }
+        }
+        if self.retry_pending() {
+            // E3
+            let addr = buf.as_ptr() as usize + tot;
+            let moved = if self.cfg.check_retry_content {
+                buf.get(tot..tot + self.pending_write.tot) != Some(&self.pending_write.content[..])
+            } else {
+                !self.cfg.accept_moving_buffer && self.pending_write.buf_addr != addr
+            };
+            if moved || self.pending_write.typ != Some(typ) {
+                // ssl3_write_bytes restores `wnum` whenever the pending write
+                // fails, so a later shorter call still gets `bad length`.
+                self.write_progress = tot;
+                return Err(self.misuse(Reason::BadWriteRetry));
+            }
+            if let Err(e) = self.flush_pending() {
+                self.write_progress = tot;
+                return Err(e);
+            }
+            self.pending_write.sent_ahead = false;
+            tot += self.pending_write.tot;
+        }
+        if tot == len {
+            self.release_write_buffer();
+            return Ok(tot);
+        }
+        // Handshake records sealed before this write go out before it.
+        self.pump_queued();
+        if !self.behind.is_empty() {
+            self.write_progress = tot;
+            return Err(SslError::WantWrite);
+        }
+        let mut n = len - tot;
+        let frag_max = self.max_fragment();
+        loop {
+            self.dispatch_alert();
+            let frag = n.min(frag_max);
+            let chunk = &buf[tot..tot + frag];
+            let mut wire = std::mem::take(&mut self.pending_write.wire);
+            wire.clear();
+            if let Err(e) = self.key_update_if_due(&mut wire) {
+                return Err(self.fatal(e));
+            }
+            if let Err(e) = self.sealer.seal(typ, chunk, &mut wire) {
+                return Err(self.fatal(e));
+            }
+            self.pending_write.wire = wire;
+            self.pending_write.tot = frag;
+            self.pending_write.buf_addr = chunk.as_ptr() as usize;
+            self.pending_write.typ = Some(typ);
+            if self.cfg.check_retry_content {
+                self.pending_write.content.clear();
+                self.pending_write.content.extend_from_slice(chunk);
+            }
+            if let Err(e) = self.flush_pending() {
+                self.write_progress = tot;
+                return Err(e);
+            }
+            if frag == n || (typ == ContentType::ApplicationData && self.cfg.partial_write) {
+                if frag == n {
+                    self.release_write_buffer();
+                }
+                return Ok(tot + frag);
+            }
+            n -= frag;
+            tot += frag;
+        }
+    }
+
+    /// Established, nothing pending, queued or due (no alert, KeyUpdate,
+    /// renegotiation, retry), and `len` bytes fit one record that the
+    /// transport has room for. Then a write is one record sealed straight
+    /// into the transport queue: what `write_bytes` does, less the copy
+    /// through the pending-write buffer.
+    pub(super) fn steady_writing(&self, len: usize) -> bool {
+        let frag_max = self.max_fragment();
+        let room = match self.out_capacity {
+            None => usize::MAX,
+            Some(c) => c.saturating_sub(self.out.len()),
+        };
+        len > 0
+            && len <= frag_max
+            && self.write_progress == 0
+            && self.pending_write.wire.is_empty()
+            && !self.sent_shutdown
+            && !self.renegotiate
+            && self.key_update.is_none()
+            && self.behind.is_empty()
+            && self.failure.is_none()
+            && self.queued_alert.is_none()
+            && !self.cfg.check_retry_content
+            && matches!(self.handshake_state, HandshakeState::Established)
+            && room >= self.sealer.overhead() + len
+            && self
+                .sealer
+                .sequence()
+                .is_none_or(|seq| seq.saturating_add(2) <= self.record_limit(self.sealer.suite()))
+    }
+
+    /// One application-data record of all of `buf`, on a
+    /// [steady](Self::steady_writing) session.
+    pub(super) fn write_record_fast(&mut self, buf: &[u8]) -> Result<usize, SslError> {
+        if let Err(e) = self
+            .sealer
+            .seal(ContentType::ApplicationData, buf, &mut self.out)
+        {
+            return Err(self.fatal(e));
+        }
+        self.pending_write.tot = buf.len();
+        self.pending_write.buf_addr = buf.as_ptr() as usize;
+        self.pending_write.typ = Some(ContentType::ApplicationData);
+        self.release_write_buffer();
+        Ok(buf.len())
+    }
+
+    pub(super) fn record_limit(&self, suite: Option<crate::cipher::CipherSuite>) -> u64 {
+        match (self.cfg.record_limit, suite) {
+            (Some(l), _) => l,
+            (None, Some(s)) => aead_record_limit(s.aead()),
+            (None, None) => u64::MAX,
+        }
+    }
+
+    /// TLS 1.3: seals a KeyUpdate (update_not_requested) into `wire` and
+    /// switches to the next write key when the next record would reach the
+    /// per-key limit. Refuses to go past the limit when it cannot update.
+    pub(super) fn key_update_if_due(&mut self, wire: &mut BytesMut) -> Result<(), Error> {
+        let Some(seq) = self.sealer.sequence() else {
+            return Ok(());
+        };
+        // The KeyUpdate itself takes one record under the old key.
+        let limit = self.record_limit(self.sealer.suite());
+        if seq.saturating_add(2) <= limit {
+            return Ok(());
+        }
+        let tls13 = self.tracker.version() == Some(Version::Tls13);
+        let can_seal = !matches!(self.mode, Mode::Follow);
+        if !(tls13 && can_seal && self.is_established() && self.cfg.key_update_before_limit) {
+            if seq < limit {
+                return Ok(());
+            }
+            return Err(Error::Misuse {
+                reason: Reason::KeyUsageLimit,
+                alert: Some(AlertDescription::InternalError),
+            });
+        }
+        match self.tracker.key_update(Dir::C2s) {
+            KeyAction::Now(keys) => {
+                self.sealer
+                    .seal(ContentType::Handshake, &key_update_message(false), wire)?;
+                self.sealer.set_keys(keys);
+                Ok(())
+            }
+            _ if seq < limit => Ok(()),
+            _ => Err(Error::Misuse {
+                reason: Reason::KeyUsageLimit,
+                alert: Some(AlertDescription::InternalError),
+            }),
+        }
+    }
+
+    /// OpenSSL `ssl3_write_pending`: hands the pending record to the
+    /// transport, then what is queued behind it.
+    pub(super) fn flush_pending(&mut self) -> Result<(), SslError> {
+        self.flush_wire()?;
+        self.pump_queued();
+        Ok(())
+    }
+
+    /// The pending record's bytes into the transport.
+    pub(super) fn flush_wire(&mut self) -> Result<(), SslError> {
+        while !self.pending_write.wire.is_empty() {
+            let wire = std::mem::take(&mut self.pending_write.wire);
+            let r = self.write_to_transport(&wire);
+            self.pending_write.wire = wire;
+            match r {
+                Some(n) => self.pending_write.wire.advance(n),
+                None => return Err(SslError::WantWrite),
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn release_write_buffer(&mut self) {
+        if self.cfg.release_buffers && self.pending_write.wire.is_empty() {
+            self.pending_write.wire = BytesMut::new();
+        }
+    }
+
+    /// `SSL_shutdown`: sends close_notify. `Ok(false)` once sent (the peer's
+    /// has not arrived), `Ok(true)` once both directions are closed.
+    ///
+    /// # Errors
+    /// WantWrite if the alert could not be handed to the transport.
+    pub fn shutdown(&mut self) -> Result<bool, SslError> {
+        if self.failure.is_some() {
+            return Err(SslError::Syscall);
+        }
+        if !self.sent_shutdown {
+            if !self.pending_write.wire.is_empty() {
+                // E9: the pending application record must go first.
+                if self.flush_pending().is_err() {
+                    return Err(SslError::WantWrite);
+                }
+            }
+            // So do handshake records sealed before.
+            self.pump_queued();
+            if !self.behind.is_empty() {
+                return Err(SslError::WantWrite);
+            }
+            self.sent_shutdown = true;
+            let mut rec = BytesMut::new();
+            if let Err(e) = self.sealer.seal(ContentType::Alert, &[1, 0], &mut rec) {
+                return Err(self.fatal(e));
+            }
+            self.pending_write = PendingWrite {
+                wire: rec,
+                tot: 0,
+                buf_addr: 0,
+                content: Vec::new(),
+                typ: Some(ContentType::Alert),
+                sent_ahead: false,
+            };
+        }
+        if self.flush_pending().is_err() {
+            return Err(SslError::WantWrite);
+        }
+        Ok(self.received_shutdown)
+    }
+}
