@@ -68,9 +68,6 @@ const SUITES: &[CipherSuite] = &[
 #[test]
 fn steady_state_records_allocate_nothing() {
     for &p in Provider::ALL {
-        // Sessions take the process default provider when their keys are
-        // activated (this test binary's other tests do not care which).
-        Provider::set_default(p);
         for &suite in SUITES {
             // A read buffer of 1000 bytes takes 16 KiB records in parts (the
             // record is split off the received bytes); one of 16 KiB takes
@@ -83,7 +80,11 @@ fn steady_state_records_allocate_nothing() {
                 (40000, 16, 1000),
                 (1, 1000, 16384),
             ] {
-                let (mut a, mut b) = pair(suite, &Config::default());
+                let cfg = Config {
+                    provider: Some(p),
+                    ..Config::default()
+                };
+                let (mut a, mut b) = pair(suite, &cfg);
                 let data = vec![0xa5u8; write];
                 let mut rbuf = vec![0u8; rlen];
                 assert_eq!(a.sealer().provider(), p);
@@ -109,7 +110,6 @@ fn steady_state_records_allocate_nothing() {
             }
         }
     }
-    Provider::set_default(Provider::ALL[0]);
 }
 
 /// Buffer memory: what each side of a busy connection holds at its peak,

@@ -167,14 +167,6 @@ fn keys(suite: CipherSuite, seed: u8) -> RecordKeys {
     RecordKeys::new(suite, &key, &iv).expect("lengths from the suite")
 }
 
-fn with_provider<T>(p: Provider, f: impl FnOnce() -> T) -> T {
-    let old = Provider::default();
-    Provider::set_default(p);
-    let r = f();
-    Provider::set_default(old);
-    r
-}
-
 // ---------------------------------------------------------------------------
 // The raw AEAD: the providers' crates called directly.
 // ---------------------------------------------------------------------------
@@ -614,14 +606,15 @@ pub fn bulk_total(write: usize) -> usize {
 }
 
 fn tlsrec_bulk(p: Provider, suite: CipherSuite, write: usize) -> Box<dyn Workload> {
-    with_provider(p, || {
-        Box::new(SessionPair::new(
-            suite,
-            bulk_total(write),
-            write,
-            Config::default(),
-        )) as Box<dyn Workload>
-    })
+    Box::new(SessionPair::new(
+        suite,
+        bulk_total(write),
+        write,
+        Config {
+            provider: Some(p),
+            ..Config::default()
+        },
+    ))
 }
 
 /// Records in the deframing stream (16 KiB each: 1 MiB of plaintext).

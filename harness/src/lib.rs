@@ -347,6 +347,7 @@ fn config_from(b: u8, c: u8) -> Config {
         queue_flights_behind_write: c & 4 == 0,
         want_read_when_write_meets_app_data: c & 8 != 0,
         deferred_renegotiation_sends_hello: c & 16 != 0,
+        provider: None,
     }
 }
 

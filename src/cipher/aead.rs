@@ -16,8 +16,6 @@
 //! picks one. Every provider passes the Wycheproof AEAD vectors (this
 //! module's tests).
 
-use std::sync::atomic::{AtomicU8, Ordering};
-
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
@@ -41,9 +39,6 @@ pub enum Provider {
     #[cfg(feature = "ring")]
     Ring,
 }
-
-/// 0: not overridden; otherwise `index + 1` into [`Provider::ALL`].
-static DEFAULT_OVERRIDE: AtomicU8 = AtomicU8::new(0);
 
 impl Provider {
     /// Every provider compiled in, the built-in default first.
@@ -82,29 +77,15 @@ impl Provider {
     pub fn is_fast(self) -> bool {
         self != Provider::RustCrypto
     }
-
-    /// Changes, for the whole process, the provider that
-    /// [`Provider::default`] returns (and so what new openers and sealers
-    /// use). Meant for benchmarks and tools that compare providers; keys
-    /// already activated keep their provider.
-    pub fn set_default(p: Provider) {
-        let i = Provider::ALL
-            .iter()
-            .position(|&q| q == p)
-            .expect("every provider is in ALL");
-        DEFAULT_OVERRIDE.store(i as u8 + 1, Ordering::Relaxed);
-    }
 }
 
 impl Default for Provider {
-    /// The process default: what [`set_default`](Provider::set_default)
-    /// chose, else the first of [`Provider::ALL`] (a fast provider when its
-    /// feature is on, else RustCrypto).
+    /// The first of [`Provider::ALL`]: a fast provider when its feature is
+    /// on, else RustCrypto. A session chooses another with
+    /// [`Config::provider`](crate::Config::provider), an opener or sealer
+    /// with `set_provider`.
     fn default() -> Self {
-        match DEFAULT_OVERRIDE.load(Ordering::Relaxed) {
-            0 => Provider::ALL[0],
-            i => Provider::ALL[usize::from(i) - 1],
-        }
+        Provider::ALL[0]
     }
 }
 

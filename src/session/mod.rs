@@ -121,6 +121,9 @@ pub struct Config {
     /// handshake. Against a peer that waits too, neither side moves. With
     /// this on, such a request is kept until its hello can go out.
     pub deferred_renegotiation_sends_hello: bool,
+    /// The AEAD provider this session's keys use (`None`: the default,
+    /// [`Provider::default`](crate::cipher::Provider::default)).
+    pub provider: Option<crate::cipher::Provider>,
 }
 
 /// NewSessionTicket messages kept for [`Session::take_tickets`] (the newest).
@@ -158,6 +161,7 @@ impl Default for Config {
             queue_flights_behind_write: true,
             want_read_when_write_meets_app_data: false,
             deferred_renegotiation_sends_hello: false,
+            provider: None,
         }
     }
 }
@@ -430,6 +434,12 @@ impl Session {
     /// [`observe_sent`](Self::observe_sent)).
     #[must_use]
     pub fn passive_client(keylog: KeyLog, cfg: Config) -> Self {
+        let mut opener = Opener::new();
+        let mut sealer = Sealer::new();
+        if let Some(p) = cfg.provider {
+            opener.set_provider(p);
+            sealer.set_provider(p);
+        }
         Session {
             cfg,
             input: BytesMut::new(),
@@ -437,14 +447,14 @@ impl Session {
             out: BytesMut::new(),
             out_capacity: None,
             deframer: Deframer::new(),
-            opener: Opener::new(),
+            opener,
             current_record: None,
             joiner: HandshakeJoiner::new(),
             empty_count: 0,
             alert_count: 0,
             warn_alert: 0,
             ccs_seen: false,
-            sealer: Sealer::new(),
+            sealer,
             write_progress: 0,
             pending_write: PendingWrite::default(),
             queued_alert: None,
