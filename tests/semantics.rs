@@ -820,3 +820,52 @@ fn e9_shutdown_during_a_blocked_write_sends_the_record_then_close_notify() {
         ]
     );
 }
+
+/// C6 with many requests: OpenSSL 3.0 answers each KeyUpdate that asked for
+/// one at the next entry to its state machine, and that entry does nothing
+/// else, so 32 requests read in one `SSL_read` get 32 answers (OpenSSL
+/// 3.0.19 sends 32), each under the next generation of this side's keys.
+/// A taken-over session seals them itself and must send as many.
+#[test]
+fn c6_every_requested_key_update_is_answered() {
+    use tlsrec::keys::next_traffic_secret;
+    let (mut c, mut p) = pair(TLS13, Config::default());
+    let mut wire = Vec::new();
+    for _ in 0..32 {
+        wire.extend(p.key_update(1));
+    }
+    wire.extend(p.app(b"data"));
+    c.recv(&wire);
+    assert_eq!(read(&mut c, 20).unwrap(), b"data");
+    assert_eq!(c.write(b"mine"), Ok(4));
+    // Open what the client sent, following its key updates.
+    let out = c.take_outgoing(usize::MAX);
+    let mut secret = secret(2);
+    let mut opener = tlsrec::Opener::new();
+    opener.set_keys(RecordKeys::from_traffic_secret(TLS13, &secret).unwrap());
+    let mut deframer = tlsrec::Deframer::new();
+    let mut rest = &out[..];
+    let (mut updates, mut data) = (0, Vec::new());
+    loop {
+        let k = deframer.push(rest);
+        rest = &rest[k..];
+        while let Some(r) = deframer.pop().unwrap() {
+            let plain = opener.open(r).unwrap();
+            match plain.typ {
+                ContentType::Handshake => {
+                    assert_eq!(&plain.payload[..], [24, 0, 0, 1, 0], "update_not_requested");
+                    updates += 1;
+                    secret = next_traffic_secret(TLS13.hash(), &secret).unwrap();
+                    opener.set_keys(RecordKeys::from_traffic_secret(TLS13, &secret).unwrap());
+                }
+                ContentType::ApplicationData => data.extend_from_slice(&plain.payload),
+                t => panic!("{t:?}"),
+            }
+        }
+        if rest.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(updates, 32, "one answer per request");
+    assert_eq!(data, b"mine");
+}
