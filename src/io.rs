@@ -220,18 +220,16 @@ impl<T: Read + Write> SslStream<T> {
         if self.eof {
             return Ok(false);
         }
-        let mut chunk = [0u8; READ_CHUNK];
         loop {
-            match self.io.read(&mut chunk) {
+            // Read straight into the session's receive buffer (no copy).
+            let io = &mut self.io;
+            match self.session.recv_with(READ_CHUNK, |room| io.read(room)) {
                 Ok(0) => {
                     self.eof = true;
                     self.session.recv_eof();
                     return Ok(true);
                 }
-                Ok(n) => {
-                    self.session.recv(&chunk[..n]);
-                    return Ok(true);
-                }
+                Ok(_) => return Ok(true),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) => return Err(self.io_failed(e)),

@@ -169,8 +169,6 @@ pub struct TokioStream<T> {
     /// `staged` holds a write already reported done to the caller that the
     /// session still wants retried.
     staged_pending: bool,
-    /// Buffer for transport reads.
-    rbuf: Box<[u8]>,
     /// The transport reported end of stream.
     eof: bool,
     reader: Parked,
@@ -206,7 +204,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin> TokioStream<T> {
             out: Bytes::new(),
             staged: Vec::with_capacity(MAX_PLAINTEXT_LEN),
             staged_pending: false,
-            rbuf: vec![0u8; READ_CHUNK].into_boxed_slice(),
             eof: false,
             reader: Parked::default(),
             writer: Parked::default(),
@@ -364,24 +361,31 @@ impl<T: AsyncRead + AsyncWrite + Unpin> TokioStream<T> {
         }
         loop {
             let both = joined(cx.waker(), self.parked(side.other()).on_read.as_ref());
-            let mut rb = ReadBuf::new(&mut self.rbuf[..]);
-            let io = Pin::new(&mut self.io);
-            let r = match &both {
-                Some(w) => io.poll_read(&mut Context::from_waker(w), &mut rb),
-                None => io.poll_read(cx, &mut rb),
-            };
+            let io = &mut self.io;
+            // Read straight into the session's receive buffer (no copy);
+            // `None` is the transport's Pending.
+            let r = self.session.recv_with(READ_CHUNK, |room| {
+                let mut rb = ReadBuf::new(room);
+                let io = Pin::new(io);
+                let r = match &both {
+                    Some(w) => io.poll_read(&mut Context::from_waker(w), &mut rb),
+                    None => io.poll_read(cx, &mut rb),
+                };
+                match r {
+                    Poll::Ready(Ok(())) => Ok(rb.filled().len()),
+                    Poll::Ready(Err(e)) => Err(Some(e)),
+                    Poll::Pending => Err(None),
+                }
+            });
             match r {
-                Poll::Pending => {
+                Err(None) => {
                     self.parked(side).on_read = Some(cx.waker().clone());
                     return Poll::Pending;
                 }
-                Poll::Ready(Ok(())) => {
-                    let filled = rb.filled();
-                    if filled.is_empty() {
+                Ok(n) => {
+                    if n == 0 {
                         self.eof = true;
                         self.session.recv_eof();
-                    } else {
-                        self.session.recv(filled);
                     }
                     // The other side, parked on the transport for what this
                     // call took into the session, must look at it.
@@ -390,8 +394,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> TokioStream<T> {
                     }
                     return Poll::Ready(Ok(()));
                 }
-                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Err(Some(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(Some(e)) => return Poll::Ready(Err(e)),
             }
         }
     }

@@ -296,6 +296,9 @@ pub struct Session {
     write_progress: usize,
     pending_write: PendingWrite,
     queued_alert: Option<(AlertLevel, AlertDescription)>,
+    /// [`Session::write_with`]'s plaintext when it cannot be sealed in
+    /// place (kept, so a retry passes the same buffer).
+    staged: Vec<u8>,
     /// Handshake records (a driven session's flights, KeyUpdates) sealed
     /// but not yet taken by the transport, in sealing order, behind the
     /// pending write's bytes (`pending_write.wire`).
@@ -459,6 +462,7 @@ impl Session {
             pending_write: PendingWrite::default(),
             queued_alert: None,
             behind: VecDeque::new(),
+            staged: Vec::new(),
             key_update: None,
             key_update_asked: false,
             tracker: KeyTracker::new(keylog),
@@ -538,6 +542,52 @@ impl Session {
     /// writing into OpenSSL's memory BIO does).
     pub fn recv(&mut self, segment: &[u8]) {
         self.input.extend_from_slice(segment);
+    }
+
+    /// Like [`recv`](Self::recv), taking a segment the caller owns: when no
+    /// received bytes are waiting, the session adopts the buffer instead of
+    /// copying it, so records are opened where the transport put them and
+    /// [`read_record`](Self::read_record) hands out slices of it. (With
+    /// bytes waiting, it is appended as `recv` does.)
+    pub fn recv_buf(&mut self, segment: BytesMut) {
+        if self.input.is_empty() {
+            self.input = segment;
+        } else {
+            self.input.extend_from_slice(&segment);
+        }
+    }
+
+    /// Receives straight into the session's buffer: `fill` is given `max`
+    /// bytes of (zeroed) room at its end, writes what the transport has
+    /// into it (a socket read, say) and says how many bytes it wrote; no
+    /// copy. Its error, if any, is passed back and nothing is received.
+    ///
+    /// # Errors
+    /// Whatever `fill` returned.
+    pub fn recv_with<E>(
+        &mut self,
+        max: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<usize, E>,
+    ) -> Result<usize, E> {
+        let start = self.input.len();
+        self.input.resize(start + max, 0);
+        let r = fill(&mut self.input[start..]);
+        let n = match &r {
+            Ok(n) => (*n).min(max),
+            Err(_) => 0,
+        };
+        self.input.truncate(start + n);
+        r
+    }
+
+    /// [`recv_buf`](Self::recv_buf) for a `Bytes` (what
+    /// [`take_outgoing`](Self::take_outgoing) gives): adopted without a
+    /// copy when no other handle shares its memory.
+    pub fn recv_bytes(&mut self, segment: Bytes) {
+        match segment.try_into_mut() {
+            Ok(m) => self.recv_buf(m),
+            Err(b) => self.recv(&b),
+        }
     }
 
     /// The transport reports end of stream after the bytes received so far.

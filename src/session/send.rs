@@ -307,6 +307,55 @@ impl Session {
                 .is_none_or(|seq| seq.saturating_add(2) <= self.record_limit(self.sealer.suite()))
     }
 
+    /// Zero-copy `SSL_write` of `len` bytes: `fill` writes the plaintext
+    /// straight into its record's place in the outgoing queue (zeroed
+    /// first), and the record is sealed there, with no copy in.
+    ///
+    /// Where [`write`](Self::write) of `len` bytes would seal one record
+    /// straight into the transport (established, nothing pending, queued or
+    /// due, the transport has room, `len` fits one record), this is that,
+    /// without the copy. Anywhere else `fill` writes into a buffer the
+    /// session keeps and that buffer goes through `write`, with its results
+    /// and retry rules: after `WantWrite` call `write_with` again with the
+    /// same `len` and the same bytes (the buffer stays where it is, so the
+    /// retry passes OpenSSL's check).
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn write_with(
+        &mut self,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<usize, SslError> {
+        if self.steady_writing(len) {
+            let start = self.out.len();
+            let at = start + self.sealer.prefix_len();
+            self.out.resize(at + len, 0);
+            fill(&mut self.out[at..]);
+            if let Err(e) =
+                self.sealer
+                    .seal_in_place(ContentType::ApplicationData, &mut self.out, start)
+            {
+                self.out.truncate(start);
+                return Err(self.fatal(e));
+            }
+            self.pending_write.tot = len;
+            self.pending_write.buf_addr = 0;
+            self.pending_write.typ = Some(ContentType::ApplicationData);
+            self.release_write_buffer();
+            return Ok(len);
+        }
+        let mut staged = std::mem::take(&mut self.staged);
+        staged.clear();
+        staged.resize(len, 0);
+        fill(&mut staged);
+        let r = self.write(&staged);
+        if !(self.cfg.release_buffers && r.is_ok()) {
+            self.staged = staged;
+        }
+        r
+    }
+
     /// One application-data record of all of `buf`, on a
     /// [steady](Self::steady_writing) session.
     pub(super) fn write_record_fast(&mut self, buf: &[u8]) -> Result<usize, SslError> {
