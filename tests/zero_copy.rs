@@ -327,6 +327,17 @@ fn received_buffer_is_adopted_without_a_copy() {
             "{}: the plaintext is not where the wire bytes were",
             suite.name()
         );
+        // Between two sessions: the writer's whole outgoing buffer.
+        assert_eq!(a.write(&[0x77; 2000]), Ok(2000));
+        let wire = a.take_outgoing_buf();
+        let range = wire.as_ptr() as usize..wire.as_ptr() as usize + wire.len();
+        b.recv_buf(wire);
+        let rec = b.read_record().unwrap();
+        assert_eq!(&rec[..], &[0x77; 2000][..]);
+        assert!(
+            range.contains(&(rec.as_ptr() as usize)),
+            "take_outgoing_buf + recv_buf copied"
+        );
         // With bytes already waiting, a buffer is appended (copied) instead.
         assert_eq!(a.write(b"one"), Ok(3));
         assert_eq!(a.write(b"two"), Ok(3));

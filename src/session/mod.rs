@@ -618,6 +618,15 @@ impl Session {
         taken
     }
 
+    /// Everything waiting in the outgoing transport, as one buffer no other
+    /// handle shares (the peer's [`recv_buf`](Self::recv_buf) adopts it
+    /// without a copy). The session starts a new buffer for what it writes
+    /// next, so this allocates once per call where
+    /// [`take_outgoing`](Self::take_outgoing) reuses its buffer.
+    pub fn take_outgoing_buf(&mut self) -> BytesMut {
+        std::mem::take(&mut self.out)
+    }
+
     /// Bytes waiting in the outgoing transport.
     #[must_use]
     pub fn outgoing_len(&self) -> usize {
