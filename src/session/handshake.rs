@@ -69,7 +69,7 @@ impl Session {
     /// over after its handshake, which has none to run (`no handshake to
     /// run`).
     pub fn renegotiate(&mut self) -> Result<(), SslError> {
-        if matches!(self.mode, Mode::Established) {
+        if matches!(self.mode, Mode::TakenOver) {
             return Err(SslError::Ssl(Error::Misuse {
                 reason: Reason::NoHandshake,
                 alert: None,

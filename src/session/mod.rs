@@ -234,7 +234,7 @@ enum Mode {
     Follow,
     /// Taken over after its handshake: none can run (renegotiation is
     /// refused both ways); TLS 1.3 KeyUpdate is sealed here.
-    Established,
+    TakenOver,
     /// A driver runs the handshakes; records are sealed here.
     Driven(Box<dyn HandshakeDriver + Send>),
 }
@@ -243,7 +243,7 @@ impl core::fmt::Debug for Mode {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             Mode::Follow => "Follow",
-            Mode::Established => "Established",
+            Mode::TakenOver => "TakenOver",
             Mode::Driven(_) => "Driven",
         })
     }
@@ -427,7 +427,7 @@ impl Session {
             first_record: false,
         });
         s.handshake_state = HandshakeState::Established;
-        s.mode = Mode::Established;
+        s.mode = Mode::TakenOver;
         s.role = role;
         Ok(s)
     }

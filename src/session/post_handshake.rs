@@ -120,7 +120,7 @@ impl Session {
                         ))
                         .into());
                 }
-                if matches!(self.mode, Mode::Established) {
+                if matches!(self.mode, Mode::TakenOver) {
                     // A client taken over has no handshake to run: as
                     // OpenSSL's client with SSL_OP_NO_RENEGOTIATION
                     // (`tls_process_hello_req`), a warning no_renegotiation
