@@ -167,9 +167,6 @@ impl Session {
             // ServerHello is then refused.
             self.enter_own_hello();
         }
-        if self.start_due {
-            self.start_driven()?;
-        }
         if let Some(msg) = self.stalled.take() {
             // The message the driver paused on, offered again.
             self.process_message(msg)?;
@@ -182,7 +179,7 @@ impl Session {
         }
         loop {
             if self.start_due {
-                // A HelloRequest just read starts our handshake.
+                // A handshake this side starts: its hello (or HelloRequest).
                 self.start_driven()?;
                 if self.flight_blocked() {
                     return Err(SslError::WantWrite.into());
