@@ -126,7 +126,7 @@ pub use keys::{RecordKeys, Secret};
 pub use reader::RecordReader;
 pub use record::{ContentType, Header, OpaqueRecord, PlainRecord, ProtocolVersion, Version};
 pub use role::Role;
-pub use session::{Config, Established, Session};
+pub use session::{Config, Established, Profile, Session};
 
 /// The README's examples run as doctests.
 #[doc = include_str!("../README.md")]

@@ -780,3 +780,43 @@ fn deferred_hello_request_waits_or_sends_hello() {
         assert_eq!((p.c.handshakes(), p.s.handshakes()), (1, 1));
     }
 }
+
+/// `Profile::Rfc`: RFC 5246 lets application data interleave with a
+/// renegotiation's messages, so the server's data after its ServerHello,
+/// fatal in OpenSSL 3.0 (D3, the test above), is read, and the
+/// renegotiation goes on to its end.
+#[test]
+fn rfc_profile_takes_app_data_after_the_server_hello() {
+    let rfc = Config {
+        profile: tlsrec::Profile::Rfc,
+        ..Config::default()
+    };
+    let mut p = pair(rfc, allow_reneg());
+    p.c.renegotiate().unwrap();
+    let _ = p.c.read(&mut [0; 16]);
+    transfer(&mut p.c, &mut p.s);
+    assert_eq!(p.s.read(&mut [0; 16]), Err(SslError::WantRead));
+    let flight = p.s.take_outgoing(usize::MAX);
+    p.c.recv(&flight);
+    // Data sealed by a peer that writes during its renegotiation, after
+    // ServerHello, Certificate and ServerHelloDone (one record each).
+    let mut rogue = tlsrec::Sealer::new();
+    rogue.set_keys(keys(0, 1));
+    rogue.set_sequence(3).unwrap();
+    let mut wire = bytes::BytesMut::new();
+    rogue
+        .seal(
+            tlsrec::ContentType::ApplicationData,
+            b"interleaved",
+            &mut wire,
+        )
+        .unwrap();
+    p.c.recv(&wire);
+    let mut buf = [0u8; 16];
+    assert_eq!(p.c.read(&mut buf), Ok(11));
+    assert_eq!(&buf[..11], b"interleaved");
+    assert!(p.c.in_handshake());
+    // (The real server did not seal that record, so the two cannot go on
+    // together.) The client has answered the server's flight.
+    assert!(p.c.outgoing_len() > 0, "the client's flight");
+}

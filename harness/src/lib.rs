@@ -348,6 +348,11 @@ fn config_from(b: u8, c: u8) -> Config {
         want_read_when_write_meets_app_data: c & 8 != 0,
         deferred_renegotiation_sends_hello: c & 16 != 0,
         provider: None,
+        profile: if c & 32 != 0 {
+            tlsrec::Profile::Rfc
+        } else {
+            tlsrec::Profile::OpenSsl3_0
+        },
     }
 }
 

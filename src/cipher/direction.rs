@@ -108,6 +108,9 @@ struct DirectionState {
     prepared: Option<RecordKeys>,
     epoch: u64,
     provider: Provider,
+    /// Opener: refuse a TLS 1.3 inner plaintext (content, type and
+    /// padding) over 2^14 + 1 bytes (RFC 8446 5.4); OpenSSL does not.
+    inner_plaintext_limit: bool,
 }
 
 impl DirectionState {
@@ -251,6 +254,14 @@ impl Opener {
         })
     }
 
+    /// Refuses TLS 1.3 records whose inner plaintext (content, content type
+    /// and padding) is over 2^14 + 1 bytes with record_overflow, as RFC 8446
+    /// 5.4 says; OpenSSL (and this opener by default) accept padding up to
+    /// the record's 2^14 + 256 bytes.
+    pub fn set_inner_plaintext_limit(&mut self, on: bool) {
+        self.state.inner_plaintext_limit = on;
+    }
+
     /// What [`open`](Self::open) does, on a record (header and body) in a
     /// buffer the caller keeps: its content type and where its plaintext is
     /// in `rec` once authenticated and decrypted. Only the crate sees it, so
@@ -307,6 +318,14 @@ impl Opener {
         let start = HEADER_LEN + explicit;
         if active.version() == Version::Tls12 {
             return plain_range(header.typ, start, ct_len);
+        }
+        // RFC 8446 5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed
+        // 2^14 + 1 octets" (5.1: record_overflow).
+        if self.state.inner_plaintext_limit && ct_len > MAX_PLAINTEXT_LEN + 1 {
+            return Err(Error::record(
+                Reason::DataLengthTooLong,
+                AlertDescription::RecordOverflow,
+            ));
         }
         // RFC 8446 5.4: strip the zero padding; the last non-zero byte is the
         // content type. "If a receiving implementation does not find a non-zero

@@ -63,6 +63,59 @@ pub const MAX_WARN_ALERT_COUNT: u32 = 5;
 /// The smallest `max_send_fragment` OpenSSL accepts.
 pub const MIN_SEND_FRAGMENT: usize = 512;
 
+/// Whose behaviour a session reproduces where implementations differ: one
+/// value that selects every such choice (`docs/behaviour.md`, "Profiles").
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// OpenSSL 3.0, the version the crate is proven against live (3.0.19):
+    /// the default, because it is what every rule in `docs/behaviour.md`
+    /// and every shipped transcript checks.
+    #[default]
+    OpenSsl3_0,
+    /// RFC 8446 / 5246 read strictly where OpenSSL is lenient or silent, as
+    /// tlsfuzzer expects: a KeyUpdate that asks for one is answered before
+    /// anything more is read; a TLS 1.3 inner plaintext over 2^14 + 1 bytes
+    /// is record_overflow; a KeyUpdate body of the wrong length is
+    /// decode_error; application data between the peer's renegotiation
+    /// messages is taken (RFC 5246 allows it), until its ChangeCipherSpec.
+    Rfc,
+}
+
+impl Profile {
+    /// RFC profile: answer a KeyUpdate with update_requested at once
+    /// (OpenSSL: at the next entry to the handshake).
+    pub(crate) fn answers_key_update_at_once(self) -> bool {
+        self == Profile::Rfc
+    }
+
+    /// RFC profile: the TLS 1.3 inner plaintext limit of RFC 8446 5.4.
+    pub(crate) fn limits_inner_plaintext(self) -> bool {
+        self == Profile::Rfc
+    }
+
+    /// The alert for a KeyUpdate whose body is longer than one byte: RFC
+    /// 8446 6.2 decode_error, or OpenSSL's illegal_parameter ("excessive
+    /// message size": its limit for the message is one byte).
+    pub(crate) fn long_key_update(self) -> Error {
+        match self {
+            Profile::Rfc => fatal_err(Reason::LengthMismatch, AlertDescription::DecodeError),
+            Profile::OpenSsl3_0 => Error::misbehaved(
+                Reason::ExcessiveMessageSize,
+                AlertDescription::IllegalParameter,
+            ),
+        }
+    }
+
+    /// RFC profile: application data arriving in a renegotiation is taken by
+    /// a read until the peer's ChangeCipherSpec, whoever started it
+    /// (OpenSSL 3.0: only before the peer's hello, in one this side
+    /// started: D1).
+    pub(crate) fn takes_app_data_in_renegotiation(self) -> bool {
+        self == Profile::Rfc
+    }
+}
+
 /// Options, mirroring OpenSSL's modes and options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -121,6 +174,8 @@ pub struct Config {
     /// handshake. Against a peer that waits too, neither side moves. With
     /// this on, such a request is kept until its hello can go out.
     pub deferred_renegotiation_sends_hello: bool,
+    /// Whose behaviour to reproduce where implementations differ.
+    pub profile: Profile,
     /// The AEAD provider this session's keys use (`None`: the default,
     /// [`Provider::default`](crate::cipher::Provider::default)).
     pub provider: Option<crate::cipher::Provider>,
@@ -162,6 +217,7 @@ impl Default for Config {
             want_read_when_write_meets_app_data: false,
             deferred_renegotiation_sends_hello: false,
             provider: None,
+            profile: Profile::OpenSsl3_0,
         }
     }
 }
@@ -443,6 +499,7 @@ impl Session {
             opener.set_provider(p);
             sealer.set_provider(p);
         }
+        opener.set_inner_plaintext_limit(cfg.profile.limits_inner_plaintext());
         Session {
             cfg,
             input: BytesMut::new(),

@@ -86,6 +86,13 @@ impl Session {
                 }
                 self.apply_read_action(a);
                 if msg.body[0] == 1 {
+                    if self.cfg.profile.answers_key_update_at_once()
+                        && !matches!(self.mode, Mode::Follow)
+                    {
+                        // RFC profile: answered before anything more is read.
+                        self.send_key_update(false)?;
+                        return Ok(());
+                    }
                     // OpenSSL's `tls_process_key_update`: the answer is due
                     // (`s->key_update = SSL_KEY_UPDATE_NOT_REQUESTED`).
                     self.key_update = Some(false);

@@ -594,12 +594,19 @@ impl Session {
             Err(e) => {
                 // OpenSSL's read_state_machine checks the type (transition)
                 // before the size: an unexpected message is that first.
+                let pending = self.joiner.pending_type();
                 if self.handshake_state == HandshakeState::Established {
-                    if let Some(t) = self.joiner.pending_type() {
+                    if let Some(t) = pending {
                         if !self.post_handshake_type_allowed(t) {
                             return Err(self.unexpected());
                         }
                     }
+                }
+                if pending == Some(HandshakeType::KeyUpdate)
+                    && e.reason() == Some(Reason::ExcessiveMessageSize)
+                {
+                    // A KeyUpdate body over one byte: the profile's alert.
+                    return Err(self.fatal(self.cfg.profile.long_key_update()).into());
                 }
                 Err(self.fatal(e).into())
             }
@@ -710,6 +717,15 @@ impl Session {
 
     /// D1 but for the caller: would a read take this application data?
     pub(super) fn app_data_allowed_in_read(&self) -> bool {
+        if self.cfg.profile.takes_app_data_in_renegotiation() {
+            // RFC 5246 lets application data interleave with a
+            // renegotiation's messages; only ChangeCipherSpec to Finished
+            // must be handshake (checked before this).
+            return matches!(
+                self.handshake_state,
+                HandshakeState::Handshaking { first: false, .. }
+            );
+        }
         self.total_renegotiations > 0
             && matches!(
                 self.handshake_state,
