@@ -6,8 +6,14 @@ use super::*;
 impl Session {
     /// Reports bytes this endpoint itself sent (its handshake flights, as a
     /// transcript's `send` steps give them): the session follows them to
-    /// learn its ClientHello random and when its own keys change.
+    /// learn its ClientHello random and when its own keys change. Only a
+    /// session that follows its handshake ([`passive_client`](Self::passive_client),
+    /// before any [`drive_with`](Self::drive_with)) listens: one that seals
+    /// its own records knows what it sent, and ignores this.
     pub fn observe_sent(&mut self, bytes: &[u8]) {
+        if !matches!(self.mode, Mode::Follow) {
+            return;
+        }
         let mut rest = bytes;
         while !rest.is_empty() || self.mirror.deframer.buffered() > 0 {
             let n = self.mirror.deframer.push(rest);
