@@ -348,6 +348,27 @@ pub fn replay(t: &Transcript) -> Result<(), Mismatch> {
                     return fail("pending()".into(), format!("{k}"), format!("{p}"));
                 }
             }
+            Step::HasPending(h) => {
+                let got = s.has_pending();
+                if got != *h {
+                    return fail("has_pending()".into(), format!("{h}"), format!("{got}"));
+                }
+            }
+            Step::Shutdown { expect } => {
+                let r = s.shutdown();
+                let ok = match (&r, expect) {
+                    (Ok(done), Outcome::Count(c)) => usize::from(*done) == *c,
+                    (Err(e), o) => err_matches(e, o),
+                    _ => false,
+                };
+                if !ok {
+                    let got = match &r {
+                        Ok(done) => format!("ok {}", u8::from(*done)),
+                        Err(e) => describe_err(e),
+                    };
+                    return fail("shutdown()".into(), describe(expect), got);
+                }
+            }
             Step::Transport { capacity } => {
                 let all = s.outgoing_len();
                 let _ = s.take_outgoing(all);
