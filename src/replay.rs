@@ -88,6 +88,7 @@ fn describe_err(e: &SslError) -> String {
 /// alert when the transcript names one.
 fn err_matches(e: &SslError, expect: &Outcome) -> bool {
     match expect {
+        Outcome::Err { code, .. } if code == "SYSCALL" && unexpected_eof(e) => true,
         Outcome::Err { code, alert, .. } => {
             code == e.code()
                 && alert
@@ -96,6 +97,16 @@ fn err_matches(e: &SslError, expect: &Outcome) -> bool {
         }
         _ => false,
     }
+}
+
+/// libssl 3.0.19 reports the end of stream in the middle of the connection
+/// as SSL_ERROR_SSL ("unexpected eof while reading", decode_error sent),
+/// and so does tlsrec; the recorder of `vectors/openssl-samples` wrote
+/// SYSCALL for that same failure (its transcripts show the decode_error
+/// alert going out, which only that failure sends), so a SYSCALL expected
+/// there is taken as this error.
+fn unexpected_eof(e: &SslError) -> bool {
+    matches!(e, SslError::Ssl(err) if err.reason() == Some(crate::error::Reason::UnexpectedEofWhileReading))
 }
 
 /// The call steps that started a renegotiation of the client's own accord:

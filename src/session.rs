@@ -276,6 +276,14 @@ pub struct Session {
     in_read_app_data: bool,
     received_shutdown: bool,
     sent_shutdown: bool,
+    /// `shutdown` is reading for the peer's close_notify (OpenSSL's
+    /// `ssl3_read_bytes` with type 0): no record type is asked for.
+    shutdown_reading: bool,
+    /// What the last read, peek, write or shutdown was left waiting for
+    /// (OpenSSL's `rwstate` with the BIO's retry flag), which
+    /// `SSL_get_error` reports again for a call that fails without
+    /// setting it.
+    last_blocked: Option<SslError>,
     dead: Option<Dead>,
 }
 
@@ -399,6 +407,8 @@ impl Session {
             in_read_app_data: false,
             received_shutdown: false,
             sent_shutdown: false,
+            shutdown_reading: false,
+            last_blocked: None,
             dead: None,
         }
     }
@@ -617,7 +627,19 @@ impl Session {
     /// # Errors
     /// As `SSL_get_error` would report.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
-        self.read_internal(buf, false)
+        let r = self.read_internal(buf, false);
+        self.note_blocked(&r)
+    }
+
+    fn note_blocked<T>(&mut self, r: &Result<T, SslError>) -> Result<T, SslError>
+    where
+        T: Copy,
+    {
+        self.last_blocked = match r {
+            Err(e @ (SslError::WantRead | SslError::WantWrite)) => Some(e.clone()),
+            _ => None,
+        };
+        r.clone()
     }
 
     /// Like [`read`](Self::read), but hands out what is left of the current
@@ -647,7 +669,8 @@ impl Session {
     /// # Errors
     /// As [`read`](Self::read).
     pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
-        self.read_internal(buf, true)
+        let r = self.read_internal(buf, true);
+        self.note_blocked(&r)
     }
 
     /// `SSL_pending`: bytes left in the current application-data record.
@@ -666,7 +689,9 @@ impl Session {
     /// the record layer (not counting what the transport still holds).
     #[must_use]
     pub fn has_pending(&self) -> bool {
-        self.rrec.is_some() || self.deframer.buffered() > 0 || self.joiner.buffered() > 0
+        // A header alone counts for nothing (OpenSSL moved it out of its
+        // read buffer), as in `read_pending`.
+        self.rrec.is_some() || self.read_pending() || self.joiner.buffered() > 0
     }
 
     fn later_read_error(&self) -> SslError {
@@ -677,8 +702,12 @@ impl Session {
         }
     }
 
+    /// A write on a failed connection: OpenSSL's state machine refuses
+    /// without an error of its own, so `SSL_get_error` says ZERO_RETURN
+    /// once a fatal alert arrived with no warning alert but close_notify
+    /// before it (`warn_alert` starts at 0, close_notify), else SYSCALL.
     fn dead_error_write(&self) -> Option<SslError> {
-        self.dead.map(|_| SslError::Syscall)
+        self.dead.map(|_| self.later_read_error())
     }
 
     fn read_internal(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
@@ -692,7 +721,10 @@ impl Session {
             return Err(self.later_read_error());
         }
         if self.dead.is_some() {
-            return Err(SslError::Syscall);
+            // OpenSSL's state machine refuses before `ssl3_read_bytes`
+            // resets `rwstate`: SSL_get_error repeats what the last call
+            // was left waiting for, else SYSCALL.
+            return Err(self.last_blocked.clone().unwrap_or(SslError::Syscall));
         }
         if self.renegotiate {
             self.renegotiate_check(false);
@@ -920,6 +952,9 @@ impl Session {
                 return Err(self.later_read_error().into());
             }
             match typ {
+                ContentType::ApplicationData if self.shutdown_reading => {
+                    return Err(self.data_after_close_notify().into());
+                }
                 ContentType::ApplicationData => {
                     if self.in_init() && !self.opener.is_protected() {
                         return Err(self
@@ -984,7 +1019,10 @@ impl Session {
                     if self.joiner.buffered() < HANDSHAKE_HEADER_LEN {
                         continue;
                     }
-                    if self.sent_shutdown {
+                    // After our close_notify TLS 1.2 handshake messages are
+                    // dropped; TLS 1.3 ones (KeyUpdate, tickets) are still
+                    // processed, as OpenSSL 3.0 does.
+                    if self.sent_shutdown && self.tracker.version() != Some(Version::Tls13) {
                         if self.cfg.auto_retry {
                             self.joiner = HandshakeJoiner::new();
                             continue;
@@ -1000,6 +1038,13 @@ impl Session {
                 ContentType::Alert => {
                     let data = self.rrec.take().map(|(_, d)| d).unwrap_or_default();
                     self.handle_alert(&data)?;
+                }
+                ContentType::ChangeCipherSpec
+                | ContentType::Heartbeat
+                | ContentType::Unknown(_)
+                    if self.sent_shutdown =>
+                {
+                    return Err(self.data_after_close_notify().into());
                 }
                 ContentType::ChangeCipherSpec => {
                     self.rrec = None;
@@ -1021,6 +1066,18 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// OpenSSL `ssl3_read_bytes` after our close_notify: a record that is
+    /// neither an alert nor handshake, and not what the caller asked for
+    /// (any such record when `shutdown` reads), fails the connection
+    /// without an alert.
+    fn data_after_close_notify(&mut self) -> SslError {
+        self.rrec = None;
+        self.fatal(Error::InvalidRecord {
+            reason: Reason::ApplicationDataAfterCloseNotify,
+            alert: None,
+        })
     }
 
     /// C1-C4: an alert record. Returns Ok to go on reading.
@@ -1251,18 +1308,23 @@ impl Session {
             return SslError::WantRead;
         }
         if self.cfg.ignore_unexpected_eof {
+            // OpenSSL: SSL_set_shutdown(s, SSL_RECEIVED_SHUTDOWN), which
+            // replaces the flags: a close_notify we sent is forgotten (a
+            // later SSL_shutdown sends another, SSL_write works again). The
+            // bytes of a record cut short stay in the read buffer
+            // (SSL_has_pending says so).
             self.received_shutdown = true;
+            self.sent_shutdown = false;
             self.warn_alert = u8::from(AlertDescription::CloseNotify);
-            self.deframer = Deframer::new();
             return SslError::ZeroReturn;
         }
-        // OpenSSL 3.0 sends decode_error ("unexpected eof while reading");
-        // the 3.0.19 library reports SSL_ERROR_SYSCALL to the caller.
-        let _ = self.fatal(Error::record(
+        // OpenSSL 3.0 sends decode_error and reports SSL_ERROR_SSL with
+        // "unexpected eof while reading" (libssl 3.0.19 over a memory BIO,
+        // which reports the end of stream as a socket BIO does).
+        self.fatal(Error::record(
             Reason::UnexpectedEofWhileReading,
             AlertDescription::DecodeError,
-        ));
-        SslError::Syscall
+        ))
     }
 
     /// Marks the connection failed, sends the alert if there is one, and
@@ -1734,7 +1796,8 @@ impl Session {
     /// WantWrite while the transport is full (retry with the same buffer and
     /// at least the same length), and OpenSSL's retry errors.
     pub fn write(&mut self, buf: &[u8]) -> Result<usize, SslError> {
-        self.write_bytes(ContentType::ApplicationData, buf)
+        let r = self.write_bytes(ContentType::ApplicationData, buf);
+        self.note_blocked(&r)
     }
 
     /// True while sealed bytes wait for the transport.
@@ -1979,12 +2042,65 @@ impl Session {
     /// # Errors
     /// WantWrite if the alert could not be handed to the transport.
     pub fn shutdown(&mut self) -> Result<bool, SslError> {
-        if self.dead.is_some() {
-            return Err(SslError::Syscall);
+        let r = self.shutdown_internal();
+        if matches!(r, Err(SslError::Ssl(_))) {
+            // SSL_shutdown's refusals and failures leave `rwstate` alone.
+            return r;
+        }
+        self.note_blocked(&r)
+    }
+
+    fn shutdown_internal(&mut self) -> Result<bool, SslError> {
+        // OpenSSL 3.0 `SSL_shutdown` refuses, without failing the
+        // connection, while in a handshake, and a failed connection counts
+        // as in one (its state machine is in its error state).
+        if self.dead.is_some() || self.in_init() {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::ShutdownWhileInInit,
+                alert: None,
+            }));
+        }
+        if self.sent_shutdown && self.wpend.wire.is_empty() && !self.received_shutdown {
+            // `ssl3_shutdown` once our close_notify is out: read on for the
+            // peer's (`ssl3_read_bytes` asking for no type); without it the
+            // call fails with what the read said.
+            self.shutdown_reading = true;
+            let r = self.read_bytes(&mut [], false);
+            self.shutdown_reading = false;
+            if !self.received_shutdown {
+                return Err(match r {
+                    Err(Interrupt::Err(e)) => e,
+                    _ => SslError::WantRead,
+                });
+            }
+            return Ok(self.sent_shutdown);
+        }
+        if !self.sent_shutdown
+            && !self.wpend.wire.is_empty()
+            && self.wpend.typ == Some(ContentType::ApplicationData)
+        {
+            // A record of ours waits for the transport: OpenSSL queues
+            // close_notify behind it (`alert_dispatch`) and writes nothing;
+            // the call fails, and SSL_get_error reports what the last call
+            // was left waiting for (else ZERO_RETURN or SYSCALL).
+            self.sent_shutdown = true;
+            self.queued_alert = Some((AlertLevel::Warning, AlertDescription::CloseNotify));
+            return Err(self
+                .last_blocked
+                .clone()
+                .unwrap_or_else(|| self.later_read_error()));
+        }
+        if self.sent_shutdown
+            && !self.wpend.wire.is_empty()
+            && self.wpend.typ == Some(ContentType::ApplicationData)
+        {
+            // Sending the queued close_notify meets the pending record of
+            // another type: OpenSSL's write retry check fails (fatal).
+            return Err(self.misuse(Reason::BadWriteRetry));
         }
         if !self.sent_shutdown {
             if !self.wpend.wire.is_empty() {
-                // E9: the pending application record must go first.
+                // E9: a pending alert record goes first.
                 if self.flush_pending().is_err() {
                     return Err(SslError::WantWrite);
                 }

@@ -289,7 +289,10 @@ fn c4_a_fatal_alert_received_sends_nothing_and_later_reads_say_zero_return() {
     assert_eq!(e.alert_sent(), None);
     assert_eq!(c.outgoing_len(), 0, "no alert is sent back");
     assert_eq!(read(&mut c, 10), Err(SslError::ZeroReturn));
-    assert_eq!(c.write(b"x"), Err(SslError::Syscall));
+    // Writes too: OpenSSL's SSL_get_error finds no error of the call and
+    // warn_alert still at 0 (close_notify): ZERO_RETURN (libssl 3.0.19,
+    // crafted scenarios of the differential test).
+    assert_eq!(c.write(b"x"), Err(SslError::ZeroReturn));
 }
 
 #[test]
@@ -716,7 +719,13 @@ fn g1_eof_mid_stream_fails_and_sends_decode_error() {
     let r = p.app(b"cut short");
     c.recv(&r[..10]);
     c.recv_eof();
-    assert_eq!(read(&mut c, 20), Err(SslError::Syscall));
+    assert_eq!(
+        read(&mut c, 20),
+        Err(SslError::Ssl(Error::InvalidRecord {
+            reason: Reason::UnexpectedEofWhileReading,
+            alert: Some(AlertDescription::DecodeError)
+        }))
+    );
     assert_eq!(p.sent(&mut c), vec![(ContentType::Alert, vec![2, 50])]);
     assert_eq!(read(&mut c, 20), Err(SslError::Syscall));
 }
