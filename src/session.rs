@@ -438,6 +438,11 @@ impl Session {
     /// A segment from the peer arrives (appended to the received bytes, as
     /// writing into OpenSSL's memory BIO does).
     pub fn recv(&mut self, segment: &[u8]) {
+        // A write into the memory BIO clears its retry flags: a WANT_READ
+        // left by the last call is no longer what SSL_get_error reports.
+        if self.last_blocked == Some(SslError::WantRead) {
+            self.last_blocked = None;
+        }
         self.input.extend_from_slice(segment);
     }
 
@@ -918,7 +923,10 @@ impl Session {
             let (typ, len) = match &self.rrec {
                 Some((t, b)) => (*t, b.len()),
                 None => {
-                    let rec = self.get_record()?;
+                    // `shutdown` meets an empty application data record
+                    // too (OpenSSL hands empty records up; a read skips
+                    // them, the shutdown's read fails on them).
+                    let rec = self.get_record_keeping(self.shutdown_reading)?;
                     let t = rec.typ;
                     let l = rec.payload.len();
                     self.rrec = Some((rec.typ, rec.payload));
@@ -1286,7 +1294,13 @@ impl Session {
                     }
                     return Err(self.at_eof_or_wait());
                 }
-                Err(e) => return Err(self.fatal(e)),
+                Err(e) => {
+                    // OpenSSL refuses a header before it reads the body:
+                    // nothing of the record stays in its read buffer
+                    // (SSL_has_pending is false).
+                    self.deframer = Deframer::new();
+                    return Err(self.fatal(e));
+                }
             }
         }
     }
@@ -1468,6 +1482,12 @@ impl Session {
                         AlertDescription::UnexpectedMessage,
                     ))
                     .into());
+            }
+            if self.received_shutdown {
+                // ssl3_read_bytes: after the peer's close_notify (or fatal
+                // alert) a record read is thrown away and the handshake
+                // stops; SSL_get_error says ZERO_RETURN or SYSCALL.
+                return Err(self.later_read_error().into());
             }
             match rec.typ {
                 ContentType::Handshake => self.joiner.push(&rec.payload),
@@ -2064,6 +2084,8 @@ impl Session {
             // `ssl3_shutdown` once our close_notify is out: read on for the
             // peer's (`ssl3_read_bytes` asking for no type); without it the
             // call fails with what the read said.
+            // (`ssl3_read_bytes` resets `rwstate` before it reads.)
+            self.last_blocked = None;
             self.shutdown_reading = true;
             let r = self.read_bytes(&mut [], false);
             self.shutdown_reading = false;
