@@ -284,6 +284,10 @@ pub struct Session {
     /// `SSL_get_error` reports again for a call that fails without
     /// setting it.
     last_blocked: Option<SslError>,
+    /// A fatal alert `shutdown` read and still reported as done (1): its
+    /// error stays in OpenSSL's error queue, so the next call that fails
+    /// is SSL_ERROR_SSL with it.
+    queued_error: Option<Error>,
     dead: Option<Dead>,
 }
 
@@ -409,6 +413,7 @@ impl Session {
             sent_shutdown: false,
             shutdown_reading: false,
             last_blocked: None,
+            queued_error: None,
             dead: None,
         }
     }
@@ -644,6 +649,11 @@ impl Session {
             Err(e @ (SslError::WantRead | SslError::WantWrite)) => Some(e.clone()),
             _ => None,
         };
+        if r.is_err() {
+            if let Some(e) = self.queued_error.take() {
+                return Err(SslError::Ssl(e));
+            }
+        }
         r.clone()
     }
 
@@ -1010,7 +1020,9 @@ impl Session {
                     // Reading application data that a handshake allowed
                     // (`in_read_app_data == 2`): OpenSSL 3.0 cannot take a
                     // handshake record here ("we already handled all of
-                    // these") and fails with ERR_R_INTERNAL_ERROR.
+                    // these") and fails with ERR_R_INTERNAL_ERROR, once
+                    // the record went into its handshake fragment (read).
+                    self.rrec = None;
                     return Err(self
                         .fatal(fatal_err(
                             Reason::InternalError,
@@ -1045,7 +1057,19 @@ impl Session {
                 }
                 ContentType::Alert => {
                     let data = self.rrec.take().map(|(_, d)| d).unwrap_or_default();
-                    self.handle_alert(&data)?;
+                    if let Err(e) = self.handle_alert(&data) {
+                        // An alert OpenSSL cannot parse (length, level) is
+                        // refused before it marks the record read.
+                        if let SslError::Ssl(err) = &e {
+                            if matches!(
+                                err.reason(),
+                                Some(Reason::InvalidAlert | Reason::UnknownAlertType)
+                            ) {
+                                self.rrec = Some((ContentType::Alert, data));
+                            }
+                        }
+                        return Err(e.into());
+                    }
                 }
                 ContentType::ChangeCipherSpec
                 | ContentType::Heartbeat
@@ -1054,8 +1078,9 @@ impl Session {
                 {
                     return Err(self.data_after_close_notify().into());
                 }
+                // These refusals leave the record unread in OpenSSL
+                // (SSL_has_pending stays true on the failed connection).
                 ContentType::ChangeCipherSpec => {
-                    self.rrec = None;
                     return Err(self
                         .fatal(fatal_err(
                             Reason::CcsReceivedEarly,
@@ -1064,7 +1089,6 @@ impl Session {
                         .into());
                 }
                 _ => {
-                    self.rrec = None;
                     return Err(self
                         .fatal(fatal_err(
                             Reason::UnexpectedRecord,
@@ -2094,6 +2118,9 @@ impl Session {
                     Err(Interrupt::Err(e)) => e,
                     _ => SslError::WantRead,
                 });
+            }
+            if let Err(Interrupt::Err(SslError::Ssl(e @ Error::AlertReceived(_)))) = r {
+                self.queued_error = Some(e);
             }
             return Ok(self.sent_shutdown);
         }
