@@ -284,10 +284,6 @@ pub struct Session {
     /// `SSL_get_error` reports again for a call that fails without
     /// setting it.
     last_blocked: Option<SslError>,
-    /// A fatal alert `shutdown` read and still reported as done (1): its
-    /// error stays in OpenSSL's error queue, so the next call that fails
-    /// is SSL_ERROR_SSL with it.
-    queued_error: Option<Error>,
     dead: Option<Dead>,
 }
 
@@ -413,7 +409,6 @@ impl Session {
             sent_shutdown: false,
             shutdown_reading: false,
             last_blocked: None,
-            queued_error: None,
             dead: None,
         }
     }
@@ -649,11 +644,6 @@ impl Session {
             Err(e @ (SslError::WantRead | SslError::WantWrite)) => Some(e.clone()),
             _ => None,
         };
-        if r.is_err() {
-            if let Some(e) = self.queued_error.take() {
-                return Err(SslError::Ssl(e));
-            }
-        }
         r.clone()
     }
 
@@ -1031,6 +1021,18 @@ impl Session {
                         .into());
                 }
                 ContentType::Handshake => {
+                    // After our close_notify a TLS 1.2 handshake record is
+                    // dropped before any of it reaches the handshake
+                    // fragment (with or without auto_retry); TLS 1.3 ones
+                    // (KeyUpdate, tickets) are still processed, as OpenSSL
+                    // 3.0 does.
+                    if self.sent_shutdown && self.tracker.version() != Some(Version::Tls13) {
+                        self.rrec = None;
+                        if self.cfg.auto_retry {
+                            continue;
+                        }
+                        return Err(SslError::WantRead.into());
+                    }
                     // Whole record into the message joiner (OpenSSL copies 4
                     // bytes into handshake_fragment and the statem the rest).
                     if let Some((_, data)) = self.rrec.take() {
@@ -1038,16 +1040,6 @@ impl Session {
                     }
                     if self.joiner.buffered() < HANDSHAKE_HEADER_LEN {
                         continue;
-                    }
-                    // After our close_notify TLS 1.2 handshake messages are
-                    // dropped; TLS 1.3 ones (KeyUpdate, tickets) are still
-                    // processed, as OpenSSL 3.0 does.
-                    if self.sent_shutdown && self.tracker.version() != Some(Version::Tls13) {
-                        if self.cfg.auto_retry {
-                            self.joiner = HandshakeJoiner::new();
-                            continue;
-                        }
-                        return Err(SslError::WantRead.into());
                     }
                     // Handshake data outside a handshake: back into init.
                     self.handshake_func()?;
@@ -2118,9 +2110,6 @@ impl Session {
                     Err(Interrupt::Err(e)) => e,
                     _ => SslError::WantRead,
                 });
-            }
-            if let Err(Interrupt::Err(SslError::Ssl(e @ Error::AlertReceived(_)))) = r {
-                self.queued_error = Some(e);
             }
             return Ok(self.sent_shutdown);
         }

@@ -1251,8 +1251,8 @@ impl<'a> Run<'a> {
 
     /// Runs one libssl call on the client: `Ok(ret)` if it succeeded
     /// (ret > 0; `SSL_shutdown`: ret >= 0), else what `SSL_get_error` said
-    /// and the first reason of the error queue, which is drained for SSL
-    /// and SYSCALL as the `openssl` crate does.
+    /// and the first reason of the error queue, which is emptied before
+    /// the call and drained for SSL and SYSCALL as the `openssl` crate does.
     fn client_ffi(
         &mut self,
         f: impl FnOnce(*mut openssl_sys::SSL) -> c_int,
@@ -1266,6 +1266,13 @@ impl<'a> Run<'a> {
         f: impl FnOnce(*mut openssl_sys::SSL) -> c_int,
     ) -> Result<c_int, (&'static str, Option<String>)> {
         let ssl = self.client.ssl().as_ptr();
+        // SSL_get_error's manual: "The current thread's error queue must be
+        // empty before the TLS/SSL I/O operation is attempted, or
+        // SSL_get_error() will not work reliably." (An SSL_shutdown that
+        // returns 1 may leave the peer's fatal alert queued; the server's
+        // calls in this thread drain the same queue.)
+        // SAFETY: plain libcrypto call on this thread's queue.
+        unsafe { openssl_sys::ERR_clear_error() };
         let ret = f(ssl);
         if ret >= ok_from {
             return Ok(ret);
