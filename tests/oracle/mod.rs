@@ -1067,7 +1067,7 @@ impl<'a> Run<'a> {
                 self.s2c_all.extend_from_slice(&out);
                 self.s2c_produced += out.len() as u64;
                 self.s2c_delivered += out.len() as u64;
-                self.to_client(&out);
+                self.feed_client(&out);
             }
         }
         if !client_done {
@@ -1236,12 +1236,12 @@ impl<'a> Run<'a> {
             self.s2c_delivered += n as u64;
             left -= n;
             self.steps.push(json!({ "recv": hex(&seg) }));
-            self.to_client(&seg);
+            self.feed_client(&seg);
         }
     }
 
     /// Feeds the client's read side (its memory BIO).
-    fn to_client(&mut self, bytes: &[u8]) {
+    fn feed_client(&mut self, bytes: &[u8]) {
         // SAFETY: see the extern block; `bytes` outlives the call.
         let n = unsafe {
             openssl_sys::BIO_write(self.rbio, bytes.as_ptr().cast(), bytes.len() as c_int)
