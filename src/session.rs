@@ -1506,8 +1506,10 @@ impl Session {
             }
             if self.received_shutdown {
                 // ssl3_read_bytes: after the peer's close_notify (or fatal
-                // alert) a record read is thrown away and the handshake
-                // stops; SSL_get_error says ZERO_RETURN or SYSCALL.
+                // alert) a record read is emptied, not marked read (it
+                // stays: SSL_has_pending), and the handshake stops;
+                // SSL_get_error says ZERO_RETURN or SYSCALL.
+                self.rrec = Some((rec.typ, Bytes::new()));
                 return Err(self.later_read_error().into());
             }
             match rec.typ {
