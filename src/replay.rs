@@ -362,9 +362,6 @@ pub fn replay(t: &Transcript) -> Result<(), Mismatch> {
             Step::HasPending(h) => {
                 let got = s.has_pending();
                 if got != *h {
-                    if std::env::var_os("TLSREC_DEBUG_HP").is_some() {
-                        eprintln!("{s:?}");
-                    }
                     return fail("has_pending()".into(), format!("{h}"), format!("{got}"));
                 }
             }
