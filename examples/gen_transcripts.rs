@@ -6,6 +6,12 @@
 //! ```
 //! writes that many transcripts of each family (real, crafted, write,
 //! reneg), seeds 1..=N; the committed corpus was made with these numbers.
+//! With `--end` the scenarios end their stream and go on calling after it
+//! (`Scenario::generate_with_end`, files named `*-end.json`):
+//!
+//! ```sh
+//! cargo run --release --example gen_transcripts -- vectors/transcripts --end 10 10 10 10
+//! ```
 
 #[path = "../tests/oracle/mod.rs"]
 mod oracle;
@@ -15,7 +21,9 @@ use oracle::{record, Family, Scenario};
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args.next().unwrap_or_else(|| "vectors/transcripts".into());
-    let counts: Vec<u64> = args.filter_map(|c| c.parse().ok()).collect();
+    let rest: Vec<String> = args.collect();
+    let ends = rest.iter().any(|a| a == "--end");
+    let counts: Vec<u64> = rest.iter().filter_map(|c| c.parse().ok()).collect();
     let count = |i: usize, d: u64| counts.get(i).copied().unwrap_or(d);
     std::fs::create_dir_all(&dir).expect("output folder");
     let mut written = 0;
@@ -27,7 +35,11 @@ fn main() {
     ];
     for (family, n) in families {
         for seed in 1..=n {
-            let s = Scenario::generate(family, seed, true);
+            let s = if ends {
+                Scenario::generate_with_end(family, seed, true)
+            } else {
+                Scenario::generate(family, seed, true)
+            };
             let rec = record(&s).unwrap_or_else(|e| panic!("{}: {e}", s.name));
             let path = format!("{dir}/{}.json", s.name);
             let text = serde_json::to_string(&rec.transcript).unwrap();

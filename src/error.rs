@@ -85,6 +85,17 @@ pub enum Reason {
     /// OpenSSL's `ERR_R_INTERNAL_ERROR`: what 3.0 reports for a handshake
     /// record met while it reads application data inside a handshake.
     InternalError,
+    /// `SSL_shutdown` during a handshake, or after a fatal error (OpenSSL
+    /// counts a failed connection as in init).
+    ShutdownWhileInInit,
+    /// Application data read by `SSL_shutdown` after our close_notify.
+    ApplicationDataAfterCloseNotify,
+    /// TLS 1.2 AES-GCM: a record too short for the explicit nonce and the
+    /// tag (OpenSSL's provider refuses the record's AAD).
+    InvalidAad,
+    /// TLS 1.2 ChaCha20-Poly1305: a record too short for the tag (OpenSSL's
+    /// provider refuses the record's AAD with this reason).
+    InvalidData,
     /// Beyond OpenSSL: a key was used for more records than its AEAD's
     /// limit allows (RFC 8446 5.5).
     KeyUsageLimit,
@@ -134,6 +145,10 @@ impl Reason {
             Reason::BadValue => "bad value",
             Reason::WrongSslVersion => "wrong ssl version",
             Reason::InternalError => "internal error",
+            Reason::ShutdownWhileInInit => "shutdown while in init",
+            Reason::ApplicationDataAfterCloseNotify => "application data after close notify",
+            Reason::InvalidAad => "invalid aad",
+            Reason::InvalidData => "invalid data",
             Reason::KeyUsageLimit => "record limit of one key reached",
             Reason::NoHandshake => "no handshake to run",
             Reason::HandshakeFailure => "handshake failure",

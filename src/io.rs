@@ -255,6 +255,11 @@ impl<T: Read + Write> SslStream<T> {
                 }
             }),
             SslError::ZeroReturn => io::ErrorKind::UnexpectedEof.into(),
+            SslError::Ssl(err)
+                if err.reason() == Some(crate::error::Reason::UnexpectedEofWhileReading) =>
+            {
+                io::Error::new(io::ErrorKind::UnexpectedEof, err)
+            }
             SslError::Ssl(err) => io::Error::new(io::ErrorKind::InvalidData, err),
         }
     }

@@ -171,6 +171,10 @@ pub struct TokioStream<T> {
     staged_pending: bool,
     /// The transport reported end of stream.
     eof: bool,
+    /// Our close_notify is in the session's pipe: `Session::shutdown` is not
+    /// called again (a second call reads for the peer's close_notify, as
+    /// OpenSSL's does, and would fail on the peer's data).
+    close_sent: bool,
     reader: Parked,
     writer: Parked,
 }
@@ -205,6 +209,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> TokioStream<T> {
             staged: Vec::with_capacity(MAX_PLAINTEXT_LEN),
             staged_pending: false,
             eof: false,
+            close_sent: false,
             reader: Parked::default(),
             writer: Parked::default(),
         }
@@ -512,7 +517,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin> TokioStream<T> {
             other => return other,
         }
         loop {
-            let r = self.session.shutdown();
+            let r = if self.close_sent {
+                Ok(false)
+            } else {
+                self.session.shutdown()
+            };
+            if r.is_ok() {
+                self.close_sent = true;
+            }
             let mut progress = false;
             let drained = self.drain(Side::Writer, cx, &mut progress);
             if let Poll::Ready(Err(e)) = drained {
@@ -548,6 +560,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> TokioStream<T> {
             SslError::Syscall if self.eof => io::ErrorKind::UnexpectedEof.into(),
             SslError::Syscall => io::Error::other("the TLS connection failed earlier"),
             SslError::ZeroReturn => io::ErrorKind::UnexpectedEof.into(),
+            SslError::Ssl(err)
+                if err.reason() == Some(crate::error::Reason::UnexpectedEofWhileReading) =>
+            {
+                io::Error::new(io::ErrorKind::UnexpectedEof, err)
+            }
             SslError::Ssl(err) => io::Error::new(io::ErrorKind::InvalidData, err),
         }
     }

@@ -76,6 +76,16 @@ pub enum Step {
         /// What OpenSSL returned.
         ok: u64,
     },
+    /// `SSL_shutdown()`: `ok` 0 (close_notify sent, the peer's not yet
+    /// received) or 1 (both), or an error. An extension of
+    /// `tlsrec-transcript/1` written by this project's generator.
+    Shutdown {
+        /// Expected result (`Outcome::Count` for 0 and 1).
+        expect: Outcome,
+    },
+    /// `SSL_has_pending()` returned this. An extension of
+    /// `tlsrec-transcript/1` written by this project's generator.
+    HasPending(bool),
     /// The peer takes `n` bytes out of the outgoing pipe.
     Drain {
         /// How many.
@@ -227,6 +237,12 @@ impl Transcript {
                             .and_then(Value::as_u64)
                             .ok_or("renegotiate: ok")?,
                     }
+                } else if o.contains_key("shutdown") {
+                    Step::Shutdown {
+                        expect: outcome(o, false)?,
+                    }
+                } else if let Some(x) = o.get("has_pending") {
+                    Step::HasPending(x.as_bool().ok_or("has_pending: expected true or false")?)
                 } else if let Some(x) = o.get("drain") {
                     Step::Drain {
                         n: usize_field(x, "drain")?,

@@ -3,11 +3,17 @@
 //! tlsrec twice, following the client's handshakes and driving them itself
 //! after the first ([`ReplayMode`]); every call must return what OpenSSL
 //! returned, and, driven, every record sent must be the one OpenSSL sent.
+//! The end-of-stream test ends every scenario one of the ways
+//! `oracle::StreamEnd` lists and goes on calling read, peek, pending,
+//! has_pending, write and shutdown after the end.
 //!
 //! `TLSREC_DIFF_CASES` sets the number of cases (default 2000) and
 //! `TLSREC_DIFF_SEED` the first seed (default: a fixed one, so a run
 //! reproduces; CI may vary it). A failure is shrunk to a minimal script and
 //! written to `target/differential/NAME.json` for `tlsrec replay`.
+//! `TLSREC_DIFF_SHRINK=0` reports failures unshrunk (the full transcript is
+//! written) and `TLSREC_DIFF_MAX_FAILURES` (default 5) sets how many are
+//! collected before the run stops: together they survey a run.
 
 mod oracle;
 
@@ -59,14 +65,32 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 #[test]
 fn tlsrec_agrees_with_libssl_on_random_scenarios() {
+    run(false);
+}
+
+/// The same scenarios, each ending its stream (EOF at a record boundary
+/// or inside a record, close_notify received or sent, a fatal alert
+/// received, a fatal error of our own) and going on with calls after it.
+#[test]
+fn tlsrec_agrees_with_libssl_after_the_end_of_the_stream() {
+    run(true);
+}
+
+fn run(ends: bool) {
     let cases = env_u64("TLSREC_DIFF_CASES", 2000);
     let first = env_u64("TLSREC_DIFF_SEED", 1_000_000);
     let mut failures = Vec::new();
     let mut steps = 0usize;
     let mut driven_handshakes = 0u64;
+    let mut ignoring_eof = 0u64;
     for i in 0..cases {
         let family = FAMILIES[(i % 4) as usize];
-        let s = Scenario::generate(family, first + i, true);
+        let s = if ends {
+            Scenario::generate_with_end(family, first + i, true)
+        } else {
+            Scenario::generate(family, first + i, true)
+        };
+        ignoring_eof += u64::from(s.options.ignore_unexpected_eof);
         if std::env::var_os("TLSREC_DIFF_VERBOSE").is_some() {
             eprintln!("{}", s.name);
         }
@@ -76,8 +100,12 @@ fn tlsrec_agrees_with_libssl_on_random_scenarios() {
                 driven_handshakes += n;
             }
             Err((m, _)) if m.starts_with("oracle failed") => panic!("{}: {m}", s.name),
-            Err(_) => {
-                let (min, msg, text) = shrink(s);
+            Err((m, t)) => {
+                let (min, msg, text) = if env_u64("TLSREC_DIFF_SHRINK", 1) == 0 {
+                    (s, m, t)
+                } else {
+                    shrink(s)
+                };
                 let dir =
                     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/differential");
                 std::fs::create_dir_all(&dir).unwrap();
@@ -90,7 +118,7 @@ fn tlsrec_agrees_with_libssl_on_random_scenarios() {
                     min.actions,
                     path.display()
                 ));
-                if failures.len() >= 5 {
+                if failures.len() as u64 >= env_u64("TLSREC_DIFF_MAX_FAILURES", 5) {
                     break;
                 }
             }
@@ -112,5 +140,70 @@ fn tlsrec_agrees_with_libssl_on_random_scenarios() {
     assert!(
         driven_handshakes >= cases / 20,
         "{driven_handshakes} driven handshakes in {cases} cases"
+    );
+    // End of stream with SSL_OP_IGNORE_UNEXPECTED_EOF in at least a sixth.
+    eprintln!("{ignoring_eof} of {cases} scenarios with ignore_unexpected_eof");
+    assert!(
+        !ends || ignoring_eof * 6 >= cases,
+        "ignore_unexpected_eof in only {ignoring_eof} of {cases} scenarios"
+    );
+}
+
+/// Issue #12: records of every body length from 0 to nonce + tag + 1
+/// (TLS 1.2 AES-GCM: 0..=25; ChaCha20-Poly1305 and TLS 1.3: 0..=17), of a
+/// valid and an invalid header type, unprotected (random bytes) and, where
+/// the length allows, sealed with the current keys; after each, calls on
+/// the connection. Every suite, both versions, deterministic.
+#[test]
+fn short_records_of_every_length_agree_with_libssl() {
+    use oracle::{Action, Buf, Seg, TLS12_SUITES, TLS13_SUITES};
+    use tlsrec::Version;
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (k, suite) in TLS12_SUITES.iter().chain(TLS13_SUITES.iter()).enumerate() {
+        let aes12 = suite.version() == Version::Tls12 && !suite.name().contains("CHACHA");
+        let max = if aes12 { 8 + 16 + 1 } else { 16 + 1 };
+        let mut records: Vec<Action> = Vec::new();
+        for len in 0..=max {
+            for typ in [23u8, 0x99] {
+                records.push(Action::Raw { typ, len });
+            }
+        }
+        for typ in [23u8, 20, 21, 22, 24, 0x99] {
+            for len in [0, 1] {
+                records.push(Action::Sealed { typ, len });
+            }
+        }
+        for (j, rec) in records.into_iter().enumerate() {
+            let mut s = Scenario::generate(Family::Crafted, 9_000_000 + k as u64, true);
+            s.suite = *suite;
+            s.server_tickets = 0;
+            s.name = format!("crafted-{}-short-{j}", suite.name().to_ascii_lowercase());
+            s.fatal_call_limit = 12;
+            s.actions = vec![
+                Action::App { len: 10, pad: 0 },
+                rec,
+                Action::App { len: 5, pad: 0 },
+                Action::Deliver(Seg::Whole, None),
+                Action::Read(100),
+                Action::HasPending,
+                Action::Pending,
+                Action::Read(100),
+                Action::Write(10, Buf::A),
+                Action::Shutdown,
+                Action::Peek(5),
+            ];
+            cases += 1;
+            if let Err((m, _)) = check(&s) {
+                failures.push(format!("{} ({:?}): {m}", s.name, s.actions[1]));
+            }
+        }
+    }
+    assert!(cases >= 300, "{cases} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
     );
 }

@@ -217,7 +217,12 @@ fn decode_follows_every_renegotiation_epoch() {
     use tlsrec::ContentType;
     let all = transcripts("vectors/transcripts");
     let mut most = 0;
-    for (p, t) in all.iter().filter(|(_, t)| t.name.starts_with("reneg-")) {
+    // (The end-of-stream transcripts, `*-end`, may end with a record that
+    // does not open on purpose.)
+    let reneg = all
+        .iter()
+        .filter(|(_, t)| t.name.starts_with("reneg-") && !t.name.ends_with("-end"));
+    for (p, t) in reneg {
         let d = tlsrec::decode::decode_transcript(t);
         for dir in [Dir::C2s, Dir::S2c] {
             let mut epoch = 0;
@@ -241,6 +246,52 @@ fn decode_follows_every_renegotiation_epoch() {
 #[test]
 fn differential_regressions_replay_without_a_difference() {
     let all = transcripts("vectors/regressions");
-    assert_eq!(all.len(), 3);
+    assert_eq!(all.len(), 11);
     assert_all_replay(&all);
+}
+
+/// The end-of-stream corpus (`*-end.json`) holds the two steps this
+/// project added, `shutdown` and `has_pending`; changing the first of each
+/// in a transcript must make its replay fail.
+#[test]
+fn a_changed_shutdown_or_has_pending_is_caught() {
+    let all: Vec<_> = transcripts("vectors/transcripts")
+        .into_iter()
+        .filter(|(_, t)| t.name.ends_with("-end"))
+        .collect();
+    assert!(all.len() >= 40, "{} end-of-stream transcripts", all.len());
+    let mut tried = 0;
+    for (p, t) in &all {
+        let kinds: [(&str, Mutation); 2] = [
+            ("has_pending", |s| match s {
+                Step::HasPending(h) => {
+                    *h = !*h;
+                    true
+                }
+                _ => false,
+            }),
+            ("shutdown", |s| match s {
+                Step::Shutdown { expect } => {
+                    *expect = match expect {
+                        Outcome::Count(c) => Outcome::Count(1 - *c),
+                        _ => Outcome::Count(0),
+                    };
+                    true
+                }
+                _ => false,
+            }),
+        ];
+        for (what, f) in kinds {
+            let mut m = t.clone();
+            if m.steps.iter_mut().any(f) {
+                tried += 1;
+                assert!(
+                    replay(&m).is_err(),
+                    "{}: changing the first {what} went unnoticed",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert!(tried >= 40, "only {tried} mutants");
 }

@@ -289,7 +289,10 @@ fn c4_a_fatal_alert_received_sends_nothing_and_later_reads_say_zero_return() {
     assert_eq!(e.alert_sent(), None);
     assert_eq!(c.outgoing_len(), 0, "no alert is sent back");
     assert_eq!(read(&mut c, 10), Err(SslError::ZeroReturn));
-    assert_eq!(c.write(b"x"), Err(SslError::Syscall));
+    // Writes too: OpenSSL's SSL_get_error finds no error of the call and
+    // warn_alert still at 0 (close_notify): ZERO_RETURN (libssl 3.0.19,
+    // crafted scenarios of the differential test).
+    assert_eq!(c.write(b"x"), Err(SslError::ZeroReturn));
 }
 
 #[test]
@@ -738,7 +741,13 @@ fn g1_eof_mid_stream_fails_and_sends_decode_error() {
     let r = p.app(b"cut short");
     c.recv(&r[..10]);
     c.recv_eof();
-    assert_eq!(read(&mut c, 20), Err(SslError::Syscall));
+    assert_eq!(
+        read(&mut c, 20),
+        Err(SslError::Ssl(Error::InvalidRecord {
+            reason: Reason::UnexpectedEofWhileReading,
+            alert: Some(AlertDescription::DecodeError)
+        }))
+    );
     assert_eq!(p.sent(&mut c), vec![(ContentType::Alert, vec![2, 50])]);
     assert_eq!(read(&mut c, 20), Err(SslError::Syscall));
 }
@@ -800,25 +809,27 @@ fn tls12_records_sealed_here_open_at_the_peer_in_order() {
     }
 }
 
+/// E9 as OpenSSL 3.0 does it: the close_notify queues behind the pending
+/// record, the call reports the write's WANT_WRITE, and the next shutdown
+/// meets the pending record of another type: a fatal bad write retry.
 #[test]
-fn e9_shutdown_during_a_blocked_write_sends_the_record_then_close_notify() {
-    // Beyond OpenSSL, which answers WANT_WRITE and then fails with a bad
-    // write retry: the pending record goes first, then close_notify.
-    let (mut c, mut p) = pair(TLS12, Config::default());
+fn e9_shutdown_during_a_blocked_write_is_want_write_then_bad_write_retry() {
+    let (mut c, _) = pair(TLS12, Config::default());
     c.set_outgoing_capacity(Some(100));
     let data = vec![1u8; 3000];
     assert_eq!(c.write(&data), Err(SslError::WantWrite));
+    let queued = c.outgoing_len();
     assert_eq!(c.shutdown(), Err(SslError::WantWrite));
-    assert_eq!(c.shutdown(), Err(SslError::WantWrite), "still blocked");
-    c.set_outgoing_capacity(None);
-    assert_eq!(c.shutdown(), Ok(false));
-    assert_eq!(
-        p.sent(&mut c),
-        vec![
-            (ContentType::ApplicationData, data),
-            (ContentType::Alert, vec![1, 0])
-        ]
-    );
+    assert_eq!(c.outgoing_len(), queued, "nothing written");
+    match c.shutdown() {
+        Err(SslError::Ssl(e)) => assert_eq!(e.reason(), Some(Reason::BadWriteRetry)),
+        r => panic!("{r:?}"),
+    }
+    // E8 comes first for a write after shutdown.
+    match c.write(&data) {
+        Err(SslError::Ssl(e)) => assert_eq!(e.reason(), Some(Reason::ProtocolIsShutdown)),
+        r => panic!("{r:?}"),
+    }
 }
 
 /// C6 with many requests: OpenSSL 3.0 answers each KeyUpdate that asked for

@@ -285,6 +285,20 @@ impl Opener {
         // like OpenSSL (docs/behaviour.md B3).
         let min = explicit + TAG_LEN + usize::from(active.version() == Version::Tls13);
         if body_len < min {
+            if active.version() == Version::Tls12 {
+                // OpenSSL 3.0 hands the record's AAD to the provider before
+                // it decrypts; the provider refuses a length that cannot
+                // hold the explicit nonce and the tag (AES-GCM: "invalid
+                // aad") or the tag (ChaCha20-Poly1305: "invalid data"), and
+                // libssl fails with internal_error, whatever the record's
+                // type.
+                let reason = if explicit > 0 {
+                    Reason::InvalidAad
+                } else {
+                    Reason::InvalidData
+                };
+                return Err(Error::record(reason, AlertDescription::InternalError));
+            }
             return Err(Error::bad_mac());
         }
         let ct_len = body_len - explicit - TAG_LEN;

@@ -60,6 +60,10 @@ impl Session {
             self.hello_request_received();
             return Ok(());
         }
+        if msg.typ == T::HelloRequest && self.role == Role::Server {
+            // Only servers send it.
+            return Err(self.unexpected());
+        }
         if !tls13 && msg.typ == T::HelloRequest && self.role == Role::Client {
             // C8: a HelloRequest during a handshake is ignored.
             if !msg.body.is_empty() {

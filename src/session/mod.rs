@@ -396,6 +396,14 @@ pub struct Session {
     in_read_app_data: bool,
     received_shutdown: bool,
     sent_shutdown: bool,
+    /// `shutdown` is reading for the peer's close_notify (OpenSSL's
+    /// `ssl3_read_bytes` with type 0): no record type is asked for.
+    shutdown_reading: bool,
+    /// What the last read, peek, write or shutdown was left waiting for
+    /// (OpenSSL's `rwstate` with the BIO's retry flag), which
+    /// `SSL_get_error` reports again for a call that fails without
+    /// setting it.
+    last_blocked: Option<SslError>,
     failure: Option<Failure>,
 }
 
@@ -545,6 +553,8 @@ impl Session {
             in_read_app_data: false,
             received_shutdown: false,
             sent_shutdown: false,
+            shutdown_reading: false,
+            last_blocked: None,
             failure: None,
         }
     }
@@ -598,6 +608,11 @@ impl Session {
     /// A segment from the peer arrives (appended to the received bytes, as
     /// writing into OpenSSL's memory BIO does).
     pub fn recv(&mut self, segment: &[u8]) {
+        // A write into the memory BIO clears its retry flags: a WANT_READ
+        // left by the last call is no longer what SSL_get_error reports.
+        if self.last_blocked == Some(SslError::WantRead) {
+            self.last_blocked = None;
+        }
         self.input.extend_from_slice(segment);
     }
 

@@ -13,7 +13,19 @@ impl Session {
     /// # Errors
     /// As `SSL_get_error` would report.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
-        self.read_internal(buf, false)
+        let r = self.read_internal(buf, false);
+        self.note_blocked(&r)
+    }
+
+    pub(super) fn note_blocked<T>(&mut self, r: &Result<T, SslError>) -> Result<T, SslError>
+    where
+        T: Copy,
+    {
+        self.last_blocked = match r {
+            Err(e @ (SslError::WantRead | SslError::WantWrite)) => Some(e.clone()),
+            _ => None,
+        };
+        r.clone()
     }
 
     /// Like [`read`](Self::read), but hands out what is left of the current
@@ -43,7 +55,8 @@ impl Session {
     /// # Errors
     /// As [`read`](Self::read).
     pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
-        self.read_internal(buf, true)
+        let r = self.read_internal(buf, true);
+        self.note_blocked(&r)
     }
 
     /// `SSL_pending`: bytes left in the current application-data record.
@@ -62,7 +75,9 @@ impl Session {
     /// the record layer (not counting what the transport still holds).
     #[must_use]
     pub fn has_pending(&self) -> bool {
-        self.current_record.is_some() || self.deframer.buffered() > 0 || self.joiner.buffered() > 0
+        // A header alone counts for nothing (OpenSSL moved it out of its
+        // read buffer), as in `read_pending`.
+        self.current_record.is_some() || self.read_pending() || self.joiner.buffered() > 0
     }
 
     pub(super) fn later_read_error(&self) -> SslError {
@@ -73,8 +88,12 @@ impl Session {
         }
     }
 
+    /// A write on a failed connection: OpenSSL's state machine refuses
+    /// without an error of its own, so `SSL_get_error` says ZERO_RETURN
+    /// once a fatal alert arrived with no warning alert but close_notify
+    /// before it (`warn_alert` starts at 0, close_notify), else SYSCALL.
     pub(super) fn dead_error_write(&self) -> Option<SslError> {
-        self.failure.map(|_| SslError::Syscall)
+        self.failure.map(|_| self.later_read_error())
     }
 
     pub(super) fn read_internal(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
@@ -88,7 +107,10 @@ impl Session {
             return Err(self.later_read_error());
         }
         if self.failure.is_some() {
-            return Err(SslError::Syscall);
+            // OpenSSL's state machine refuses before `ssl3_read_bytes`
+            // resets `rwstate`: SSL_get_error repeats what the last call
+            // was left waiting for, else SYSCALL.
+            return Err(self.last_blocked.clone().unwrap_or(SslError::Syscall));
         }
         if self.renegotiate {
             self.renegotiate_check(false);
@@ -202,7 +224,10 @@ impl Session {
             let (typ, len) = match &self.current_record {
                 Some((t, b)) => (*t, b.len()),
                 None => {
-                    let rec = self.get_record()?;
+                    // `shutdown` meets an empty application data record
+                    // too (OpenSSL hands empty records up; a read skips
+                    // them, the shutdown's read fails on them).
+                    let rec = self.get_record_keeping(self.shutdown_reading)?;
                     let t = rec.typ;
                     let l = rec.payload.len();
                     self.current_record = Some((rec.typ, rec.payload));
@@ -236,6 +261,9 @@ impl Session {
                 return Err(self.later_read_error().into());
             }
             match typ {
+                ContentType::ApplicationData if self.shutdown_reading => {
+                    return Err(self.data_after_close_notify().into());
+                }
                 ContentType::ApplicationData => {
                     if self.in_init() && !self.opener.is_protected() {
                         return Err(self
@@ -283,7 +311,9 @@ impl Session {
                     // Reading application data that a handshake allowed
                     // (`in_read_app_data == 2`): OpenSSL 3.0 cannot take a
                     // handshake record here ("we already handled all of
-                    // these") and fails with ERR_R_INTERNAL_ERROR.
+                    // these") and fails with ERR_R_INTERNAL_ERROR, once
+                    // the record went into its handshake fragment (read).
+                    self.current_record = None;
                     return Err(self
                         .fatal(fatal_err(
                             Reason::InternalError,
@@ -292,6 +322,18 @@ impl Session {
                         .into());
                 }
                 ContentType::Handshake => {
+                    // After our close_notify a TLS 1.2 handshake record is
+                    // dropped before any of it reaches the handshake
+                    // fragment (with or without auto_retry); TLS 1.3 ones
+                    // (KeyUpdate, tickets) are still processed, as OpenSSL
+                    // 3.0 does.
+                    if self.sent_shutdown && self.tracker.version() != Some(Version::Tls13) {
+                        self.current_record = None;
+                        if self.cfg.auto_retry {
+                            continue;
+                        }
+                        return Err(SslError::WantRead.into());
+                    }
                     // Whole record into the message joiner (OpenSSL copies 4
                     // bytes into handshake_fragment and the statem the rest).
                     if let Some((_, data)) = self.current_record.take() {
@@ -299,13 +341,6 @@ impl Session {
                     }
                     if self.joiner.buffered() < HANDSHAKE_HEADER_LEN {
                         continue;
-                    }
-                    if self.sent_shutdown {
-                        if self.cfg.auto_retry {
-                            self.joiner = HandshakeJoiner::new();
-                            continue;
-                        }
-                        return Err(SslError::WantRead.into());
                     }
                     // Handshake data outside a handshake: back into init.
                     self.handshake_func()?;
@@ -319,10 +354,30 @@ impl Session {
                         .take()
                         .map(|(_, d)| d)
                         .unwrap_or_default();
-                    self.handle_alert(&data)?;
+                    if let Err(e) = self.handle_alert(&data) {
+                        // An alert OpenSSL cannot parse (length, level) is
+                        // refused before it marks the record read.
+                        if let SslError::Ssl(err) = &e {
+                            if matches!(
+                                err.reason(),
+                                Some(Reason::InvalidAlert | Reason::UnknownAlertType)
+                            ) {
+                                self.current_record = Some((ContentType::Alert, data));
+                            }
+                        }
+                        return Err(e.into());
+                    }
                 }
+                ContentType::ChangeCipherSpec
+                | ContentType::Heartbeat
+                | ContentType::Unknown(_)
+                    if self.sent_shutdown =>
+                {
+                    return Err(self.data_after_close_notify().into());
+                }
+                // These refusals leave the record unread in OpenSSL
+                // (SSL_has_pending stays true on the failed connection).
                 ContentType::ChangeCipherSpec => {
-                    self.current_record = None;
                     return Err(self
                         .fatal(fatal_err(
                             Reason::CcsReceivedEarly,
@@ -331,7 +386,6 @@ impl Session {
                         .into());
                 }
                 _ => {
-                    self.current_record = None;
                     return Err(self
                         .fatal(fatal_err(
                             Reason::UnexpectedRecord,
@@ -341,6 +395,18 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// OpenSSL `ssl3_read_bytes` after our close_notify: a record that is
+    /// neither an alert nor handshake, and not what the caller asked for
+    /// (any such record when `shutdown` reads), fails the connection
+    /// without an alert.
+    pub(super) fn data_after_close_notify(&mut self) -> SslError {
+        self.current_record = None;
+        self.fatal(Error::InvalidRecord {
+            reason: Reason::ApplicationDataAfterCloseNotify,
+            alert: None,
+        })
     }
 
     /// C1-C4: an alert record. Returns Ok to go on reading.
@@ -477,7 +543,12 @@ impl Session {
                 )));
             }
             self.count_empty()?;
-            return Ok(keep_empty_app && typ == ContentType::ApplicationData);
+            // OpenSSL 3.0 hands an empty record up like any other: reading
+            // skips empty application data and handshake records, while
+            // an empty TLS 1.2 alert is an invalid alert and an empty
+            // record of any other type an unexpected one.
+            let other = !matches!(typ, ContentType::ApplicationData | ContentType::Handshake);
+            return Ok((keep_empty_app && typ == ContentType::ApplicationData) || other);
         }
         self.empty_count = 0;
         Ok(true)
@@ -552,7 +623,13 @@ impl Session {
                     }
                     return Err(self.at_eof_or_wait());
                 }
-                Err(e) => return Err(self.fatal(e)),
+                Err(e) => {
+                    // OpenSSL refuses a header before it reads the body:
+                    // nothing of the record stays in its read buffer
+                    // (SSL_has_pending is false).
+                    self.deframer = Deframer::new();
+                    return Err(self.fatal(e));
+                }
             }
         }
     }
@@ -574,18 +651,23 @@ impl Session {
             return SslError::WantRead;
         }
         if self.cfg.ignore_unexpected_eof {
+            // OpenSSL: SSL_set_shutdown(s, SSL_RECEIVED_SHUTDOWN), which
+            // replaces the flags: a close_notify we sent is forgotten (a
+            // later SSL_shutdown sends another, SSL_write works again). The
+            // bytes of a record cut short stay in the read buffer
+            // (SSL_has_pending says so).
             self.received_shutdown = true;
+            self.sent_shutdown = false;
             self.warn_alert = u8::from(AlertDescription::CloseNotify);
-            self.deframer = Deframer::new();
             return SslError::ZeroReturn;
         }
-        // OpenSSL 3.0 sends decode_error ("unexpected eof while reading");
-        // the 3.0.19 library reports SSL_ERROR_SYSCALL to the caller.
-        let _ = self.fatal(Error::record(
+        // OpenSSL 3.0 sends decode_error and reports SSL_ERROR_SSL with
+        // "unexpected eof while reading" (libssl 3.0.19 over a memory BIO,
+        // which reports the end of stream as a socket BIO does).
+        self.fatal(Error::record(
             Reason::UnexpectedEofWhileReading,
             AlertDescription::DecodeError,
-        ));
-        SslError::Syscall
+        ))
     }
 
     pub(super) fn next_handshake_message(&mut self) -> Result<Option<HandshakeMessage>, Interrupt> {
@@ -661,6 +743,14 @@ impl Session {
                         AlertDescription::UnexpectedMessage,
                     ))
                     .into());
+            }
+            if self.received_shutdown {
+                // ssl3_read_bytes: after the peer's close_notify (or fatal
+                // alert) a record read is emptied, not marked read (it
+                // stays: SSL_has_pending), and the handshake stops;
+                // SSL_get_error says ZERO_RETURN or SYSCALL.
+                self.current_record = Some((rec.typ, Bytes::new()));
+                return Err(self.later_read_error().into());
             }
             match rec.typ {
                 ContentType::Handshake => self.joiner.push(&rec.payload),

@@ -10,7 +10,11 @@ impl Session {
     pub(super) fn fatal(&mut self, err: Error) -> SslError {
         if self.failure.is_none() {
             self.failure = Some(Failure::Local);
-            if let Some(a) = err.alert() {
+            // Once our close_notify is on its way OpenSSL 3.0 sends no
+            // further alert (seen in the driven replays, which compare
+            // what is sent: an EOF after `shutdown` fails without the
+            // decode_error a read sends otherwise).
+            if let (Some(a), false) = (err.alert(), self.sent_shutdown) {
                 self.queued_alert = Some((AlertLevel::Fatal, a));
                 self.dispatch_alert();
             }
@@ -132,7 +136,8 @@ impl Session {
     /// WantWrite while the transport is full (retry with the same buffer and
     /// at least the same length), and OpenSSL's retry errors.
     pub fn write(&mut self, buf: &[u8]) -> Result<usize, SslError> {
-        self.write_bytes(ContentType::ApplicationData, buf)
+        let r = self.write_bytes(ContentType::ApplicationData, buf);
+        self.note_blocked(&r)
     }
 
     /// True while the last `write` returned `WantWrite` with a record of
@@ -452,12 +457,67 @@ impl Session {
     /// # Errors
     /// WantWrite if the alert could not be handed to the transport.
     pub fn shutdown(&mut self) -> Result<bool, SslError> {
-        if self.failure.is_some() {
-            return Err(SslError::Syscall);
+        let r = self.shutdown_internal();
+        if matches!(r, Err(SslError::Ssl(_))) {
+            // SSL_shutdown's refusals and failures leave `rwstate` alone.
+            return r;
+        }
+        self.note_blocked(&r)
+    }
+
+    pub(super) fn shutdown_internal(&mut self) -> Result<bool, SslError> {
+        // OpenSSL 3.0 `SSL_shutdown` refuses, without failing the
+        // connection, while in a handshake, and a failed connection counts
+        // as in one (its state machine is in its error state).
+        if self.failure.is_some() || self.in_init() {
+            return Err(SslError::Ssl(Error::Misuse {
+                reason: Reason::ShutdownWhileInInit,
+                alert: None,
+            }));
+        }
+        if self.sent_shutdown && self.pending_write.wire.is_empty() && !self.received_shutdown {
+            // `ssl3_shutdown` once our close_notify is out: read on for the
+            // peer's (`ssl3_read_bytes` asking for no type); without it the
+            // call fails with what the read said.
+            // (`ssl3_read_bytes` resets `rwstate` before it reads.)
+            self.last_blocked = None;
+            self.shutdown_reading = true;
+            let r = self.read_bytes(&mut [], false);
+            self.shutdown_reading = false;
+            if !self.received_shutdown {
+                return Err(match r {
+                    Err(Interrupt::Err(e)) => e,
+                    _ => SslError::WantRead,
+                });
+            }
+            return Ok(self.sent_shutdown);
+        }
+        if !self.sent_shutdown
+            && !self.pending_write.wire.is_empty()
+            && self.pending_write.typ == Some(ContentType::ApplicationData)
+        {
+            // A record of ours waits for the transport: OpenSSL queues
+            // close_notify behind it (`alert_dispatch`) and writes nothing;
+            // the call fails, and SSL_get_error reports what the last call
+            // was left waiting for (else ZERO_RETURN or SYSCALL).
+            self.sent_shutdown = true;
+            self.queued_alert = Some((AlertLevel::Warning, AlertDescription::CloseNotify));
+            return Err(self
+                .last_blocked
+                .clone()
+                .unwrap_or_else(|| self.later_read_error()));
+        }
+        if self.sent_shutdown
+            && !self.pending_write.wire.is_empty()
+            && self.pending_write.typ == Some(ContentType::ApplicationData)
+        {
+            // Sending the queued close_notify meets the pending record of
+            // another type: OpenSSL's write retry check fails (fatal).
+            return Err(self.misuse(Reason::BadWriteRetry));
         }
         if !self.sent_shutdown {
             if !self.pending_write.wire.is_empty() {
-                // E9: the pending application record must go first.
+                // E9: a pending alert record goes first.
                 if self.flush_pending().is_err() {
                     return Err(SslError::WantWrite);
                 }

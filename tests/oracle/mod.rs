@@ -51,6 +51,8 @@ use tlsrec::{AlertDescription, CipherSuite, ContentType, Sealer, Version};
 unsafe extern "C" {
     fn SSL_key_update(s: *mut openssl_sys::SSL, updatetype: c_int) -> c_int;
     fn SSL_renegotiate(s: *mut openssl_sys::SSL) -> c_int;
+    fn SSL_has_pending(s: *const openssl_sys::SSL) -> c_int;
+    fn SSL_set0_rbio(s: *mut openssl_sys::SSL, rbio: *mut openssl_sys::BIO);
     fn SSL_CTX_set_info_callback(
         ctx: *mut openssl_sys::SSL_CTX,
         cb: Option<unsafe extern "C" fn(*const openssl_sys::SSL, c_int, c_int)>,
@@ -289,9 +291,28 @@ pub enum Action {
     Deliver(Seg, Option<usize>),
     /// The transport reports end of stream.
     Eof,
+    /// A record of header type `typ` whose body is `len` random bytes (no
+    /// valid protection: too short for the AEAD, or a bad tag).
+    Raw {
+        typ: u8,
+        len: usize,
+    },
+    /// Crafted: a record of content type `typ` (TLS 1.3: the inner type)
+    /// holding `len` bytes, sealed with the current keys.
+    Sealed {
+        typ: u8,
+        len: usize,
+    },
+    /// Live server: it reads a bad record from the client's direction and
+    /// answers with a fatal alert (bad_record_mac).
+    ServerFatal,
     Read(usize),
     Peek(usize),
     Pending,
+    /// `SSL_has_pending`.
+    HasPending,
+    /// The client calls `SSL_shutdown`.
+    Shutdown,
     Write(usize, Buf),
     /// From here on the client's outgoing pipe holds at most this many bytes.
     Transport(usize),
@@ -342,6 +363,9 @@ pub struct Scenario {
     pub options: Options,
     pub server_tickets: usize,
     pub actions: Vec<Action>,
+    /// Calls answered with SSL or SYSCALL after which the run stops (after
+    /// a fatal error OpenSSL answers everything with an error).
+    pub fatal_call_limit: usize,
 }
 
 pub const TLS13_SUITES: [CipherSuite; 3] = [
@@ -588,7 +612,204 @@ impl Scenario {
             options,
             server_tickets,
             actions,
+            fatal_call_limit: 3,
         }
+    }
+
+    /// The scenario of `seed` in `family` as [`generate`](Self::generate)
+    /// makes it, then the stream ends (one of [`StreamEnd`]) and a random mix of
+    /// calls follows: read, peek, pending, has_pending, write, shutdown,
+    /// with the transport's end of stream and more peer bytes in between.
+    /// `ignore_unexpected_eof` is turned on in a further quarter of them.
+    pub fn generate_with_end(family: Family, seed: u64, small: bool) -> Scenario {
+        let mut s = Scenario::generate(family, seed, small);
+        let mut rng = Rng::new(seed ^ 0x0e0f_5eed ^ ((family as u64) << 48));
+        let tls13 = s.suite.version() == Version::Tls13;
+        if rng.chance(25) {
+            s.options.ignore_unexpected_eof = true;
+        }
+        let end = rng.pick(&StreamEnd::ALL);
+        stream_end(&mut rng, family, tls13, end, &mut s.actions);
+        calls_after_end(&mut rng, family, &mut s.actions);
+        s.name = format!("{}-end", s.name);
+        s.fatal_call_limit = 12;
+        s
+    }
+}
+
+/// The ways a stream ends that [`Scenario::generate_with_end`] makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamEnd {
+    /// The transport's end of stream at a record boundary.
+    EofAtBoundary,
+    /// The transport's end of stream inside a record (or its header).
+    EofInRecord,
+    /// The peer's close_notify.
+    CloseReceived,
+    /// Our close_notify (`SSL_shutdown`).
+    CloseSent,
+    /// A fatal alert from the peer.
+    FatalAlert,
+    /// A fatal error of our own: a record that does not open (too short
+    /// for the AEAD, a bad tag) or, crafted, any fault.
+    OwnFatal,
+}
+
+impl StreamEnd {
+    pub const ALL: [StreamEnd; 6] = [
+        StreamEnd::EofAtBoundary,
+        StreamEnd::EofInRecord,
+        StreamEnd::CloseReceived,
+        StreamEnd::CloseSent,
+        StreamEnd::FatalAlert,
+        StreamEnd::OwnFatal,
+    ];
+}
+
+/// Header types for short and odd records: the four of TLS, heartbeat and
+/// values no version defines.
+const ODD_TYPES: [u8; 8] = [23, 22, 21, 20, 24, 0x99, 0, 0xff];
+
+/// A record too short for the AEAD or just long enough: body lengths 0 to
+/// nonce + tag + 1 (TLS 1.2 AES-GCM: 25; ChaCha20-Poly1305 and TLS 1.3: 17).
+fn short_record(rng: &mut Rng, crafted: bool) -> Action {
+    let typ = rng.pick(&ODD_TYPES);
+    if crafted && rng.chance(30) {
+        // Sealed: an empty or one-byte plaintext (TLS 1.2: body nonce + tag
+        // (+ 1); TLS 1.3: tag + 1 (+ 1)).
+        return Action::Sealed {
+            typ,
+            len: rng.below(2),
+        };
+    }
+    Action::Raw {
+        typ,
+        len: rng.below(26),
+    }
+}
+
+fn stream_end(
+    rng: &mut Rng,
+    family: Family,
+    tls13: bool,
+    end: StreamEnd,
+    actions: &mut Vec<Action>,
+) {
+    let crafted = family == Family::Crafted;
+    if actions.contains(&Action::Eof) {
+        // The base script already ended the stream.
+        return;
+    }
+    let flush = |rng: &mut Rng, actions: &mut Vec<Action>| {
+        actions.push(Action::Deliver(Seg::Whole, None));
+        if rng.chance(30) {
+            actions.push(call(rng));
+        }
+    };
+    match end {
+        StreamEnd::EofAtBoundary => {
+            if rng.chance(50) {
+                actions.push(Action::App {
+                    len: 1 + rng.below(3000),
+                    pad: 0,
+                });
+            }
+            flush(rng, actions);
+            actions.push(Action::Eof);
+        }
+        StreamEnd::EofInRecord => {
+            flush(rng, actions);
+            actions.push(Action::App {
+                len: 1 + rng.below(3000),
+                pad: 0,
+            });
+            // Every record is at least 22 bytes (header, one byte, tag).
+            let seg = rng.pick(&[Seg::Whole, Seg::Bytes, Seg::Random]);
+            actions.push(Action::Deliver(seg, Some(1 + rng.below(21))));
+            actions.push(Action::Eof);
+        }
+        StreamEnd::CloseReceived => {
+            actions.push(Action::Close);
+            actions.push(deliver(rng, true));
+        }
+        StreamEnd::CloseSent => actions.push(Action::Shutdown),
+        StreamEnd::FatalAlert => {
+            if crafted {
+                let desc = rng.pick(&[0, 10, 20, 40, 42, 80, 90, 112]);
+                actions.push(Action::Alert(2, desc));
+            } else {
+                actions.push(Action::ServerFatal);
+            }
+            actions.push(deliver(rng, true));
+        }
+        StreamEnd::OwnFatal => {
+            let a = if crafted && rng.chance(40) {
+                Action::Fault(rng.pick(&[
+                    Fault::BadTag,
+                    Fault::Oversize,
+                    Fault::BadVersion,
+                    Fault::BadType,
+                    Fault::Overflow,
+                    Fault::Ccs,
+                    Fault::OddAlert,
+                    Fault::BadPostHandshake,
+                    Fault::BadKeyUpdate,
+                    Fault::Plaintext,
+                ]))
+            } else if rng.chance(80) {
+                short_record(rng, crafted)
+            } else {
+                // A bad tag on a live connection.
+                Action::Raw {
+                    typ: 23,
+                    len: 26 + rng.below(100),
+                }
+            };
+            let _ = tls13;
+            actions.push(a);
+            actions.push(deliver(rng, true));
+        }
+    }
+}
+
+/// A random mix of calls after the end, with the transport's end of
+/// stream, more peer bytes and the peer's close_notify in between.
+fn calls_after_end(rng: &mut Rng, family: Family, actions: &mut Vec<Action>) {
+    let mut eof = actions.contains(&Action::Eof);
+    let n = 2 + rng.below(8);
+    for _ in 0..n {
+        let size = if rng.chance(80) {
+            rng.pick(&[1, 5, 100, 16384, 20000])
+        } else {
+            1 + rng.below(40000)
+        };
+        let a = match rng.below(20) {
+            0..=4 => Action::Read(size),
+            5..=6 => Action::Peek(size),
+            7 => Action::Pending,
+            8..=9 => Action::HasPending,
+            10..=11 => Action::Write(1 + rng.below(3000), rng.pick(&[Buf::A, Buf::B])),
+            12..=13 => Action::Shutdown,
+            14 if family == Family::Write => Action::Drain(rng.pick(&[1, 100, 100000])),
+            14 | 15 if !eof => {
+                eof = true;
+                Action::Eof
+            }
+            16 if !eof => {
+                actions.push(Action::App {
+                    len: 1 + rng.below(300),
+                    pad: 0,
+                });
+                deliver(rng, true)
+            }
+            17 if !eof => {
+                actions.push(Action::Close);
+                deliver(rng, true)
+            }
+            18 if !eof => deliver(rng, true),
+            _ => Action::Read(size),
+        };
+        actions.push(a);
     }
 }
 
@@ -678,7 +899,15 @@ struct Run<'a> {
     s: &'a Scenario,
     rng: Rng,
     wire: Rc<RefCell<Wire>>,
+    /// The client. Its read side is an OpenSSL memory BIO (`rbio`), not
+    /// the stream's own BIO, so that the end of stream is reported as
+    /// OpenSSL's own BIOs report it (`BIO_eof`); the `openssl` crate's BIO
+    /// answers no `BIO_CTRL_EOF`, and libssl then takes a 0-byte read for
+    /// a failed read, not for the end of the stream. Every call on the
+    /// client therefore goes through [`Run::client_ffi`], never through
+    /// `SslStream` methods that would look for the crate's state in it.
     client: SslStream<End>,
+    rbio: *mut openssl_sys::BIO,
     server: SslStream<End>,
     steps: Vec<Value>,
     keylog: Arc<Mutex<Vec<String>>>,
@@ -730,6 +959,15 @@ impl<'a> Run<'a> {
                 client: true,
             },
         )?;
+        // SAFETY: see the extern block. SSL_set_bio took two references to
+        // the stream's BIO (read and write side); SSL_set0_rbio drops the
+        // read side's and takes over the new memory BIO.
+        let rbio = unsafe {
+            let m = openssl_sys::BIO_new(openssl_sys::BIO_s_mem());
+            assert!(!m.is_null(), "BIO_new");
+            SSL_set0_rbio(client.ssl().as_ptr(), m);
+            m
+        };
         let server = SslStream::new(
             sssl,
             End {
@@ -751,6 +989,7 @@ impl<'a> Run<'a> {
             rng,
             wire,
             client,
+            rbio,
             server,
             steps: Vec::new(),
             keylog,
@@ -807,10 +1046,11 @@ impl<'a> Run<'a> {
     fn handshake(&mut self) -> Result<(), String> {
         let mut client_done = false;
         for _ in 0..16 {
-            match self.client.do_handshake() {
-                Ok(()) => client_done = true,
-                Err(e) if e.code() == ErrorCode::WANT_READ => {}
-                Err(e) => return Err(format!("client handshake: {e}")),
+            // SAFETY: see the extern block.
+            match self.client_ffi(|ssl| unsafe { openssl_sys::SSL_do_handshake(ssl) }) {
+                Ok(_) => client_done = true,
+                Err(("WANT_READ", _)) => {}
+                Err(e) => return Err(format!("client handshake: {e:?}")),
             }
             self.flush_client();
             if client_done {
@@ -827,7 +1067,7 @@ impl<'a> Run<'a> {
                 self.s2c_all.extend_from_slice(&out);
                 self.s2c_produced += out.len() as u64;
                 self.s2c_delivered += out.len() as u64;
-                self.wire.borrow_mut().to_client.extend(out);
+                self.feed_client(&out);
             }
         }
         if !client_done {
@@ -996,31 +1236,80 @@ impl<'a> Run<'a> {
             self.s2c_delivered += n as u64;
             left -= n;
             self.steps.push(json!({ "recv": hex(&seg) }));
-            self.wire.borrow_mut().to_client.extend(seg);
+            self.feed_client(&seg);
         }
     }
 
+    /// Feeds the client's read side (its memory BIO).
+    fn feed_client(&mut self, bytes: &[u8]) {
+        // SAFETY: see the extern block; `bytes` outlives the call.
+        let n = unsafe {
+            openssl_sys::BIO_write(self.rbio, bytes.as_ptr().cast(), bytes.len() as c_int)
+        };
+        assert_eq!(n as usize, bytes.len(), "memory BIO write");
+    }
+
+    /// Runs one libssl call on the client: `Ok(ret)` if it succeeded
+    /// (ret > 0; `SSL_shutdown`: ret >= 0), else what `SSL_get_error` said
+    /// and the first reason of the error queue, which is emptied before
+    /// the call and drained for SSL and SYSCALL as the `openssl` crate does.
+    fn client_ffi(
+        &mut self,
+        f: impl FnOnce(*mut openssl_sys::SSL) -> c_int,
+    ) -> Result<c_int, (&'static str, Option<String>)> {
+        self.client_ffi_min(1, f)
+    }
+
+    fn client_ffi_min(
+        &mut self,
+        ok_from: c_int,
+        f: impl FnOnce(*mut openssl_sys::SSL) -> c_int,
+    ) -> Result<c_int, (&'static str, Option<String>)> {
+        let ssl = self.client.ssl().as_ptr();
+        // SSL_get_error's manual: "The current thread's error queue must be
+        // empty before the TLS/SSL I/O operation is attempted, or
+        // SSL_get_error() will not work reliably." (An SSL_shutdown that
+        // returns 1 may leave the peer's fatal alert queued; the server's
+        // calls in this thread drain the same queue.)
+        // SAFETY: plain libcrypto call on this thread's queue.
+        unsafe { openssl_sys::ERR_clear_error() };
+        let ret = f(ssl);
+        if ret >= ok_from {
+            return Ok(ret);
+        }
+        // SAFETY: see the extern block.
+        let code = match ErrorCode::from_raw(unsafe { openssl_sys::SSL_get_error(ssl, ret) }) {
+            ErrorCode::WANT_READ => "WANT_READ",
+            ErrorCode::WANT_WRITE => "WANT_WRITE",
+            ErrorCode::ZERO_RETURN => "ZERO_RETURN",
+            ErrorCode::SYSCALL => "SYSCALL",
+            ErrorCode::SSL => "SSL",
+            _ => "OTHER",
+        };
+        let reason = matches!(code, "SSL" | "SYSCALL")
+            .then(ErrorStack::get)
+            .and_then(|s| {
+                s.errors()
+                    .first()
+                    .and_then(|x| x.reason())
+                    .map(String::from)
+            });
+        Err((code, reason))
+    }
+
     /// Records a call's result, with the alert the client sent during it.
-    fn result(&mut self, mut step: Map<String, Value>, r: Result<Value, openssl::ssl::Error>) {
+    fn result(
+        &mut self,
+        mut step: Map<String, Value>,
+        r: Result<Value, (&'static str, Option<String>)>,
+    ) {
         match r {
             Ok(v) => {
                 step.insert("ok".into(), v);
             }
-            Err(e) => {
-                let code = match e.code() {
-                    ErrorCode::WANT_READ => "WANT_READ",
-                    ErrorCode::WANT_WRITE => "WANT_WRITE",
-                    ErrorCode::ZERO_RETURN => "ZERO_RETURN",
-                    ErrorCode::SYSCALL => "SYSCALL",
-                    ErrorCode::SSL => "SSL",
-                    _ => "OTHER",
-                };
+            Err((code, reason)) => {
                 step.insert("err".into(), code.into());
-                if let Some(reason) = e
-                    .ssl_error()
-                    .and_then(|s| s.errors().first())
-                    .and_then(|x| x.reason())
-                {
+                if let Some(reason) = reason {
                     step.insert("reason".into(), reason.into());
                 }
                 if let Some((2, d)) = LAST_ALERT.with(Cell::take) {
@@ -1041,18 +1330,37 @@ impl<'a> Run<'a> {
             Action::Read(n) | Action::Peek(n) => {
                 let mut buf = vec![0u8; n];
                 let peek = matches!(a, Action::Peek(_));
-                let r = if peek {
-                    self.client.ssl_peek(&mut buf)
-                } else {
-                    self.client.ssl_read(&mut buf)
-                };
+                let mut k = 0usize;
+                let (p, kp) = (buf.as_mut_ptr().cast::<c_void>(), &mut k as *mut usize);
+                // SAFETY: see the extern block; `buf` holds n bytes.
+                let r = self.client_ffi(|ssl| unsafe {
+                    if peek {
+                        openssl_sys::SSL_peek_ex(ssl, p, n, kp)
+                    } else {
+                        openssl_sys::SSL_read_ex(ssl, p, n, kp)
+                    }
+                });
                 let mut step = Map::new();
                 step.insert(if peek { "peek" } else { "read" }.into(), n.into());
-                self.result(step, r.map(|k| hex(&buf[..k]).into()));
+                self.result(step, r.map(|_| hex(&buf[..k]).into()));
             }
             Action::Pending => {
                 let k = self.client.ssl().pending();
                 self.steps.push(json!({ "pending": k }));
+            }
+            Action::HasPending => {
+                // SAFETY: see the extern block.
+                let h = unsafe { SSL_has_pending(self.client.ssl().as_ptr()) };
+                self.steps.push(json!({ "has_pending": h == 1 }));
+            }
+            Action::Shutdown => {
+                // SAFETY: see the extern block.
+                let r = self
+                    .client_ffi_min(0, |ssl| unsafe { openssl_sys::SSL_shutdown(ssl) })
+                    .map(Value::from);
+                let mut step = Map::new();
+                step.insert("shutdown".into(), true.into());
+                self.result(step, r);
             }
             Action::Write(n, b) => {
                 let i = b as usize;
@@ -1063,7 +1371,12 @@ impl<'a> Run<'a> {
                     self.bufs[i][..n.min(70000)].fill(fill);
                 }
                 let n = n.min(70000);
-                let r = self.client.ssl_write(&self.bufs[i][..n]);
+                let mut k = 0usize;
+                let (p, kp) = (self.bufs[i].as_ptr().cast::<c_void>(), &mut k as *mut usize);
+                // SAFETY: see the extern block; the buffer holds n bytes.
+                let r = self
+                    .client_ffi(|ssl| unsafe { openssl_sys::SSL_write_ex(ssl, p, n, kp) })
+                    .map(|_| k);
                 if let Ok(k) = r {
                     let done = self.bufs[i][..k].to_vec();
                     self.client_wrote.extend_from_slice(&done);
@@ -1202,12 +1515,47 @@ impl<'a> Run<'a> {
             }
             Action::Deliver(seg, cap) => self.deliver(seg, cap),
             Action::Eof => {
+                // A memory BIO with no bytes left and an EOF return of 0
+                // reads 0 without retry and says BIO_eof: the end of stream.
+                // SAFETY: see the extern block.
+                unsafe {
+                    openssl_sys::BIO_ctrl(
+                        self.rbio,
+                        openssl_sys::BIO_C_SET_BUF_MEM_EOF_RETURN,
+                        0,
+                        std::ptr::null_mut(),
+                    );
+                }
                 self.wire.borrow_mut().client_eof = true;
                 self.steps.push(json!({ "eof": true }));
             }
-            Action::Read(_) | Action::Peek(_) | Action::Pending | Action::Write(..) => {
-                self.client_call(a)
+            Action::Raw { typ, len } => {
+                let mut v = vec![typ, 3, 3, (len >> 8) as u8, len as u8];
+                v.extend((0..len).map(|_| self.rng.next_u64() as u8));
+                self.produce(&v);
             }
+            Action::Sealed { typ, len } => {
+                if self.crafted.is_some() {
+                    let d = self.next_data(len);
+                    self.seal(ContentType::from(typ), &d, 0);
+                }
+            }
+            Action::ServerFatal => {
+                if self.crafted.is_none() {
+                    // A record that cannot open under any keys: the server
+                    // answers with a fatal alert.
+                    let mut v = vec![23, 3, 3, 0, 40];
+                    v.extend((0..40).map(|_| self.rng.next_u64() as u8));
+                    self.wire.borrow_mut().to_server.extend(v);
+                    self.pump_server();
+                }
+            }
+            Action::Read(_)
+            | Action::Peek(_)
+            | Action::Pending
+            | Action::HasPending
+            | Action::Shutdown
+            | Action::Write(..) => self.client_call(a),
             Action::Transport(c) => {
                 let queued = self.wire.borrow().from_client.len();
                 if queued > 0 {
@@ -1251,7 +1599,7 @@ pub fn record(s: &Scenario) -> Result<Recorded, String> {
     for a in &s.actions {
         // After a fatal error OpenSSL answers everything with an error; a
         // few calls show it, more add nothing.
-        if run.fatal_calls >= 3 {
+        if run.fatal_calls >= s.fatal_call_limit {
             break;
         }
         run.act(a)?;
