@@ -542,3 +542,23 @@ fn session_ops_regression_observe_sent_client_hello() {
     let st = session_ops(&data, Some(&live_fn));
     assert_eq!((st.ops, st.fatal), (1, false));
 }
+
+/// The fuzzer's second finding in the driven modes (see FUZZING.md): a
+/// TLS 1.3 client taken over, then `drive_with`, then told through
+/// `observe_sent` that it sent a ClientHello, hands the peer's KeyUpdate
+/// to its driver (in TLS 1.3, where the driver is to see no message). The
+/// harness checks the driver's version only without observe_sent.
+#[test]
+fn session_ops_regression_observe_sent_then_driver_in_tls13() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/session_ops/observe-sent-client-hello-then-driver-in-tls13");
+    let data = std::fs::read(path).unwrap();
+    assert_eq!(
+        data,
+        b"\x01\x00\x00\x00\xef\x01\x00\x09\x16\x03\x03\x00\x04\x01\x00\x00\x00\x0e\x00\x03\x00\x10"
+    );
+    let live_fn = live;
+    let st = session_ops(&data, Some(&live_fn));
+    // The driver fails the KeyUpdate (unexpected_message): fatal.
+    assert_eq!((st.ops, st.driven, st.fatal), (4, true, true));
+}
