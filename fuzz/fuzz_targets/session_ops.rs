@@ -1,9 +1,12 @@
 #![no_main]
-// A session (TLS 1.2 / TLS 1.3 from established keys, or a passive client
-// with a key log from the input) driven by an op program: segments, EOF,
-// read / peek / pending / write / capacity / take / shutdown, and records
-// the peer seals. The allocator counts live heap bytes so the harness can
-// check that memory stays bounded.
+// A session in any mode (TLS 1.2 / TLS 1.3 taken over as client or server,
+// the same driven by the harness's handshake driver, or a passive client
+// with a key log from the input, driven once its handshake is followed)
+// run by an op program: segments, EOF, read / peek / pending / write /
+// capacity / take / shutdown / key_update / renegotiate / drive_with, the
+// driver's decisions (pause, fail, go on), and records, handshake flights
+// and KeyUpdates the peer seals. The allocator counts live heap bytes so
+// the harness can check that memory stays bounded.
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Seeds for deframe_open and seal_mutate_open, derived from the records of
-vectors/openssl-samples (run from the crate root; rewrites the two folders)."""
+"""Seeds for the fuzz targets (fuzz/corpus/<target>): record streams derived
+from vectors/openssl-samples, transcripts as op programs and captures, and
+hand-written op programs (run from the crate root; rewrites the files it
+makes, names are the SHA-1 of the contents)."""
 import glob, json, os, hashlib
 
 def write(target, data):
@@ -35,11 +37,18 @@ for i in range(9):
     write("seal_mutate_open", bytes([i, 1 + i % 3]) + spec[:2] + bytes([7, 9, 200, 3, 1, 0]))
 
 # ---------------------------------------------------------------- session_ops
-# Op codes (src/fuzzing.rs, mod op) and modes (mod mode).
+# Op codes (harness/src/lib.rs, mod op) and modes (mod mode).
 RECV, SENT, EOF, READ, PEEK, PENDING, WRITE_A, WRITE_B, CAPACITY, TAKE, \
     SHUTDOWN, HANDSHAKE, RENEGOTIATE, PEER_RECORD, PEER_KEY_UPDATE, \
     PEER_ALERT, PEER_EMPTY = range(17)
+KEY_UPDATE, DRIVE_WITH, DRIVER_PLAN, PEER_HS = range(238, 242)
 TLS12, TLS13, PASSIVE = 0, 1, 2
+SERVER, DRIVEN, WITH_ROLE = 3, 6, 12
+# Driver decisions (mod decision) and what PEER_HS seals (mod peer_hs).
+SCRIPT, PAUSE, FAIL, SWALLOW = range(4)
+HELLO_REQUEST, CLIENT_HELLO, SERVER_HELLO, CERTIFICATE, SERVER_HELLO_DONE, \
+    CLIENT_KEY_EXCHANGE, FINISHED, CCS, HELLO_FLIGHT, FINISH_FLIGHT = range(10)
+COALESCE, SPLIT = 0x80, 0x40
 
 def u16(n):
     return bytes([(n >> 8) & 0xff, n & 0xff])
@@ -127,6 +136,53 @@ write("session_ops", header(TLS12 + 3, 0) + bytes([CAPACITY]) + u16(100) + bytes
 write("session_ops", header(TLS13 + 3, 0) + bytes([PEER_KEY_UPDATE, 1]) + rec(0x83, 2) + b"hi"
       + bytes([READ]) + u16(10) + bytes([WRITE_A]) + u16(5) + bytes([TAKE]) + u16(100)
       + rec(0x82, 6) + bytes([4, 0, 0, 2, 0, 0]) + bytes([READ]) + u16(10))
+
+# Driven modes (the same programs as tests/fuzz_inputs.rs,
+# session_ops_driven_programs): renegotiations started by either side, the
+# driver pausing and failing, TLS 1.3 KeyUpdates both ways, drive_with.
+def rd():
+    return bytes([READ]) + u16(100)
+
+def tk():
+    return bytes([TAKE]) + u16(0xffff)
+
+def hs(sel):
+    return bytes([PEER_HS, sel])
+
+def data():
+    return rec(3, 10) + rd() + bytes([WRITE_A]) + u16(10) + tk()
+
+CLIENT, SERVER12 = TLS12 + DRIVEN, TLS12 + SERVER + DRIVEN
+hd = lambda m: bytes([m, 0, 0, 2])
+p = hd(CLIENT)
+for pause in (False, True):
+    p += bytes([RENEGOTIATE]) + rd() + tk()
+    if pause:
+        p += bytes([DRIVER_PLAN, PAUSE | 4])
+    p += hs(HELLO_FLIGHT) + rd() * 3 + tk() + hs(FINISH_FLIGHT) + rd() + data()
+write("session_ops", p)
+write("session_ops", hd(CLIENT) + hs(HELLO_REQUEST) + rd() + tk() + hs(HELLO_FLIGHT | SPLIT) + rd() + tk()
+      + hs(FINISH_FLIGHT | SPLIT) + rd() + data())
+write("session_ops", hd(SERVER12) + bytes([RENEGOTIATE]) + rd() + tk() + bytes([DRIVER_PLAN, PAUSE | 8])
+      + hs(HELLO_FLIGHT) + rd() + bytes([WRITE_A]) + u16(10) + rd() + rd() + tk()
+      + hs(FINISH_FLIGHT | COALESCE) + rd() + data())
+write("session_ops", hd(SERVER12) + hs(HELLO_FLIGHT) + rd() + tk() + hs(FINISH_FLIGHT) + rd() + data()
+      + bytes([DRIVER_PLAN, FAIL]) + hs(HELLO_FLIGHT) + rd() + tk())
+write("session_ops", bytes([SERVER12, 0, 0, 0]) + hs(HELLO_FLIGHT) + rd() + tk() + data())
+for m in (TLS13 + DRIVEN, TLS13 + SERVER + DRIVEN):
+    write("session_ops", hd(m) + bytes([KEY_UPDATE, 1]) + data() + bytes([PEER_KEY_UPDATE, 0]) + data()
+          + bytes([PEER_KEY_UPDATE, 1]) + data() + bytes([RENEGOTIATE]) + data())
+write("session_ops", hd(TLS12) + data() + bytes([RENEGOTIATE, DRIVE_WITH, RENEGOTIATE]) + rd() + tk()
+      + hs(HELLO_FLIGHT | COALESCE) + rd() + tk() + hs(FINISH_FLIGHT) + rd() + data())
+# Built with the role given (Session::from_established), as a server.
+write("session_ops", hd(TLS12 + SERVER + WITH_ROLE) + data() + hs(HELLO_FLIGHT) + rd() + tk() + data())
+# A followed handshake, then driven (the passive mode's DRIVEN bit): the
+# client renegotiates on its own.
+for t in small_transcripts(4):
+    if t["version"] == "TLS1.2":
+        write("session_ops", bytes([PASSIVE + DRIVEN]) + program_of(t)[1:] + bytes([DRIVE_WITH, RENEGOTIATE])
+              + rd() + tk())
+        break
 
 # --------------------------------------------------------------- decode_input
 for t in small_transcripts(3):

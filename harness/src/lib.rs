@@ -142,13 +142,18 @@ pub fn seal_mutate_open(data: &[u8]) -> usize {
 // A session driven by an op program
 // ----------------------------------------------------------------------
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use tlsrec::error::Error;
-use tlsrec::handshake::DEFAULT_MAX_HANDSHAKE_LEN;
+use tlsrec::handshake::{
+    HandshakeJoiner, HandshakeMessage, HandshakeType, DEFAULT_MAX_HANDSHAKE_LEN,
+};
 use tlsrec::keylog::KeyLog;
 use tlsrec::keys::{next_traffic_secret, Secret};
 use tlsrec::record::HEADER_LEN;
 use tlsrec::session::{Config, Established, Session, SslError};
-use tlsrec::{Deframer, Opener};
+use tlsrec::{AlertDescription, Deframer, FlightItem, HandshakeDriver, Opener, Progress, Role};
 
 /// Reads the fuzz input front to back; past the end every read gives 0.
 struct Input<'a>(&'a [u8]);
@@ -176,8 +181,11 @@ impl Input<'_> {
     }
 }
 
-/// The op codes of [`session_ops`] (the first byte of each op, modulo 17).
-/// Lengths are big-endian u16.
+/// The op codes of [`session_ops`]: an op's first byte `b` is op
+/// `b % 17` (codes 0..=16) when below [`op::NEW_BASE`], as it was before
+/// the driven modes came, so older inputs replay as they did; bytes from
+/// `NEW_BASE` on are the newer ops, `NEW_BASE + (b - NEW_BASE) % 4`
+/// ([`op::code`]). Lengths are big-endian u16.
 pub mod op {
     /// `recv(len, bytes)`: raw bytes from the peer.
     pub const RECV: u8 = 0;
@@ -216,13 +224,65 @@ pub mod op {
     pub const PEER_ALERT: u8 = 15;
     /// The peer seals `count` empty application-data records.
     pub const PEER_EMPTY: u8 = 16;
-    /// How many op codes there are.
-    pub const COUNT: u8 = 17;
+    /// The first byte of the newer ops.
+    pub const NEW_BASE: u8 = 238;
+    /// `key_update(request_peer)`: `byte & 1`.
+    pub const KEY_UPDATE: u8 = NEW_BASE;
+    /// `drive_with(driver)`: the harness's driver (see
+    /// [`decision`](super::decision)) runs the session's handshakes from
+    /// now on, if the session takes it.
+    pub const DRIVE_WITH: u8 = NEW_BASE + 1;
+    /// `byte`: the driver's next decision (see [`decision`](super::decision)).
+    pub const DRIVER_PLAN: u8 = NEW_BASE + 2;
+    /// `byte`: the peer seals a TLS 1.2 handshake message or flight (see
+    /// [`peer_hs`](super::peer_hs)).
+    pub const PEER_HS: u8 = NEW_BASE + 3;
+    /// Every op code.
+    pub const ALL: [u8; 21] = [
+        RECV,
+        SENT,
+        EOF,
+        READ,
+        PEEK,
+        PENDING,
+        WRITE_A,
+        WRITE_B,
+        CAPACITY,
+        TAKE,
+        SHUTDOWN,
+        HANDSHAKE,
+        RENEGOTIATE,
+        PEER_RECORD,
+        PEER_KEY_UPDATE,
+        PEER_ALERT,
+        PEER_EMPTY,
+        KEY_UPDATE,
+        DRIVE_WITH,
+        DRIVER_PLAN,
+        PEER_HS,
+    ];
+
+    /// The op an input byte stands for.
+    #[must_use]
+    pub fn code(b: u8) -> u8 {
+        if b >= NEW_BASE {
+            NEW_BASE + (b - NEW_BASE) % 4
+        } else {
+            b % 17
+        }
+    }
 }
 
-/// Session modes of [`session_ops`] (the first input byte, modulo 3; in the
-/// two established modes the session is a server when the byte divided by
-/// 3 is odd).
+/// Session modes of [`session_ops`]: the first input byte `head`.
+///
+/// * `head % 3`: [`TLS12`], [`TLS13`] or [`PASSIVE`];
+/// * `(head / 3) % 2 == 1`: the server role (the two established modes);
+/// * `(head / 6) % 2 == 1`: driven: `Session::driven` with the harness's
+///   driver (established modes), or (passive) `drive_with` as soon as the
+///   followed handshake is complete;
+/// * `(head / 12) % 2 == 1`: built with `Session::from_established(est,
+///   cfg, role)` instead of `client_from_established` /
+///   `server_from_established` (established modes, not driven).
 pub mod mode {
     /// `client_from_established` (or `server_from_established`) with a
     /// TLS 1.2 suite.
@@ -232,6 +292,61 @@ pub mod mode {
     pub const TLS13: u8 = 1;
     /// `passive_client` with the key log the input carries.
     pub const PASSIVE: u8 = 2;
+    /// Added to a mode: the server role (established modes).
+    pub const SERVER: u8 = 3;
+    /// Added to a mode: driven.
+    pub const DRIVEN: u8 = 6;
+    /// Added to a mode: `Session::from_established` with the role.
+    pub const WITH_ROLE: u8 = 12;
+}
+
+/// The driver's decisions ([`op::DRIVER_PLAN`] bytes, queued; each call of
+/// the driver, `start` or `message`, takes the next one; none queued:
+/// [`SCRIPT`]). `byte % 4`:
+pub mod decision {
+    /// Follow the script: a plausible TLS 1.2 handshake with fixed keys per
+    /// generation; a message the script does not expect fails with
+    /// unexpected_message.
+    pub const SCRIPT: u8 = 0;
+    /// `Progress::Pending` `1 + (byte >> 2) % 4` times for this message,
+    /// then the script.
+    pub const PAUSE: u8 = 1;
+    /// `Progress::Fail` with one of a few alerts (`byte >> 2`).
+    pub const FAIL: u8 = 2;
+    /// `Progress::Continue` with nothing to send (the message is taken and
+    /// the script stays where it is).
+    pub const SWALLOW: u8 = 3;
+}
+
+/// What [`op::PEER_HS`] seals (`byte & 0x0f` modulo 10), as the peer of a
+/// driven TLS 1.2 session would: messages whose bodies the harness's
+/// driver accepts, for the generation the driver is at. Bit 7: a flight's
+/// handshake messages go in one record (else one record each); bit 6: each
+/// message is split over two records.
+pub mod peer_hs {
+    /// HelloRequest.
+    pub const HELLO_REQUEST: u8 = 0;
+    /// ClientHello asking for the driver's next generation.
+    pub const CLIENT_HELLO: u8 = 1;
+    /// ServerHello.
+    pub const SERVER_HELLO: u8 = 2;
+    /// Certificate (1,500 bytes).
+    pub const CERTIFICATE: u8 = 3;
+    /// ServerHelloDone.
+    pub const SERVER_HELLO_DONE: u8 = 4;
+    /// ClientKeyExchange.
+    pub const CLIENT_KEY_EXCHANGE: u8 = 5;
+    /// Finished.
+    pub const FINISHED: u8 = 6;
+    /// ChangeCipherSpec, after which the peer seals with the generation's
+    /// keys.
+    pub const CCS: u8 = 7;
+    /// The peer's first flight: ServerHello, Certificate, ServerHelloDone
+    /// (to a client session) or ClientHello (to a server).
+    pub const HELLO_FLIGHT: u8 = 8;
+    /// The peer's last flight: ChangeCipherSpec, Finished (to a client);
+    /// ClientKeyExchange, ChangeCipherSpec, Finished (to a server).
+    pub const FINISH_FLIGHT: u8 = 9;
 }
 
 const WRITE_BUF_LEN: usize = 1 << 16;
@@ -244,18 +359,302 @@ fn fatal(e: &SslError) -> bool {
     }
 }
 
-/// The peer's side of an established connection: seals what the client
-/// reads (rotating TLS 1.3 keys on KeyUpdate), opens what it writes.
+/// The keys of handshake generation `g` (1, 2, ...) for what `writer`
+/// writes.
+fn gen_keys(suite: CipherSuite, g: u32, writer: Role) -> RecordKeys {
+    let dir = match writer {
+        Role::Client => 0x11,
+        Role::Server => 0x22,
+    };
+    keys_salted(suite, (g as u8).wrapping_mul(0x3b) ^ dir)
+}
+
+/// Something the driver gave the session to send, in order: what the peer
+/// must then find in what the session wrote.
+#[derive(Debug)]
+enum Sent {
+    Message(HandshakeType, Vec<u8>),
+    /// New write keys (TLS 1.2: after a ChangeCipherSpec).
+    Keys(RecordKeys),
+}
+
+/// A call of the driver: `start` or `message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Offer {
+    Start,
+    Message(HandshakeType, Vec<u8>),
+}
+
+const ALERTS: [AlertDescription; 4] = [
+    AlertDescription::HandshakeFailure,
+    AlertDescription::UnexpectedMessage,
+    AlertDescription::InternalError,
+    AlertDescription::DecodeError,
+];
+
+/// Most decisions queued at once (more are dropped).
+const MAX_PLAN: usize = 64;
+
+/// The harness's driver's state, shared with the harness (and kept across
+/// `drive_with`, so a second driver goes on from the same generation).
+#[derive(Debug)]
+struct DriverState {
+    role: Role,
+    /// The suite the keys are made for; `None`: the session's suite was not
+    /// known when the driver came (a followed session), then keys of
+    /// [`default_tls12`].
+    suite: Option<CipherSuite>,
+    /// The generation of the running (or next) handshake.
+    next: u32,
+    /// The message types the script expects next.
+    expect: Vec<HandshakeType>,
+    plan: VecDeque<u8>,
+    /// Further pauses for the stalled call.
+    pause_left: u32,
+    /// The call the last `Pending` answered: the next call must be it.
+    stalled: Option<Offer>,
+    calls: u64,
+    pendings: u64,
+    /// Pendings given to a call offered again.
+    repauses: u64,
+    dones: u64,
+    /// Messages and key changes the session must send, oldest first.
+    sent: VecDeque<Sent>,
+    /// Record what is sent (off when the peer cannot check the session's
+    /// records: the log would only grow).
+    log: bool,
+    /// The input reported sent bytes (`observe_sent`): a ClientHello there
+    /// starts a handshake the driver is then handed messages of, whatever
+    /// the version (see FUZZING.md, finding 4).
+    observed: bool,
+}
+
+fn default_tls12() -> CipherSuite {
+    CipherSuite::ALL
+        .iter()
+        .copied()
+        .find(|s| s.version() == tlsrec::Version::Tls12)
+        .expect("a TLS 1.2 suite")
+}
+
+impl DriverState {
+    fn new(role: Role, suite: Option<CipherSuite>) -> Self {
+        DriverState {
+            role,
+            suite,
+            next: 1,
+            expect: match role {
+                Role::Client => Vec::new(),
+                Role::Server => vec![HandshakeType::ClientHello],
+            },
+            plan: VecDeque::new(),
+            pause_left: 0,
+            stalled: None,
+            calls: 0,
+            pendings: 0,
+            repauses: 0,
+            dones: 0,
+            sent: VecDeque::new(),
+            log: true,
+            observed: false,
+        }
+    }
+
+    fn keys(&self, writer: Role) -> RecordKeys {
+        gen_keys(self.suite.unwrap_or_else(default_tls12), self.next, writer)
+    }
+
+    fn push(&mut self, out: &mut Vec<FlightItem>, item: FlightItem) {
+        if self.log {
+            match &item {
+                FlightItem::Message(t, b) => self.sent.push_back(Sent::Message(*t, b.clone())),
+                FlightItem::WriteKeys(k) => self.sent.push_back(Sent::Keys(k.clone())),
+                FlightItem::ReadKeys(_) => {}
+            }
+        }
+        out.push(item);
+    }
+
+    /// The decision for this call, or `None` to follow the script. Checks
+    /// that a call paused is the next one offered.
+    fn decide(&mut self, offer: Offer) -> Option<Progress> {
+        self.calls += 1;
+        if let Some(st) = self.stalled.take() {
+            assert_eq!(
+                st, offer,
+                "after Pending the driver was offered another call than the one it paused"
+            );
+            if self.pause_left > 0 {
+                self.pause_left -= 1;
+                self.stalled = Some(offer);
+                self.pendings += 1;
+                self.repauses += 1;
+                return Some(Progress::Pending);
+            }
+            return None;
+        }
+        let d = self.plan.pop_front()?;
+        match d % 4 {
+            decision::PAUSE => {
+                self.pause_left = u32::from(d >> 2) % 4;
+                self.stalled = Some(offer);
+                self.pendings += 1;
+                Some(Progress::Pending)
+            }
+            decision::FAIL => Some(Progress::Fail(ALERTS[usize::from(d >> 2) % ALERTS.len()])),
+            decision::SWALLOW => Some(Progress::Continue),
+            _ => None,
+        }
+    }
+
+    fn start(&mut self, out: &mut Vec<FlightItem>) -> Progress {
+        assert_eq!(
+            self.role,
+            Role::Client,
+            "start() called on a server's driver"
+        );
+        self.check_version();
+        if let Some(p) = self.decide(Offer::Start) {
+            return p;
+        }
+        let mut body = self.next.to_be_bytes().to_vec();
+        body.extend_from_slice(&[0x42; 34]);
+        self.push(out, FlightItem::Message(HandshakeType::ClientHello, body));
+        self.expect = vec![HandshakeType::ServerHello];
+        Progress::Continue
+    }
+
+    fn check_version(&self) {
+        if self.observed {
+            return;
+        }
+        if let Some(s) = self.suite {
+            assert_eq!(
+                s.version(),
+                tlsrec::Version::Tls12,
+                "the driver was called on a TLS 1.3 session"
+            );
+        }
+    }
+
+    fn message(&mut self, msg: &HandshakeMessage, out: &mut Vec<FlightItem>) -> Progress {
+        use HandshakeType as T;
+        self.check_version();
+        if self.role == Role::Client {
+            assert_ne!(
+                msg.typ,
+                T::HelloRequest,
+                "a client's driver was handed a HelloRequest"
+            );
+        }
+        if let Some(p) = self.decide(Offer::Message(msg.typ, msg.body.to_vec())) {
+            return p;
+        }
+        if !self.expect.contains(&msg.typ) {
+            return Progress::Fail(AlertDescription::UnexpectedMessage);
+        }
+        let g = self.next;
+        match (self.role, msg.typ) {
+            (Role::Server, T::ClientHello) => {
+                let want = msg
+                    .body
+                    .get(..4)
+                    .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                if want != Some(g) {
+                    return Progress::Fail(AlertDescription::HandshakeFailure);
+                }
+                self.push(
+                    out,
+                    FlightItem::Message(T::ServerHello, vec![3, 3, g as u8, 0x17]),
+                );
+                self.push(out, FlightItem::Message(T::Certificate, vec![0x30; 1500]));
+                self.push(out, FlightItem::Message(T::ServerHelloDone, Vec::new()));
+                self.expect = vec![T::ClientKeyExchange];
+                Progress::Continue
+            }
+            (Role::Server, T::ClientKeyExchange) => {
+                let k = self.keys(Role::Client);
+                self.push(out, FlightItem::ReadKeys(k));
+                self.expect = vec![T::Finished];
+                Progress::Continue
+            }
+            (Role::Server, T::Finished) => {
+                let k = self.keys(Role::Server);
+                self.push(out, FlightItem::WriteKeys(k));
+                self.push(out, FlightItem::Message(T::Finished, vec![0xf1; 12]));
+                self.next += 1;
+                self.expect = vec![T::ClientHello];
+                self.dones += 1;
+                Progress::Done
+            }
+            (Role::Client, T::ServerHello) => {
+                self.expect = vec![T::Certificate];
+                Progress::Continue
+            }
+            (Role::Client, T::Certificate) => {
+                self.expect = vec![T::ServerHelloDone];
+                Progress::Continue
+            }
+            (Role::Client, T::ServerHelloDone) => {
+                let (r, w) = (self.keys(Role::Server), self.keys(Role::Client));
+                self.push(
+                    out,
+                    FlightItem::Message(T::ClientKeyExchange, vec![0x04; 65]),
+                );
+                self.push(out, FlightItem::ReadKeys(r));
+                self.push(out, FlightItem::WriteKeys(w));
+                self.push(out, FlightItem::Message(T::Finished, vec![0xc1; 12]));
+                self.expect = vec![T::Finished];
+                Progress::Continue
+            }
+            (Role::Client, T::Finished) => {
+                self.next += 1;
+                self.expect = Vec::new();
+                self.dones += 1;
+                Progress::Done
+            }
+            _ => Progress::Fail(AlertDescription::UnexpectedMessage),
+        }
+    }
+}
+
+/// The harness's [`HandshakeDriver`]: a handle on the shared state.
+struct Driver(Arc<Mutex<DriverState>>);
+
+fn lock(s: &Mutex<DriverState>) -> MutexGuard<'_, DriverState> {
+    // A panic while locked is a failure anyway: go on to report it.
+    s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl HandshakeDriver for Driver {
+    fn start(&mut self, out: &mut Vec<FlightItem>) -> Progress {
+        lock(&self.0).start(out)
+    }
+    fn message(&mut self, msg: &HandshakeMessage, out: &mut Vec<FlightItem>) -> Progress {
+        lock(&self.0).message(msg, out)
+    }
+}
+
+/// The peer's side of an established connection: seals what the session
+/// reads (rotating TLS 1.3 keys on KeyUpdate, TLS 1.2 keys on its own
+/// ChangeCipherSpec), opens what it writes.
 struct Peer {
     suite: Option<CipherSuite>,
     sealer: Sealer,
     secret: Option<Secret>,
     from_client: Deframer,
     opener: Opener,
-    /// TLS 1.3: the client's write secret, to follow its own KeyUpdates
-    /// (sent before a key's record limit).
+    /// TLS 1.3: the session's write secret, to follow its own KeyUpdates
+    /// (sent before a key's record limit, asked for by the caller, or
+    /// answering the peer's).
     client_secret: Option<Secret>,
     check_client: bool,
+    /// The session's role.
+    role: Role,
+    /// The driver's state, once a driver runs the session's handshakes.
+    driver: Option<Arc<Mutex<DriverState>>>,
+    /// The session's handshake messages (TLS 1.2, driven).
+    joiner: HandshakeJoiner,
 }
 
 impl Peer {
@@ -277,7 +676,91 @@ impl Peer {
         }
     }
 
-    /// Every record the client wrote must open under the client's keys.
+    fn tls12(&self) -> bool {
+        self.suite
+            .is_some_and(|s| s.version() == tlsrec::Version::Tls12)
+    }
+
+    /// The generation the driver is at (1 before any driver came).
+    fn generation(&self) -> u32 {
+        self.driver.as_ref().map_or(1, |d| lock(d).next)
+    }
+
+    /// [`op::PEER_HS`]: handshake messages (and a ChangeCipherSpec) as the
+    /// peer of a driven TLS 1.2 session sends them.
+    fn handshake(&mut self, sel: u8, out: &mut Vec<u8>) {
+        use HandshakeType as T;
+        let g = self.generation();
+        let hello = || {
+            let mut b = g.to_be_bytes().to_vec();
+            b.extend_from_slice(&[0x42; 34]);
+            (T::ClientHello, b)
+        };
+        let msgs: Vec<Option<(T, Vec<u8>)>> = match (sel & 0x0f) % 10 {
+            peer_hs::HELLO_REQUEST => vec![Some((T::HelloRequest, Vec::new()))],
+            peer_hs::CLIENT_HELLO => vec![Some(hello())],
+            peer_hs::SERVER_HELLO => vec![Some((T::ServerHello, vec![3, 3, g as u8, 0x17]))],
+            peer_hs::CERTIFICATE => vec![Some((T::Certificate, vec![0x30; 1500]))],
+            peer_hs::SERVER_HELLO_DONE => vec![Some((T::ServerHelloDone, Vec::new()))],
+            peer_hs::CLIENT_KEY_EXCHANGE => vec![Some((T::ClientKeyExchange, vec![0x04; 65]))],
+            peer_hs::FINISHED => vec![Some((T::Finished, vec![0xf1; 12]))],
+            // `None`: a ChangeCipherSpec.
+            peer_hs::CCS => vec![None],
+            peer_hs::HELLO_FLIGHT => match self.role {
+                Role::Client => vec![
+                    Some((T::ServerHello, vec![3, 3, g as u8, 0x17])),
+                    Some((T::Certificate, vec![0x30; 1500])),
+                    Some((T::ServerHelloDone, Vec::new())),
+                ],
+                Role::Server => vec![Some(hello())],
+            },
+            _ => match self.role {
+                Role::Client => vec![None, Some((T::Finished, vec![0xf1; 12]))],
+                Role::Server => vec![
+                    Some((T::ClientKeyExchange, vec![0x04; 65])),
+                    None,
+                    Some((T::Finished, vec![0xc1; 12])),
+                ],
+            },
+        };
+        let (coalesce, split) = (sel & 0x80 != 0, sel & 0x40 != 0);
+        let mut pending = Vec::new();
+        for m in msgs {
+            let Some((typ, body)) = m else {
+                if !pending.is_empty() {
+                    self.seal(ContentType::Handshake, &std::mem::take(&mut pending), out);
+                }
+                self.seal(ContentType::ChangeCipherSpec, &[1], out);
+                if self.tls12() {
+                    // The peer's next generation of write keys: what the
+                    // driver gives the session to read.
+                    let suite = self.suite.expect("tls12");
+                    self.sealer.set_keys(gen_keys(suite, g, self.role.peer()));
+                }
+                continue;
+            };
+            let mut m = vec![u8::from(typ)];
+            m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+            m.extend_from_slice(&body);
+            if split {
+                let (a, b) = m.split_at(m.len() / 2 + 1);
+                self.seal(ContentType::Handshake, a, out);
+                self.seal(ContentType::Handshake, b, out);
+            } else if coalesce {
+                pending.extend_from_slice(&m);
+            } else {
+                self.seal(ContentType::Handshake, &m, out);
+            }
+        }
+        if !pending.is_empty() {
+            self.seal(ContentType::Handshake, &pending, out);
+        }
+    }
+
+    /// Every record the session wrote must open under its keys, and be
+    /// what it may send: application data, an alert, a TLS 1.3 KeyUpdate,
+    /// or (driven TLS 1.2) the driver's messages and key changes in the
+    /// driver's order, and a server's HelloRequest.
     fn take(&mut self, wire: &[u8]) {
         if !self.check_client {
             return;
@@ -289,21 +772,27 @@ impl Peer {
             while let Some(r) = self
                 .from_client
                 .pop()
-                .expect("the client wrote a malformed record header")
+                .expect("the session wrote a malformed record header")
             {
                 let p = self
                     .opener
                     .open(r)
-                    .expect("a record the client wrote does not open");
+                    .expect("a record the session wrote does not open");
                 match p.typ {
                     ContentType::ApplicationData => {}
                     ContentType::Alert => {
                         assert_eq!(p.payload.len(), 2, "an alert of the wrong length");
                     }
-                    // TLS 1.3: the client's own KeyUpdate before its key's
-                    // record limit; its next records use the next key.
+                    // TLS 1.3: the session's own KeyUpdate; its next
+                    // records use the next key.
                     ContentType::Handshake if self.client_secret.is_some() => {
-                        assert_eq!(&p.payload[..], &[24, 0, 0, 1, 0], "not a KeyUpdate");
+                        assert!(
+                            p.payload.len() == 5
+                                && p.payload[..4] == [24, 0, 0, 1]
+                                && p.payload[4] <= 1,
+                            "not a KeyUpdate: {:?}",
+                            &p.payload[..]
+                        );
                         let (suite, s) = (
                             self.suite.expect("established"),
                             self.client_secret.take().expect("checked"),
@@ -316,13 +805,57 @@ impl Peer {
                         );
                         self.client_secret = Some(next);
                     }
-                    t => panic!("the client wrote a {t:?} record"),
+                    ContentType::Handshake if self.tls12() && self.driver.is_some() => {
+                        self.joiner.push(&p.payload);
+                        self.driven_messages();
+                    }
+                    ContentType::ChangeCipherSpec if self.tls12() && self.driver.is_some() => {
+                        assert_eq!(&p.payload[..], &[1], "a ChangeCipherSpec of another body");
+                        assert!(
+                            !self.joiner.is_mid_message(),
+                            "a ChangeCipherSpec inside a handshake message"
+                        );
+                        let d = self.driver.as_ref().expect("checked");
+                        match lock(d).sent.pop_front() {
+                            Some(Sent::Keys(k)) => self.opener.set_keys(k),
+                            other => panic!(
+                                "the session sent a ChangeCipherSpec where the driver gave {other:?}"
+                            ),
+                        }
+                    }
+                    t => panic!("the session wrote a {t:?} record"),
                 }
             }
             if rest.is_empty() {
                 return;
             }
             assert!(n > 0, "the peer's deframer is stuck");
+        }
+    }
+
+    /// The session's whole handshake messages: a server's HelloRequest,
+    /// else the driver's next message.
+    fn driven_messages(&mut self) {
+        let d = self.driver.as_ref().expect("driven");
+        while let Some(m) = self
+            .joiner
+            .pop()
+            .expect("the session sent an oversized handshake message")
+        {
+            if self.role == Role::Server
+                && m.typ == HandshakeType::HelloRequest
+                && m.body.is_empty()
+            {
+                continue;
+            }
+            match lock(d).sent.pop_front() {
+                Some(Sent::Message(t, b)) if t == m.typ && b == m.body => {}
+                other => panic!(
+                    "the session sent {:?} ({} bytes) where the driver gave {other:?}",
+                    m.typ,
+                    m.body.len()
+                ),
+            }
         }
     }
 }
@@ -364,14 +897,29 @@ fn secret13(suite: CipherSuite, salt: u8) -> Secret {
     )
 }
 
+/// The session, its peer, and how it was made.
+struct Setup {
+    s: Session,
+    peer: Peer,
+    role: Role,
+    /// `Some`: a driver runs the session's handshakes.
+    driver: Option<Arc<Mutex<DriverState>>>,
+    /// Taken over (not followed).
+    established: bool,
+    /// Passive: `drive_with` as soon as the handshake is complete.
+    auto_drive: bool,
+}
+
 /// Builds the session and its peer from the input's header:
 /// `mode, suite, config flags, fragment` (and for the passive mode a u16
 /// length and that many bytes of key log text).
-fn session_from(input: &mut Input<'_>) -> (Session, Peer) {
+fn session_from(input: &mut Input<'_>) -> Setup {
     let head = input.byte();
     let m = head % 3;
     // Established modes: the server role when (head / 3) is odd.
     let server = (head / 3) % 2 == 1;
+    let driven = (head / 6) % 2 == 1;
+    let with_role = (head / 12) % 2 == 1;
     let pick = input.byte();
     let cfg = config_from(input.byte(), input.byte());
     let tls13: Vec<CipherSuite> = CipherSuite::ALL
@@ -404,9 +952,20 @@ fn session_from(input: &mut Input<'_>) -> (Session, Peer) {
             opener: Opener::new(),
             client_secret: None,
             check_client: false,
+            role: Role::Client,
+            driver: None,
+            joiner: HandshakeJoiner::new(),
         };
-        return (s, peer);
+        return Setup {
+            s,
+            peer,
+            role: Role::Client,
+            driver: None,
+            established: false,
+            auto_drive: driven,
+        };
     }
+    let role = if server { Role::Server } else { Role::Client };
     let (suite, read, write, secrets) = if m == mode::TLS13 {
         let suite = tls13[usize::from(pick) % tls13.len()];
         let (r, w) = (secret13(suite, 1), secret13(suite, 2));
@@ -425,10 +984,12 @@ fn session_from(input: &mut Input<'_>) -> (Session, Peer) {
         write_seq: 0,
         secrets: secrets.clone(),
     };
-    let s = if server {
-        Session::server_from_established(est, cfg)
-    } else {
-        Session::client_from_established(est, cfg)
+    let driver = driven.then(|| Arc::new(Mutex::new(DriverState::new(role, Some(suite)))));
+    let s = match (&driver, with_role, server) {
+        (Some(d), _, _) => Session::driven(role, est, Box::new(Driver(d.clone())), cfg),
+        (None, true, _) => Session::from_established(est, cfg, role),
+        (None, false, true) => Session::server_from_established(est, cfg),
+        (None, false, false) => Session::client_from_established(est, cfg),
     }
     .expect("keys of the suite");
     let mut sealer = Sealer::new();
@@ -449,8 +1010,18 @@ fn session_from(input: &mut Input<'_>) -> (Session, Peer) {
         from_client,
         opener,
         check_client: true,
+        role,
+        driver: driver.clone(),
+        joiner: HandshakeJoiner::new(),
     };
-    (s, peer)
+    Setup {
+        s,
+        peer,
+        role,
+        driver,
+        established: true,
+        auto_drive: false,
+    }
 }
 
 fn keys_salted(suite: CipherSuite, salt: u8) -> RecordKeys {
@@ -474,13 +1045,29 @@ pub struct SessionStats {
     pub writes: usize,
     /// The session failed fatally.
     pub fatal: bool,
-    /// KeyUpdates the client's read side followed (its read epoch - 1).
+    /// Read key changes the session followed (its read epoch - 1): TLS 1.3
+    /// KeyUpdates, TLS 1.2 renegotiations.
     pub key_updates: u64,
+    /// A driver ran the session's handshakes (from the start or after
+    /// `drive_with`).
+    pub driven: bool,
+    /// Handshakes the driver completed (`Session::handshakes`).
+    pub handshakes: u64,
+    /// Calls that returned `WantCallback`.
+    pub callbacks: u64,
+}
+
+/// The driver's counters: (calls, pendings, repauses, dones).
+fn counters(d: Option<&Arc<Mutex<DriverState>>>) -> (u64, u64, u64, u64) {
+    d.map_or((0, 0, 0, 0), |d| {
+        let st = lock(d);
+        (st.calls, st.pendings, st.repauses, st.dones)
+    })
 }
 
 /// A session driven by arbitrary segments and calls. The input is a header
-/// (see `session_from`) then a program of [`op`]s. Invariants checked after
-/// every op:
+/// (see [`mode`] and `session_from`) then a program of [`op`]s. Invariants
+/// checked after every op, in every mode:
 ///
 /// * no panic;
 /// * `read`/`peek` never return more than asked; a `read` right after a
@@ -489,18 +1076,47 @@ pub struct SessionStats {
 ///   `has_pending()`;
 /// * `unread_input()` grows only by what `recv` adds and never otherwise;
 /// * `take_outgoing(k)` gives at most `k` bytes, and (for the established
-///   modes) every record the client wrote opens under its keys;
+///   and driven modes) every record the session wrote opens under its keys
+///   and is one it may send (the driver's messages in its order);
+/// * a call returns `WantCallback` exactly when the driver answered
+///   `Pending` in it (so only a driven session does, once per call, and
+///   only during a handshake); the driver's next call is then the same
+///   `start` or the same message; a call in which the driver pauses again
+///   on that message takes no transport byte (`unread_input()` and
+///   `buffered()` unchanged);
+/// * `handshakes()` never decreases, stays 0 without a driver, and equals
+///   the handshakes the driver finished while the session lives;
+/// * `role()` is the role it was made with; a session taken over and not
+///   driven is never in a handshake (unless the input reported sent bytes
+///   through `observe_sent`: a ClientHello there starts a followed one);
 /// * after a fatal error (or a received close_notify / fatal alert) every
-///   `read`, `peek`, `write` and `shutdown` fails;
+///   `read`, `peek`, `write` and `shutdown` fails: after a fatal error
+///   reads with `Syscall` (or `ZeroReturn` after close_notify) and
+///   `write`, `shutdown`, `do_handshake`, `key_update` with `Syscall` or
+///   `Ssl`, and the driver is not called;
 /// * heap growth (through `heap`, when the caller can measure it) stays
 ///   within the transport queues plus a fixed bound.
 pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStats {
     let mut input = Input(data);
-    let (mut s, mut peer) = session_from(&mut input);
+    let Setup {
+        mut s,
+        mut peer,
+        role,
+        mut driver,
+        established,
+        auto_drive,
+    } = session_from(&mut input);
     let buf_a: Vec<u8> = (0..WRITE_BUF_LEN).map(|i| i as u8).collect();
     let buf_b: Vec<u8> = (0..WRITE_BUF_LEN).map(|i| (i as u8) ^ 0xff).collect();
     let mut scratch = vec![0u8; WRITE_BUF_LEN];
     let mut wire = Vec::with_capacity(4 * MAX_RECORD_LEN);
+    // Driver state for sessions that get one later (drive_with); made
+    // before the heap base is taken.
+    let spare = Arc::new(Mutex::new(DriverState::new(role, None)));
+    lock(&spare).plan.reserve(MAX_PLAN);
+    if let Some(d) = &driver {
+        lock(d).plan.reserve(MAX_PLAN);
+    }
     let base = heap.map(|h| h());
     let (mut peak_in, mut peak_out) = (0usize, 0usize);
     let mut stats = SessionStats::default();
@@ -509,11 +1125,19 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
     let mut dead = false;
     let mut read_closed = false;
     let mut last_peek: Option<Vec<u8>> = None;
+    let mut handshakes = 0u64;
+    // The caller reported bytes it sent (observe_sent): a ClientHello among
+    // them starts a followed renegotiation, even in a session taken over.
+    let mut observed = false;
     while !input.is_empty() && stats.ops < 4096 {
         stats.ops += 1;
-        let code = input.byte() % op::COUNT;
+        let code = op::code(input.byte());
         let before_in = s.unread_input();
+        let before_buffered = s.buffered();
+        let (_, pend0, repause0, _) = counters(driver.as_ref());
         let mut recvd = None;
+        // The error of the op's call into the session, if it made one.
+        let mut err: Option<SslError> = None;
         let peeked = last_peek.take();
         match code {
             op::RECV => {
@@ -526,6 +1150,11 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
                 let n = input.u16();
                 s.observe_sent(input.take(n));
                 peer.check_client = false;
+                observed = true;
+                lock(&spare).observed = true;
+                if let Some(d) = &driver {
+                    lock(d).observed = true;
+                }
             }
             op::EOF => s.recv_eof(),
             op::READ | op::PEEK => {
@@ -533,13 +1162,13 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
                 let peek = code == op::PEEK;
                 let buf = &mut scratch[..n];
                 let r = if peek { s.peek(buf) } else { s.read(buf) };
-                match &r {
+                match r {
                     Ok(k) => {
-                        assert!(*k <= n, "read {k} bytes into a buffer of {n}");
+                        assert!(k <= n, "read {k} bytes into a buffer of {n}");
                         assert!(!dead, "a read succeeded after a fatal error");
                         assert!(!read_closed, "a read succeeded after close_notify");
-                        assert!(*k > 0 || n == 0, "0 bytes for a non-empty buffer");
-                        let got = &buf[..*k];
+                        assert!(k > 0 || n == 0, "0 bytes for a non-empty buffer");
+                        let got = &buf[..k];
                         if peek {
                             last_peek = Some(got.to_vec());
                         } else {
@@ -557,7 +1186,7 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
                         if let SslError::Ssl(Error::AlertReceived(_)) = e {
                             read_closed = true;
                         }
-                        dead |= fatal(e);
+                        err = Some(e);
                     }
                 }
             }
@@ -576,7 +1205,7 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
                         assert!(!dead, "a write succeeded after a fatal error");
                         stats.writes += 1;
                     }
-                    Err(e) => dead |= fatal(&e),
+                    Err(e) => err = Some(e),
                 }
             }
             op::CAPACITY => {
@@ -592,16 +1221,45 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
             }
             op::SHUTDOWN => match s.shutdown() {
                 Ok(_) => assert!(!dead, "shutdown succeeded after a fatal error"),
-                Err(e) => dead |= fatal(&e),
+                Err(e) => err = Some(e),
             },
-            op::HANDSHAKE => {
-                if let Err(e) = s.do_handshake() {
-                    dead |= fatal(&e);
+            op::HANDSHAKE => err = s.do_handshake().err(),
+            op::RENEGOTIATE => err = s.renegotiate().err(),
+            op::KEY_UPDATE => err = s.key_update(input.byte() & 1 == 1).err(),
+            op::DRIVE_WITH => {
+                // One shared state: a second driver goes on where the
+                // first one was.
+                let d = driver.clone().unwrap_or_else(|| spare.clone());
+                {
+                    let mut st = lock(&d);
+                    if st.suite.is_none() {
+                        st.suite = s.sealer().suite();
+                    }
+                }
+                match s.drive_with(Box::new(Driver(d.clone()))) {
+                    Ok(()) => {
+                        assert!(
+                            s.is_established() && !s.in_handshake(),
+                            "drive_with taken before the handshake was complete"
+                        );
+                        driver = Some(d.clone());
+                        peer.driver = Some(d);
+                    }
+                    Err(e) => {
+                        assert!(!fatal(&e), "a refused drive_with failed the session: {e:?}");
+                        err = Some(e);
+                    }
                 }
             }
-            op::RENEGOTIATE => {
-                let _ = s.renegotiate();
+            op::DRIVER_PLAN => {
+                let d = input.byte();
+                let target = driver.as_ref().unwrap_or(&spare);
+                let mut st = lock(target);
+                if st.plan.len() < MAX_PLAN {
+                    st.plan.push_back(d);
+                }
             }
+            op::PEER_HS => peer.handshake(input.byte(), &mut wire),
             op::PEER_RECORD => {
                 let t = input.byte();
                 let typ = ContentType::from(match t & 0x7f {
@@ -633,7 +1291,34 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
                     peer.seal(ContentType::ApplicationData, &[], &mut wire);
                 }
             }
-            _ => unreachable!("op code modulo COUNT"),
+            _ => unreachable!("op::code gives one of op::ALL"),
+        }
+        if let Some(e) = &err {
+            dead |= fatal(e);
+        }
+        // WantCallback exactly when the driver paused in this call.
+        let (_, pend1, repause1, _) = counters(driver.as_ref());
+        let paused = pend1 - pend0;
+        let callback = matches!(err, Some(SslError::WantCallback));
+        assert!(paused <= 1, "the driver paused {paused} times in one call");
+        assert_eq!(
+            callback,
+            paused == 1,
+            "WantCallback returned {callback}, the driver paused {paused} times ({err:?})"
+        );
+        if callback {
+            stats.callbacks += 1;
+            assert!(
+                driver.is_some(),
+                "WantCallback from a session without a driver"
+            );
+            assert!(s.in_handshake(), "WantCallback outside a handshake");
+            if repause1 > repause0 {
+                // Paused again on the message it was offered again: nothing
+                // read from the transport or the record layer for it.
+                assert_eq!(s.unread_input(), before_in, "a paused call read input");
+                assert_eq!(s.buffered(), before_buffered, "a paused call took records");
+            }
         }
         if !wire.is_empty() {
             // Sealed peer records arrive at once.
@@ -647,11 +1332,67 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
             None => assert!(s.unread_input() <= before_in, "input grew without recv"),
         }
         if dead {
+            let calls = counters(driver.as_ref()).0;
             let mut one = [0u8; 1];
-            assert!(s.read(&mut one).is_err(), "read after a fatal error");
-            assert!(s.peek(&mut one).is_err(), "peek after a fatal error");
-            assert!(s.write(b"x").is_err(), "write after a fatal error");
-            assert!(s.shutdown().is_err(), "shutdown after a fatal error");
+            let read_err = |r: Result<usize, SslError>, what: &str| match r {
+                Err(SslError::Syscall | SslError::ZeroReturn) => {}
+                r => panic!("{what} after a fatal error: {r:?}"),
+            };
+            read_err(s.read(&mut one), "read");
+            read_err(s.peek(&mut one), "peek");
+            let later = |r: Result<(), SslError>, what: &str| match r {
+                Err(SslError::Syscall | SslError::Ssl(_)) => {}
+                r => panic!("{what} after a fatal error: {r:?}"),
+            };
+            later(s.write(b"x").map(drop), "write");
+            later(s.shutdown().map(drop), "shutdown");
+            later(s.do_handshake(), "do_handshake");
+            later(s.key_update(false), "key_update");
+            assert_eq!(
+                counters(driver.as_ref()).0,
+                calls,
+                "the driver was called after a fatal error"
+            );
+        }
+        // Handshakes: never fewer, none without a driver, and the driver's
+        // count while the session lives (a flight that failed to go out
+        // kills it).
+        let h = s.handshakes();
+        assert!(
+            h >= handshakes,
+            "handshakes() went from {handshakes} to {h}"
+        );
+        handshakes = h;
+        let dones = counters(driver.as_ref()).3;
+        assert!(h <= dones, "{h} handshakes, the driver finished {dones}");
+        if !dead {
+            assert_eq!(
+                h, dones,
+                "the driver finished a handshake the session did not count"
+            );
+        }
+        assert_eq!(s.role(), role, "the role changed");
+        if established && driver.is_none() && !observed {
+            assert!(
+                !s.in_handshake(),
+                "a session taken over entered a handshake"
+            );
+        }
+        if auto_drive && driver.is_none() && s.is_established() && !s.in_handshake() {
+            let d = spare.clone();
+            lock(&d).suite = s.sealer().suite();
+            if s.drive_with(Box::new(Driver(d.clone()))).is_ok() {
+                driver = Some(d.clone());
+                peer.driver = Some(d);
+            }
+        }
+        if !peer.check_client {
+            // Nothing checks what the session sends: keep no log.
+            if let Some(d) = &driver {
+                let mut st = lock(d);
+                st.log = false;
+                st.sent.clear();
+            }
         }
         peak_in = peak_in.max(s.unread_input());
         peak_out = peak_out.max(s.outgoing_len());
@@ -671,6 +1412,8 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
     }
     stats.fatal = dead;
     stats.key_updates = s.opener().epoch().saturating_sub(1);
+    stats.driven = driver.is_some();
+    stats.handshakes = s.handshakes();
     stats
 }
 
