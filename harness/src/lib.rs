@@ -423,10 +423,6 @@ struct DriverState {
     /// Record what is sent (off when the peer cannot check the session's
     /// records: the log would only grow).
     log: bool,
-    /// The input reported sent bytes (`observe_sent`): a ClientHello there
-    /// starts a handshake the driver is then handed messages of, whatever
-    /// the version (see FUZZING.md, finding 4).
-    observed: bool,
 }
 
 fn default_tls12() -> CipherSuite {
@@ -456,7 +452,6 @@ impl DriverState {
             dones: 0,
             sent: VecDeque::new(),
             log: true,
-            observed: false,
         }
     }
 
@@ -1126,9 +1121,6 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
     let mut read_closed = false;
     let mut last_peek: Option<Vec<u8>> = None;
     let mut handshakes = 0u64;
-    // The caller reported bytes it sent (observe_sent): a ClientHello among
-    // them starts a followed renegotiation, even in a session taken over.
-    let mut observed = false;
     while !input.is_empty() && stats.ops < 4096 {
         stats.ops += 1;
         let code = op::code(input.byte());
@@ -1150,11 +1142,6 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
                 let n = input.u16();
                 s.observe_sent(input.take(n));
                 peer.check_client = false;
-                observed = true;
-                lock(&spare).observed = true;
-                if let Some(d) = &driver {
-                    lock(d).observed = true;
-                }
             }
             op::EOF => s.recv_eof(),
             op::READ | op::PEEK => {
