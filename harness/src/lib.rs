@@ -1082,8 +1082,7 @@ fn counters(d: Option<&Arc<Mutex<DriverState>>>) -> (u64, u64, u64, u64) {
 /// * `handshakes()` never decreases, stays 0 without a driver, and equals
 ///   the handshakes the driver finished while the session lives;
 /// * `role()` is the role it was made with; a session taken over and not
-///   driven is never in a handshake (unless the input reported sent bytes
-///   through `observe_sent`: a ClientHello there starts a followed one);
+///   driven is never in a handshake (`observe_sent` included);
 /// * after a fatal error (or a received close_notify / fatal alert) every
 ///   `read`, `peek`, `write` and `shutdown` fails: after a fatal error
 ///   reads with `Syscall` (or `ZeroReturn` after close_notify) and
