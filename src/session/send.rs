@@ -335,6 +335,8 @@ impl Session {
         if self.steady_writing(len) {
             let start = self.out.len();
             let at = start + self.sealer.prefix_len();
+            // Room for the whole record, so sealing does not grow it again.
+            self.out.reserve(self.sealer.overhead() + len);
             self.out.resize(at + len, 0);
             fill(&mut self.out[at..]);
             if let Err(e) =
