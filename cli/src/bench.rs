@@ -20,7 +20,9 @@
 //! `seal-N` / `open-N` (one record; `seal-N` copies the caller's plaintext
 //! into the record, `seal-in-place-N` seals plaintext already in the output
 //! buffer with [`Sealer::seal_in_place`]), `bulk-N` (writes of N bytes through a
-//! session, then reads on the other side), `deframe-S` (a 1 MiB stream of
+//! session, then reads on the other side), `bulk-zc-N` (the same with the
+//! zero-copy calls, module [`zc`]),
+//! `deframe-S` (a 1 MiB stream of
 //! 16 KiB records fed to a [`RecordReader`] in segments of S bytes, `whole`
 //! for one segment; opened too) and `deframe-plain-S` (the same stream of
 //! plaintext records, deframing alone).
@@ -42,6 +44,7 @@ use tlsrec::{
 #[cfg(feature = "bench-peers")]
 pub mod peers;
 mod raw;
+pub mod zc;
 
 use raw::{raw, RawOp};
 
@@ -605,7 +608,10 @@ pub fn seal_open(suites: &[CipherSuite], sizes: &[usize]) -> Vec<Subject> {
 }
 
 /// `bulk-N`: tlsrec sessions and the raw AEAD (seal then open of each
-/// record), per provider compiled in.
+/// record), per provider compiled in; with them `bulk-zc-N` (the zero-copy
+/// calls, [`zc`]), whose raw
+/// figure is `bulk-N`'s (the same records sealed and opened; the table
+/// shows it on their lines).
 #[must_use]
 pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
     let mut v = Vec::new();
@@ -629,6 +635,23 @@ pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
                     pn,
                     raw(p, suite, RawOp::SealOpen, w.min(16384), records),
                 ));
+                if w <= 16384 {
+                    v.push(subject(
+                        format!("bulk-zc-{w}"),
+                        suite,
+                        "tlsrec",
+                        pn,
+                        Box::new(zc::ZcPair::new(
+                            suite,
+                            bulk_total(w),
+                            w,
+                            Config {
+                                provider: Some(p),
+                                ..Config::default()
+                            },
+                        )),
+                    ));
+                }
             }
         }
     }
@@ -682,12 +705,17 @@ pub fn ratio(num: Option<f64>, den: Option<f64>) -> Option<f64> {
 }
 
 /// The case whose raw (and peer) figures a case is compared with:
-/// `seal-in-place-N` has the raw figure of `seal-N` (the same AEAD call).
-/// Any other case: itself.
+/// `bulk-zc-N` has the raw figure of `bulk-N` (the same
+/// records sealed and opened), `seal-in-place-N` that of `seal-N`;
+/// `bulk-zc-N` also the peers' `bulk-N` (they have no zero-copy call in
+/// the API measured). Any other case: itself.
 #[must_use]
 pub fn base_case(case: &str, _for_peers: bool) -> String {
     if let Some(n) = case.strip_prefix("seal-in-place-") {
         return format!("seal-{n}");
+    }
+    if let Some(n) = case.strip_prefix("bulk-zc-") {
+        return format!("bulk-{n}");
     }
     case.to_string()
 }
@@ -823,7 +851,9 @@ mod tests {
     }
 
     #[test]
-    fn seal_in_place_lines_compare_with_seal() {
+    fn zero_copy_lines_compare_with_bulk() {
+        assert_eq!(base_case("bulk-zc-64", false), "bulk-64");
+        assert_eq!(base_case("bulk-zc-64", true), "bulk-64");
         assert_eq!(base_case("seal-64", false), "seal-64");
         assert_eq!(base_case("seal-in-place-64", false), "seal-64");
         let f = |case: &str, imp, gbps| Figure {
@@ -833,10 +863,7 @@ mod tests {
             provider: "p",
             gbps,
         };
-        let t = table(&[
-            f("seal-64", "raw", 2.0),
-            f("seal-in-place-64", "tlsrec", 1.0),
-        ]);
+        let t = table(&[f("bulk-64", "raw", 2.0), f("bulk-zc-64", "tlsrec", 1.0)]);
         assert!(t.contains("0.50x"), "{t}");
     }
 }
