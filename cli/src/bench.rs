@@ -21,7 +21,8 @@
 //! into the record, `seal-in-place-N` seals plaintext already in the output
 //! buffer with [`Sealer::seal_in_place`]), `bulk-N` (writes of N bytes through a
 //! session, then reads on the other side), `bulk-zc-N` (the same with the
-//! zero-copy calls, module [`zc`]),
+//! zero-copy calls, module [`zc`]), `bulk-tcp-N` (the same over a loopback
+//! TCP connection, the reader in a second thread, module [`tcp`]),
 //! `deframe-S` (a 1 MiB stream of
 //! 16 KiB records fed to a [`RecordReader`] in segments of S bytes, `whole`
 //! for one segment; opened too) and `deframe-plain-S` (the same stream of
@@ -44,6 +45,7 @@ use tlsrec::{
 #[cfg(feature = "bench-peers")]
 pub mod peers;
 mod raw;
+pub mod tcp;
 pub mod zc;
 
 use raw::{raw, RawOp};
@@ -609,7 +611,7 @@ pub fn seal_open(suites: &[CipherSuite], sizes: &[usize]) -> Vec<Subject> {
 
 /// `bulk-N`: tlsrec sessions and the raw AEAD (seal then open of each
 /// record), per provider compiled in; with them `bulk-zc-N` (the zero-copy
-/// calls, [`zc`]), whose raw
+/// calls, [`zc`]) and `bulk-tcp-N` (over loopback TCP, [`tcp`]), whose raw
 /// figure is `bulk-N`'s (the same records sealed and opened; the table
 /// shows it on their lines).
 #[must_use]
@@ -652,6 +654,13 @@ pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
                         )),
                     ));
                 }
+                v.push(subject(
+                    format!("bulk-tcp-{w}"),
+                    suite,
+                    "tlsrec",
+                    pn,
+                    tcp::tlsrec_tcp(p, suite, w),
+                ));
             }
         }
     }
@@ -705,17 +714,22 @@ pub fn ratio(num: Option<f64>, den: Option<f64>) -> Option<f64> {
 }
 
 /// The case whose raw (and peer) figures a case is compared with:
-/// `bulk-zc-N` has the raw figure of `bulk-N` (the same
+/// `bulk-zc-N` and `bulk-tcp-N` have the raw figure of `bulk-N` (the same
 /// records sealed and opened), `seal-in-place-N` that of `seal-N`;
 /// `bulk-zc-N` also the peers' `bulk-N` (they have no zero-copy call in
 /// the API measured). Any other case: itself.
 #[must_use]
-pub fn base_case(case: &str, _for_peers: bool) -> String {
+pub fn base_case(case: &str, for_peers: bool) -> String {
     if let Some(n) = case.strip_prefix("seal-in-place-") {
         return format!("seal-{n}");
     }
     if let Some(n) = case.strip_prefix("bulk-zc-") {
         return format!("bulk-{n}");
+    }
+    if let Some(n) = case.strip_prefix("bulk-tcp-") {
+        if !for_peers {
+            return format!("bulk-{n}");
+        }
     }
     case.to_string()
 }
@@ -851,9 +865,11 @@ mod tests {
     }
 
     #[test]
-    fn zero_copy_lines_compare_with_bulk() {
+    fn zero_copy_and_tcp_lines_compare_with_bulk() {
         assert_eq!(base_case("bulk-zc-64", false), "bulk-64");
         assert_eq!(base_case("bulk-zc-64", true), "bulk-64");
+        assert_eq!(base_case("bulk-tcp-64", false), "bulk-64");
+        assert_eq!(base_case("bulk-tcp-64", true), "bulk-tcp-64");
         assert_eq!(base_case("seal-64", false), "seal-64");
         assert_eq!(base_case("seal-in-place-64", false), "seal-64");
         let f = |case: &str, imp, gbps| Figure {
