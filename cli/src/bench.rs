@@ -29,7 +29,8 @@
 //! plaintext records, deframing alone).
 //!
 //! Beside the table: [`provider_note`] (which provider the library chose
-//! and why).
+//! and why) and [`many_sessions`] (memory per session over thousands of
+//! sessions, and two threads against one).
 
 use std::time::{Duration, Instant};
 
@@ -42,12 +43,14 @@ use tlsrec::{
     SslError, Version,
 };
 
+pub mod many;
 #[cfg(feature = "bench-peers")]
 pub mod peers;
 mod raw;
 pub mod tcp;
 pub mod zc;
 
+pub use many::{many_sessions, ManyReport, MemRow};
 use raw::{raw, RawOp};
 
 /// Work that moves [`bytes`](Self::bytes) plaintext bytes per run.
