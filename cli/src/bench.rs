@@ -29,8 +29,9 @@
 //! plaintext records, deframing alone).
 //!
 //! Beside the table: [`provider_note`] (which provider the library chose
-//! and why) and [`many_sessions`] (memory per session over thousands of
-//! sessions, and two threads against one).
+//! and why), [`many_sessions`] (memory per session over thousands of
+//! sessions, and two threads against one) and [`plot`] (an SVG of GB/s
+//! against record size).
 
 use std::time::{Duration, Instant};
 
@@ -46,11 +47,13 @@ use tlsrec::{
 pub mod many;
 #[cfg(feature = "bench-peers")]
 pub mod peers;
+pub mod plot;
 mod raw;
 pub mod tcp;
 pub mod zc;
 
 pub use many::{many_sessions, ManyReport, MemRow};
+pub use plot::{plot, PLOT_WRITES};
 use raw::{raw, RawOp};
 
 /// Work that moves [`bytes`](Self::bytes) plaintext bytes per run.
