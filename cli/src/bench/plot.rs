@@ -43,72 +43,62 @@ fn series(figs: &[Figure], suite: &str, provider: &str) -> Vec<Series> {
     } else {
         "aws-lc-rs"
     };
-    let lines: [(&str, &str, Option<&str>, String, RGBColor, bool); 5] = [
-        (
-            "tlsrec",
-            "zc",
-            Some(provider),
+    // The points of `imp` / `kind` (`""` or `"zc"`) with `prov` (any if
+    // `None`).
+    let points = |imp: &str, kind: &str, prov: Option<&str>| {
+        let mut v: Vec<(f64, f64)> = figs
+            .iter()
+            .filter(|f| f.suite == suite && f.imp == imp && prov.is_none_or(|p| f.provider == p))
+            .filter_map(|f| {
+                bulk_case(&f.case)
+                    .filter(|(k, _)| *k == kind)
+                    .map(|(_, n)| (n as f64, f.gbps))
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v
+    };
+    let line = |label: String, points: Vec<(f64, f64)>, color: RGBColor, dashed: bool| Series {
+        label,
+        points,
+        color,
+        dashed,
+    };
+    [
+        line(
             format!("tlsrec zero-copy, bulk-zc-N ({provider})"),
+            points("tlsrec", "zc", Some(provider)),
             RGBColor(0, 90, 200),
             false,
         ),
-        (
-            "tlsrec",
-            "",
-            Some(provider),
+        line(
             format!("tlsrec, bulk-N ({provider})"),
+            points("tlsrec", "", Some(provider)),
             RGBColor(90, 170, 255),
             false,
         ),
-        (
-            "raw",
-            "",
-            Some(provider),
+        line(
             format!("raw AEAD seal+open ({provider})"),
+            points("raw", "", Some(provider)),
             RGBColor(60, 60, 60),
             true,
         ),
-        (
-            "rustls",
-            "",
-            Some(rustls_prov),
+        line(
             format!("rustls 0.23 ({rustls_prov})"),
+            points("rustls", "", Some(rustls_prov)),
             RGBColor(230, 120, 0),
             false,
         ),
-        (
-            "openssl",
-            "",
-            None,
+        line(
             "OpenSSL 3 (libcrypto)".to_string(),
+            points("openssl", "", None),
             RGBColor(200, 30, 30),
             false,
         ),
-    ];
-    lines
-        .into_iter()
-        .map(|(imp, kind, prov, label, color, dashed)| {
-            let mut points: Vec<(f64, f64)> = figs
-                .iter()
-                .filter(|f| {
-                    f.suite == suite && f.imp == imp && prov.is_none_or(|p| f.provider == p)
-                })
-                .filter_map(|f| {
-                    bulk_case(&f.case)
-                        .filter(|(k, _)| *k == kind)
-                        .map(|(_, n)| (n as f64, f.gbps))
-                })
-                .collect();
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            Series {
-                label,
-                points,
-                color,
-                dashed,
-            }
-        })
-        .filter(|s| !s.points.is_empty())
-        .collect()
+    ]
+    .into_iter()
+    .filter(|s| !s.points.is_empty())
+    .collect()
 }
 
 /// Draws GB/s against write (record) size from the `bulk-N` and
