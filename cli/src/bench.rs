@@ -622,6 +622,23 @@ pub fn seal_open(suites: &[CipherSuite], sizes: &[usize]) -> Vec<Subject> {
 /// shows it on their lines).
 #[must_use]
 pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
+    bulk_cases(suites, writes, true)
+}
+
+/// The subjects of `tlsrec bench --plot`: `bulk-N` and `bulk-zc-N` (tlsrec
+/// and raw, every provider) at each of [`PLOT_WRITES`], and with
+/// `bench-peers` rustls' and OpenSSL's `bulk-N`; in memory only (the plot
+/// does not draw the TCP cases).
+#[must_use]
+pub fn plot_subjects(suites: &[CipherSuite]) -> Vec<Subject> {
+    #[allow(unused_mut)]
+    let mut v = bulk_cases(suites, PLOT_WRITES, false);
+    #[cfg(feature = "bench-peers")]
+    v.extend(peers::bulk_in_memory(suites, PLOT_WRITES));
+    v
+}
+
+fn bulk_cases(suites: &[CipherSuite], writes: &[usize], tcp: bool) -> Vec<Subject> {
     let mut v = Vec::new();
     for &suite in suites {
         for &w in writes {
@@ -660,13 +677,15 @@ pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
                         )),
                     ));
                 }
-                v.push(subject(
-                    format!("bulk-tcp-{w}"),
-                    suite,
-                    "tlsrec",
-                    pn,
-                    tcp::tlsrec_tcp(p, suite, w),
-                ));
+                if tcp {
+                    v.push(subject(
+                        format!("bulk-tcp-{w}"),
+                        suite,
+                        "tlsrec",
+                        pn,
+                        tcp::tlsrec_tcp(p, suite, w),
+                    ));
+                }
             }
         }
     }
@@ -707,6 +726,27 @@ pub fn deframe(suites: &[CipherSuite], segments: &[usize]) -> Vec<Subject> {
             ));
         }
     }
+    v
+}
+
+/// The subjects of `tlsrec bench`, as `cli/src/main.rs` builds them: for
+/// [`HEADLINE_SUITES`] (`all`: [`SUITES`]) `seal-N` / `open-N` at 64 and
+/// 16384 bytes (`all`: and 1024), `bulk-N`, `bulk-zc-N`, `bulk-tcp-N` at
+/// the same sizes, `deframe-S` for the first suite, and with `bench-peers`
+/// the peers' `bulk-N` and `bulk-tcp-N`. The default set took 110 s with
+/// three providers at 3 rounds of 120 ms here.
+#[must_use]
+pub fn headline_subjects(all: bool) -> Vec<Subject> {
+    let (suites, sizes): (&[CipherSuite], &[usize]) = if all {
+        (SUITES, &[64, 1024, 16384])
+    } else {
+        (HEADLINE_SUITES, &[64, 16384])
+    };
+    let mut v = seal_open(suites, sizes);
+    v.extend(bulk(suites, sizes));
+    v.extend(deframe(&suites[..1], SEGMENTS));
+    #[cfg(feature = "bench-peers")]
+    v.extend(peers::bulk(suites, sizes));
     v
 }
 

@@ -365,6 +365,15 @@ impl Workload for OpensslPair {
 /// and the same over loopback TCP, `bulk-tcp-N` ([`bulk_tcp`]).
 #[must_use]
 pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
+    let mut v = bulk_in_memory(suites, writes);
+    v.extend(bulk_tcp(suites, writes));
+    v
+}
+
+/// `bulk-N` for the peers, in memory only (what [`plot`](super::plot)
+/// draws).
+#[must_use]
+pub fn bulk_in_memory(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
     let mut v = Vec::new();
     for &suite in suites {
         for &w in writes {
@@ -387,7 +396,6 @@ pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
             });
         }
     }
-    v.extend(bulk_tcp(suites, writes));
     v
 }
 
