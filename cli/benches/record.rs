@@ -3,12 +3,14 @@
 //!
 //! * `seal-N` / `seal-in-place-N` / `open-N`: one record of N = 64 B,
 //!   1 KiB, 16 KiB per suite, tlsrec and the raw AEAD of each provider
-//!   compiled in;
+//!   compiled in (the raw seal once, in the `seal-N` group);
 //! * `bulk-N`: writes of N bytes through a session, then reads on the peer
 //!   session, against the raw AEAD (seal + open), rustls 0.23 (ring, and
 //!   aws-lc-rs with `--features bench-peers`, the one feature that turns on
 //!   rustls's second provider) and OpenSSL 3 (the system libssl) as
-//!   in-memory client/server pairs;
+//!   in-memory client/server pairs; with it `bulk-zc-N` (tlsrec's zero-copy
+//!   calls) and `bulk-tcp-N` (tlsrec, rustls and OpenSSL over a loopback
+//!   TCP connection, the reader in a second thread);
 //! * `deframe-S`: a 1 MiB stream of 16 KiB records fed to a `RecordReader`
 //!   whole, in 1448-byte segments and in 1-byte segments (and
 //!   `deframe-plain-S`: deframing alone).

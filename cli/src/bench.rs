@@ -20,10 +20,18 @@
 //! `seal-N` / `open-N` (one record; `seal-N` copies the caller's plaintext
 //! into the record, `seal-in-place-N` seals plaintext already in the output
 //! buffer with [`Sealer::seal_in_place`]), `bulk-N` (writes of N bytes through a
-//! session, then reads on the other side), `deframe-S` (a 1 MiB stream of
+//! session, then reads on the other side), `bulk-zc-N` (the same with the
+//! zero-copy calls, module [`zc`]), `bulk-tcp-N` (the same over a loopback
+//! TCP connection, the reader in a second thread, module [`tcp`]),
+//! `deframe-S` (a 1 MiB stream of
 //! 16 KiB records fed to a [`RecordReader`] in segments of S bytes, `whole`
 //! for one segment; opened too) and `deframe-plain-S` (the same stream of
 //! plaintext records, deframing alone).
+//!
+//! Beside the table: [`provider_note`] (which provider the library chose
+//! and why), [`many_sessions`] (memory per session over thousands of
+//! sessions, and two threads against one) and [`plot`] (an SVG of GB/s
+//! against record size).
 
 use std::time::{Duration, Instant};
 
@@ -36,10 +44,16 @@ use tlsrec::{
     SslError, Version,
 };
 
+pub mod many;
 #[cfg(feature = "bench-peers")]
 pub mod peers;
+pub mod plot;
 mod raw;
+pub mod tcp;
+pub mod zc;
 
+pub use many::{many_sessions, ManyReport, MemRow};
+pub use plot::{plot, PLOT_WRITES};
 use raw::{raw, RawOp};
 
 /// Work that moves [`bytes`](Self::bytes) plaintext bytes per run.
@@ -512,9 +526,12 @@ pub const SUITES: &[CipherSuite] = &[
     CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 ];
 
-/// The headline suites: AES-128-GCM in TLS 1.3 and TLS 1.2.
+/// The headline suites: TLS 1.3's three AEADs (AES-128-GCM,
+/// AES-256-GCM, ChaCha20-Poly1305) and TLS 1.2's AES-128-GCM.
 pub const HEADLINE_SUITES: &[CipherSuite] = &[
     CipherSuite::TLS13_AES_128_GCM_SHA256,
+    CipherSuite::TLS13_AES_256_GCM_SHA384,
+    CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
     CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 ];
 
@@ -548,7 +565,8 @@ fn subject(
 }
 
 /// `seal-N`, `seal-in-place-N` and `open-N`: tlsrec and raw, per provider
-/// compiled in.
+/// compiled in (`seal-in-place-N` has the raw figure of `seal-N`, the same
+/// AEAD call: measured once).
 #[must_use]
 pub fn seal_open(suites: &[CipherSuite], sizes: &[usize]) -> Vec<Subject> {
     let mut v = Vec::new();
@@ -578,13 +596,6 @@ pub fn seal_open(suites: &[CipherSuite], sizes: &[usize]) -> Vec<Subject> {
                     tlsrec_seal_in_place(p, suite, n),
                 ));
                 v.push(subject(
-                    format!("seal-in-place-{n}"),
-                    suite,
-                    "raw",
-                    pn,
-                    raw(p, suite, RawOp::Seal, n, 1),
-                ));
-                v.push(subject(
                     format!("open-{n}"),
                     suite,
                     "tlsrec",
@@ -605,9 +616,29 @@ pub fn seal_open(suites: &[CipherSuite], sizes: &[usize]) -> Vec<Subject> {
 }
 
 /// `bulk-N`: tlsrec sessions and the raw AEAD (seal then open of each
-/// record), per provider compiled in.
+/// record), per provider compiled in; with them `bulk-zc-N` (the zero-copy
+/// calls, [`zc`]) and `bulk-tcp-N` (over loopback TCP, [`tcp`]), whose raw
+/// figure is `bulk-N`'s (the same records sealed and opened; the table
+/// shows it on their lines).
 #[must_use]
 pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
+    bulk_cases(suites, writes, true)
+}
+
+/// The subjects of `tlsrec bench --plot`: `bulk-N` and `bulk-zc-N` (tlsrec
+/// and raw, every provider) at each of [`PLOT_WRITES`], and with
+/// `bench-peers` rustls' and OpenSSL's `bulk-N`; in memory only (the plot
+/// does not draw the TCP cases).
+#[must_use]
+pub fn plot_subjects(suites: &[CipherSuite]) -> Vec<Subject> {
+    #[allow(unused_mut)]
+    let mut v = bulk_cases(suites, PLOT_WRITES, false);
+    #[cfg(feature = "bench-peers")]
+    v.extend(peers::bulk_in_memory(suites, PLOT_WRITES));
+    v
+}
+
+fn bulk_cases(suites: &[CipherSuite], writes: &[usize], tcp: bool) -> Vec<Subject> {
     let mut v = Vec::new();
     for &suite in suites {
         for &w in writes {
@@ -629,6 +660,32 @@ pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
                     pn,
                     raw(p, suite, RawOp::SealOpen, w.min(16384), records),
                 ));
+                if w <= 16384 {
+                    v.push(subject(
+                        format!("bulk-zc-{w}"),
+                        suite,
+                        "tlsrec",
+                        pn,
+                        Box::new(zc::ZcPair::new(
+                            suite,
+                            bulk_total(w),
+                            w,
+                            Config {
+                                provider: Some(p),
+                                ..Config::default()
+                            },
+                        )),
+                    ));
+                }
+                if tcp {
+                    v.push(subject(
+                        format!("bulk-tcp-{w}"),
+                        suite,
+                        "tlsrec",
+                        pn,
+                        tcp::tlsrec_tcp(p, suite, w),
+                    ));
+                }
             }
         }
     }
@@ -672,6 +729,27 @@ pub fn deframe(suites: &[CipherSuite], segments: &[usize]) -> Vec<Subject> {
     v
 }
 
+/// The subjects of `tlsrec bench`, as `cli/src/main.rs` builds them: for
+/// [`HEADLINE_SUITES`] (`all`: [`SUITES`]) `seal-N` / `open-N` at 64 and
+/// 16384 bytes (`all`: and 1024), `bulk-N`, `bulk-zc-N`, `bulk-tcp-N` at
+/// the same sizes, `deframe-S` for the first suite, and with `bench-peers`
+/// the peers' `bulk-N` and `bulk-tcp-N`. The default set took 110 s with
+/// three providers at 3 rounds of 120 ms here.
+#[must_use]
+pub fn headline_subjects(all: bool) -> Vec<Subject> {
+    let (suites, sizes): (&[CipherSuite], &[usize]) = if all {
+        (SUITES, &[64, 1024, 16384])
+    } else {
+        (HEADLINE_SUITES, &[64, 16384])
+    };
+    let mut v = seal_open(suites, sizes);
+    v.extend(bulk(suites, sizes));
+    v.extend(deframe(&suites[..1], SEGMENTS));
+    #[cfg(feature = "bench-peers")]
+    v.extend(peers::bulk(suites, sizes));
+    v
+}
+
 /// The ratio of `num` to `den`, or `None` if either is missing.
 #[must_use]
 pub fn ratio(num: Option<f64>, den: Option<f64>) -> Option<f64> {
@@ -681,9 +759,31 @@ pub fn ratio(num: Option<f64>, den: Option<f64>) -> Option<f64> {
     }
 }
 
+/// The case whose raw (and peer) figures a case is compared with:
+/// `bulk-zc-N` and `bulk-tcp-N` have the raw figure of `bulk-N` (the same
+/// records sealed and opened), `seal-in-place-N` that of `seal-N`;
+/// `bulk-zc-N` also the peers' `bulk-N` (they have no zero-copy call in
+/// the API measured). Any other case: itself.
+#[must_use]
+pub fn base_case(case: &str, for_peers: bool) -> String {
+    if let Some(n) = case.strip_prefix("seal-in-place-") {
+        return format!("seal-{n}");
+    }
+    if let Some(n) = case.strip_prefix("bulk-zc-") {
+        return format!("bulk-{n}");
+    }
+    if let Some(n) = case.strip_prefix("bulk-tcp-") {
+        if !for_peers {
+            return format!("bulk-{n}");
+        }
+    }
+    case.to_string()
+}
+
 /// The headline table: one line per tlsrec figure with the raw AEAD of the
 /// same provider and the peers (rustls with the same provider where it has
-/// one, else with aws-lc-rs; OpenSSL with libcrypto), and the ratios.
+/// one, else with aws-lc-rs; OpenSSL with libcrypto), and the ratios
+/// (compared cases: [`base_case`]).
 #[must_use]
 pub fn table(figs: &[Figure]) -> String {
     use std::fmt::Write;
@@ -715,10 +815,12 @@ pub fn table(figs: &[Figure]) -> String {
         "/openssl"
     );
     for f in figs.iter().filter(|f| f.imp == "tlsrec") {
-        let raw = find(&f.case, f.suite, "raw", Some(f.provider));
-        let rustls = find(&f.case, f.suite, "rustls", Some(f.provider))
-            .or_else(|| find(&f.case, f.suite, "rustls", Some("aws-lc-rs")));
-        let ossl = find(&f.case, f.suite, "openssl", None);
+        let raw = find(&f.case, f.suite, "raw", Some(f.provider))
+            .or_else(|| find(&base_case(&f.case, false), f.suite, "raw", Some(f.provider)));
+        let peer_case = base_case(&f.case, true);
+        let rustls = find(&peer_case, f.suite, "rustls", Some(f.provider))
+            .or_else(|| find(&peer_case, f.suite, "rustls", Some("aws-lc-rs")));
+        let ossl = find(&peer_case, f.suite, "openssl", None);
         let _ = writeln!(
             s,
             "{:<18} {:<46} {:<10} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
@@ -735,6 +837,37 @@ pub fn table(figs: &[Figure]) -> String {
         );
     }
     s
+}
+
+/// Which AEAD provider the library chose as its default and why: each
+/// compiled provider's measured time to seal a 16 KiB AES-128-GCM record
+/// ([`Provider::calibration`], once per process), for `tlsrec bench` to
+/// print first.
+#[must_use]
+pub fn provider_note() -> String {
+    let c = Provider::calibration();
+    if c.timings.is_empty() {
+        return format!(
+            "default provider: {} (the only one compiled in; nothing to choose)",
+            c.chosen.name()
+        );
+    }
+    let times: Vec<String> = c
+        .timings
+        .iter()
+        .map(|(p, ns)| {
+            format!(
+                "{} {ns} ns ({:.2} GB/s)",
+                p.name(),
+                16384.0 / (*ns).max(1) as f64
+            )
+        })
+        .collect();
+    format!(
+        "default provider: {} (fastest to seal a 16 KiB AES-128-GCM record on this CPU, best of 5 at first use: {})",
+        c.chosen.name(),
+        times.join(", ")
+    )
 }
 
 /// Measures every subject in `rounds` interleaved rounds of `budget` each
@@ -765,4 +898,34 @@ pub fn run_all(
             gbps,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_note_names_the_default() {
+        let note = provider_note();
+        assert!(note.contains(Provider::default().name()), "{note}");
+    }
+
+    #[test]
+    fn zero_copy_and_tcp_lines_compare_with_bulk() {
+        assert_eq!(base_case("bulk-zc-64", false), "bulk-64");
+        assert_eq!(base_case("bulk-zc-64", true), "bulk-64");
+        assert_eq!(base_case("bulk-tcp-64", false), "bulk-64");
+        assert_eq!(base_case("bulk-tcp-64", true), "bulk-tcp-64");
+        assert_eq!(base_case("seal-64", false), "seal-64");
+        assert_eq!(base_case("seal-in-place-64", false), "seal-64");
+        let f = |case: &str, imp, gbps| Figure {
+            case: case.into(),
+            suite: "S",
+            imp,
+            provider: "p",
+            gbps,
+        };
+        let t = table(&[f("bulk-64", "raw", 2.0), f("bulk-zc-64", "tlsrec", 1.0)]);
+        assert!(t.contains("0.50x"), "{t}");
+    }
 }

@@ -99,7 +99,7 @@ fn rustls_provider(name: &str, suite: CipherSuite) -> rustls::crypto::CryptoProv
 
 /// Moves everything `from` has to send into `to`, processing it; returns
 /// the plaintext bytes `to` read (into `rbuf`, discarded).
-fn rustls_pump(
+pub(super) fn rustls_pump(
     from: &mut rustls::Connection,
     to: &mut rustls::Connection,
     wire: &mut Vec<u8>,
@@ -126,58 +126,76 @@ fn rustls_pump(
     got
 }
 
+/// A client and a server config for `suite` with rustls provider
+/// `provider` (shared by every connection made from them).
+pub(super) fn rustls_configs(
+    provider: &str,
+    suite: CipherSuite,
+) -> (Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>) {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let (cert, key) = creds();
+    let versions: &[&rustls::SupportedProtocolVersion] = match suite.version() {
+        Version::Tls13 => &[&rustls::version::TLS13],
+        Version::Tls12 => &[&rustls::version::TLS12],
+    };
+    let prov = Arc::new(rustls_provider(provider, suite));
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(cert.clone())).expect("root");
+    let ccfg = rustls::ClientConfig::builder_with_provider(prov.clone())
+        .with_protocol_versions(versions)
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut scfg = rustls::ServerConfig::builder_with_provider(prov)
+        .with_protocol_versions(versions)
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(cert.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.clone())),
+        )
+        .expect("server cert");
+    scfg.send_tls13_tickets = 0;
+    (Arc::new(ccfg), Arc::new(scfg))
+}
+
+/// A client and a server connection from `configs`, handshaken in memory.
+pub(super) fn rustls_connect(
+    configs: &(Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>),
+) -> (rustls::Connection, rustls::Connection) {
+    use rustls::pki_types::ServerName;
+    let mut client: rustls::Connection = rustls::ClientConnection::new(
+        configs.0.clone(),
+        ServerName::try_from("localhost").expect("name"),
+    )
+    .expect("client")
+    .into();
+    let mut server: rustls::Connection = rustls::ServerConnection::new(configs.1.clone())
+        .expect("server")
+        .into();
+    let (mut wire, mut rbuf) = (Vec::new(), vec![0u8; 16384]);
+    while client.is_handshaking() || server.is_handshaking() {
+        rustls_pump(&mut client, &mut server, &mut wire, &mut rbuf);
+        rustls_pump(&mut server, &mut client, &mut wire, &mut rbuf);
+    }
+    (client, server)
+}
+
 impl RustlsPair {
     /// A pair with rustls provider `provider` (`aws-lc-rs` or `ring`)
     /// negotiating `suite`, moving `total` bytes per run in writes of
     /// `write` bytes from client to server.
     #[must_use]
     pub fn new(provider: &str, suite: CipherSuite, total: usize, write: usize) -> RustlsPair {
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-        let (cert, key) = creds();
-        let versions: &[&rustls::SupportedProtocolVersion] = match suite.version() {
-            Version::Tls13 => &[&rustls::version::TLS13],
-            Version::Tls12 => &[&rustls::version::TLS12],
-        };
-        let prov = Arc::new(rustls_provider(provider, suite));
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(CertificateDer::from(cert.clone())).expect("root");
-        let ccfg = rustls::ClientConfig::builder_with_provider(prov.clone())
-            .with_protocol_versions(versions)
-            .expect("versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let mut scfg = rustls::ServerConfig::builder_with_provider(prov)
-            .with_protocol_versions(versions)
-            .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![CertificateDer::from(cert.clone())],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.clone())),
-            )
-            .expect("server cert");
-        scfg.send_tls13_tickets = 0;
-        let mut client: rustls::Connection = rustls::ClientConnection::new(
-            Arc::new(ccfg),
-            ServerName::try_from("localhost").expect("name"),
-        )
-        .expect("client")
-        .into();
-        let mut server: rustls::Connection = rustls::ServerConnection::new(Arc::new(scfg))
-            .expect("server")
-            .into();
-        let (mut wire, mut rbuf) = (Vec::new(), vec![0u8; 16384]);
-        while client.is_handshaking() || server.is_handshaking() {
-            rustls_pump(&mut client, &mut server, &mut wire, &mut rbuf);
-            rustls_pump(&mut server, &mut client, &mut wire, &mut rbuf);
-        }
+        let (mut client, server) = rustls_connect(&rustls_configs(provider, suite));
         client.set_buffer_limit(None);
         RustlsPair {
             client,
             server,
             data: data(total),
             write,
-            wire,
-            rbuf,
+            wire: Vec::new(),
+            rbuf: vec![0u8; 16384],
         }
     }
 }
@@ -208,9 +226,18 @@ impl Workload for RustlsPair {
 /// One end of an in-memory transport (the pair is OpenSSL's BIO pair in
 /// spirit; the `openssl` crate wraps it as a custom BIO).
 #[derive(Clone, Default)]
-struct Pipe {
+pub(super) struct Pipe {
     rx: Rc<RefCell<VecDeque<u8>>>,
     tx: Rc<RefCell<VecDeque<u8>>>,
+}
+
+impl Pipe {
+    /// Frees what the transport's queues keep (their capacity), so that
+    /// memory measurements count OpenSSL and not this in-memory transport.
+    pub(super) fn shrink(&self) {
+        self.rx.borrow_mut().shrink_to_fit();
+        self.tx.borrow_mut().shrink_to_fit();
+    }
 }
 
 impl Read for Pipe {
@@ -243,70 +270,57 @@ pub struct OpensslPair {
     rbuf: Vec<u8>,
 }
 
+/// A client and a server connected in memory from `cctx` / `sctx`,
+/// handshaken.
+pub(super) fn openssl_connect(
+    cctx: &openssl::ssl::SslContext,
+    sctx: &openssl::ssl::SslContext,
+) -> (openssl::ssl::SslStream<Pipe>, openssl::ssl::SslStream<Pipe>) {
+    use openssl::ssl::{ErrorCode, Ssl, SslStream};
+    let a = Pipe::default();
+    let b = Pipe {
+        rx: a.tx.clone(),
+        tx: a.rx.clone(),
+    };
+    let mut cs = Ssl::new(cctx).unwrap();
+    cs.set_connect_state();
+    let mut ss = Ssl::new(sctx).unwrap();
+    ss.set_accept_state();
+    let mut client = SslStream::new(cs, a).unwrap();
+    let mut server = SslStream::new(ss, b).unwrap();
+    let (mut c_done, mut s_done) = (false, false);
+    for _ in 0..20 {
+        if !c_done {
+            match client.do_handshake() {
+                Ok(()) => c_done = true,
+                Err(e) if e.code() == ErrorCode::WANT_READ => {}
+                Err(e) => panic!("openssl client handshake: {e}"),
+            }
+        }
+        if !s_done {
+            match server.do_handshake() {
+                Ok(()) => s_done = true,
+                Err(e) if e.code() == ErrorCode::WANT_READ => {}
+                Err(e) => panic!("openssl server handshake: {e}"),
+            }
+        }
+        if c_done && s_done {
+            break;
+        }
+    }
+    assert!(c_done && s_done, "openssl handshake did not finish");
+    (client, server)
+}
+
 impl OpensslPair {
     /// A pair negotiating `suite`, moving `total` bytes per run in writes of
     /// `write` bytes from client to server.
     #[must_use]
     pub fn new(suite: CipherSuite, total: usize, write: usize) -> OpensslPair {
-        use openssl::pkey::PKey;
-        use openssl::ssl::{
-            ErrorCode, Ssl, SslContext, SslMethod, SslStream, SslVerifyMode, SslVersion,
-        };
-        use openssl::x509::X509;
-        let (cert, key) = creds();
-        let ctx = |server: bool| {
-            let mut b = SslContext::builder(SslMethod::tls()).expect("ctx");
-            let v = match suite.version() {
-                Version::Tls13 => SslVersion::TLS1_3,
-                Version::Tls12 => SslVersion::TLS1_2,
-            };
-            b.set_min_proto_version(Some(v)).unwrap();
-            b.set_max_proto_version(Some(v)).unwrap();
-            match suite.version() {
-                Version::Tls13 => b.set_ciphersuites(suite.openssl_name()).unwrap(),
-                Version::Tls12 => b.set_cipher_list(suite.openssl_name()).unwrap(),
-            }
-            if server {
-                b.set_certificate(&X509::from_der(cert).unwrap()).unwrap();
-                b.set_private_key(&PKey::private_key_from_der(key).unwrap())
-                    .unwrap();
-                b.set_num_tickets(0).unwrap();
-            }
-            b.set_verify(SslVerifyMode::NONE);
-            b.build()
-        };
-        let a = Pipe::default();
-        let b = Pipe {
-            rx: a.tx.clone(),
-            tx: a.rx.clone(),
-        };
-        let mut cs = Ssl::new(&ctx(false)).unwrap();
-        cs.set_connect_state();
-        let mut ss = Ssl::new(&ctx(true)).unwrap();
-        ss.set_accept_state();
-        let mut client = SslStream::new(cs, a).unwrap();
-        let mut server = SslStream::new(ss, b).unwrap();
-        let (mut c_done, mut s_done) = (false, false);
-        for _ in 0..20 {
-            if !c_done {
-                match client.do_handshake() {
-                    Ok(()) => c_done = true,
-                    Err(e) if e.code() == ErrorCode::WANT_READ => {}
-                    Err(e) => panic!("openssl client handshake: {e}"),
-                }
-            }
-            if !s_done {
-                match server.do_handshake() {
-                    Ok(()) => s_done = true,
-                    Err(e) if e.code() == ErrorCode::WANT_READ => {}
-                    Err(e) => panic!("openssl server handshake: {e}"),
-                }
-            }
-            if c_done && s_done {
-                break;
-            }
-        }
-        assert!(c_done && s_done, "openssl handshake did not finish");
+        let (client, server) = openssl_connect(
+            &openssl_ctx(suite, false).build(),
+            &openssl_ctx(suite, true).build(),
+        );
         assert_eq!(
             client.ssl().current_cipher().map(|c| c.standard_name()),
             Some(Some(suite.name())),
@@ -347,9 +361,19 @@ impl Workload for OpensslPair {
     }
 }
 
-/// `bulk-N` for the peers: rustls with each of its providers, and OpenSSL.
+/// `bulk-N` for the peers: rustls with each of its providers, and OpenSSL;
+/// and the same over loopback TCP, `bulk-tcp-N` ([`bulk_tcp`]).
 #[must_use]
 pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
+    let mut v = bulk_in_memory(suites, writes);
+    v.extend(bulk_tcp(suites, writes));
+    v
+}
+
+/// `bulk-N` for the peers, in memory only (what [`plot`](super::plot)
+/// draws).
+#[must_use]
+pub fn bulk_in_memory(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
     let mut v = Vec::new();
     for &suite in suites {
         for &w in writes {
@@ -369,6 +393,149 @@ pub fn bulk(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
                 imp: "openssl",
                 provider: "libcrypto",
                 workload: Box::new(OpensslPair::new(suite, bulk_total(w), w)),
+            });
+        }
+    }
+    v
+}
+
+// ---------------------------------------------------------------------------
+// Over loopback TCP
+// ---------------------------------------------------------------------------
+
+/// `bulk-tcp-N` for rustls: the pair of [`RustlsPair::new`] (handshake in
+/// memory), then each connection over one end of a loopback socket: the
+/// client writes each chunk and `write_tls`es it at once (what rustls'
+/// `StreamOwned` does), the server `read_tls`es, processes and reads into
+/// 16 KiB in the reader thread.
+fn rustls_tcp(provider: &str, suite: CipherSuite, write: usize) -> Box<dyn Workload> {
+    let RustlsPair {
+        mut client,
+        mut server,
+        ..
+    } = RustlsPair::new(provider, suite, 0, write);
+    let (mut c, mut s) = super::tcp::tcp_pair();
+    let wsock = c.try_clone().expect("clone");
+    Box::new(super::tcp::TcpBulk::new(
+        bulk_total(write),
+        write,
+        Box::new(move |chunk| {
+            client.writer().write_all(chunk).expect("write");
+            while client.wants_write() {
+                client.write_tls(&mut c).expect("write_tls");
+            }
+        }),
+        wsock,
+        Box::new(move |buf| loop {
+            match server.reader().read(buf) {
+                Ok(n) if n > 0 => return n,
+                Ok(_) => return 0,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => panic!("rustls read: {e}"),
+            }
+            match server.read_tls(&mut s) {
+                Ok(0) | Err(_) => return 0,
+                Ok(_) => {
+                    server.process_new_packets().expect("process_new_packets");
+                }
+            }
+        }),
+    ))
+}
+
+/// The context builder of a client or server for `suite` (the server with
+/// the ECDSA credentials, no tickets; no verification).
+pub(super) fn openssl_ctx(suite: CipherSuite, server: bool) -> openssl::ssl::SslContextBuilder {
+    use openssl::pkey::PKey;
+    use openssl::ssl::{SslContext, SslMethod, SslVerifyMode, SslVersion};
+    use openssl::x509::X509;
+    let (cert, key) = creds();
+    let mut b = SslContext::builder(SslMethod::tls()).expect("ctx");
+    let v = match suite.version() {
+        Version::Tls13 => SslVersion::TLS1_3,
+        Version::Tls12 => SslVersion::TLS1_2,
+    };
+    b.set_min_proto_version(Some(v)).unwrap();
+    b.set_max_proto_version(Some(v)).unwrap();
+    match suite.version() {
+        Version::Tls13 => b.set_ciphersuites(suite.openssl_name()).unwrap(),
+        Version::Tls12 => b.set_cipher_list(suite.openssl_name()).unwrap(),
+    }
+    if server {
+        b.set_certificate(&X509::from_der(cert).unwrap()).unwrap();
+        b.set_private_key(&PKey::private_key_from_der(key).unwrap())
+            .unwrap();
+        b.set_num_tickets(0).unwrap();
+    }
+    b.set_verify(SslVerifyMode::NONE);
+    b
+}
+
+/// `bulk-tcp-N` for OpenSSL: `SslStream`s straight over the sockets (the
+/// socket BIO), the handshake over the connection, `ssl_write` of each
+/// chunk, `ssl_read` into 16 KiB in the reader thread.
+fn openssl_tcp(suite: CipherSuite, write: usize) -> Box<dyn Workload> {
+    use openssl::ssl::{ErrorCode, Ssl};
+    let (c, s) = super::tcp::tcp_pair();
+    let wsock = c.try_clone().expect("clone");
+    let sctx = openssl_ctx(suite, true).build();
+    let accept = std::thread::spawn(move || {
+        Ssl::new(&sctx)
+            .unwrap()
+            .accept(s)
+            .map_err(|e| e.to_string())
+    });
+    let mut client = Ssl::new(&openssl_ctx(suite, false).build())
+        .unwrap()
+        .connect(c)
+        .expect("openssl connect");
+    let mut server = accept
+        .join()
+        .expect("accept thread")
+        .expect("openssl accept");
+    assert_eq!(
+        client.ssl().current_cipher().map(|c| c.standard_name()),
+        Some(Some(suite.name())),
+        "negotiated suite"
+    );
+    Box::new(super::tcp::TcpBulk::new(
+        bulk_total(write),
+        write,
+        Box::new(move |chunk| {
+            assert_eq!(client.ssl_write(chunk).expect("SSL_write"), chunk.len());
+        }),
+        wsock,
+        Box::new(move |buf| match server.ssl_read(buf) {
+            Ok(n) => n,
+            Err(e) if e.code() == ErrorCode::ZERO_RETURN || e.code() == ErrorCode::SYSCALL => 0,
+            Err(e) => panic!("SSL_read: {e}"),
+        }),
+    ))
+}
+
+/// `bulk-tcp-N` for the peers: rustls with each of its providers, and
+/// OpenSSL, over loopback TCP (module `tcp`).
+#[must_use]
+pub fn bulk_tcp(suites: &[CipherSuite], writes: &[usize]) -> Vec<Subject> {
+    let mut v = Vec::new();
+    for &suite in suites {
+        for &w in writes {
+            let case = format!("bulk-tcp-{w}");
+            for &p in RUSTLS_PROVIDERS {
+                v.push(Subject {
+                    case: case.clone(),
+                    suite,
+                    imp: "rustls",
+                    provider: p,
+                    workload: rustls_tcp(p, suite, w),
+                });
+            }
+            v.push(Subject {
+                case: case.clone(),
+                suite,
+                imp: "openssl",
+                provider: "libcrypto",
+                workload: openssl_tcp(suite, w),
             });
         }
     }
