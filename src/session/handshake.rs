@@ -306,4 +306,197 @@ impl Session {
             }
         }
     }
+
+    // The handshake's input: messages, ChangeCipherSpec, and what else
+    // a record met while a handshake reads may be.
+
+    pub(super) fn next_handshake_message(&mut self) -> Result<Option<HandshakeMessage>, Interrupt> {
+        match self.joiner.pop() {
+            Ok(m) => Ok(m),
+            Err(e) => {
+                // OpenSSL's read_state_machine checks the type (transition)
+                // before the size: an unexpected message is that first.
+                let pending = self.joiner.pending_type();
+                if self.handshake_state == HandshakeState::Established {
+                    if let Some(t) = pending {
+                        if !self.post_handshake_type_allowed(t) {
+                            return Err(self.unexpected());
+                        }
+                    }
+                }
+                if pending == Some(HandshakeType::KeyUpdate)
+                    && e.reason() == Some(Reason::ExcessiveMessageSize)
+                {
+                    // A KeyUpdate body over one byte: the profile's alert.
+                    return Err(self.fatal(self.cfg.profile.long_key_update()).into());
+                }
+                Err(self.fatal(e).into())
+            }
+        }
+    }
+
+    /// Reads records for the handshake until a whole message (or a
+    /// ChangeCipherSpec) is available: OpenSSL `ssl3_read_bytes(SSL3_RT_HANDSHAKE)`.
+    pub(super) fn read_handshake_input(&mut self) -> Result<Option<HandshakeMessage>, Interrupt> {
+        loop {
+            if let Some(m) = self.next_handshake_message()? {
+                return Ok(Some(m));
+            }
+            let rec = match self.current_record.take() {
+                Some((typ, payload)) => PlainRecord {
+                    typ,
+                    version: crate::ProtocolVersion::TLS12,
+                    payload,
+                },
+                None => self.get_record_keeping(true)?,
+            };
+            if self.tracker.version() == Some(Version::Tls13)
+                && self.joiner.is_mid_message()
+                && rec.typ != ContentType::Handshake
+            {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::MixedHandshakeAndNonHandshakeData,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            // As in ssl3_read_bytes: only a non-empty record of another
+            // type ends a run of warning alerts.
+            if rec.typ != ContentType::Alert && !rec.payload.is_empty() {
+                self.alert_count = 0;
+            }
+            if self.ccs_seen && rec.typ != ContentType::Handshake {
+                return Err(self
+                    .fatal(fatal_err(
+                        Reason::DataBetweenCcsAndFinished,
+                        AlertDescription::UnexpectedMessage,
+                    ))
+                    .into());
+            }
+            if self.received_shutdown {
+                // ssl3_read_bytes: after the peer's close_notify (or fatal
+                // alert) a record read is emptied, not marked read (it
+                // stays: SSL_has_pending), and the handshake stops;
+                // SSL_get_error says ZERO_RETURN or SYSCALL.
+                self.current_record = Some((rec.typ, Bytes::new()));
+                return Err(self.later_read_error().into());
+            }
+            match rec.typ {
+                ContentType::Handshake => self.joiner.push(&rec.payload),
+                ContentType::ChangeCipherSpec => {
+                    if self.joiner.is_mid_message() {
+                        return Err(self
+                            .fatal(fatal_err(
+                                Reason::CcsReceivedEarly,
+                                AlertDescription::UnexpectedMessage,
+                            ))
+                            .into());
+                    }
+                    self.on_ccs(&rec.payload)?;
+                }
+                ContentType::Alert => self.handle_alert(&rec.payload)?,
+                ContentType::ApplicationData => {
+                    let allowed = self.app_data_allowed();
+                    // Refused or not, the record stays OpenSSL's current
+                    // record: SSL_pending still counts it after the error.
+                    self.current_record = Some((rec.typ, rec.payload));
+                    if allowed {
+                        return Err(Interrupt::AppData);
+                    }
+                    if self.cfg.want_read_when_write_meets_app_data
+                        && self.app_data_allowed_in_read()
+                    {
+                        // Beyond OpenSSL: a read may take it; say so.
+                        return Err(SslError::WantRead.into());
+                    }
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::UnexpectedRecord,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+                _ => {
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::UnexpectedRecord,
+                            AlertDescription::UnexpectedMessage,
+                        ))
+                        .into());
+                }
+            }
+        }
+    }
+
+    /// D1: application data in the middle of a handshake is allowed only from
+    /// SSL_read, in a handshake this side started, before the peer's hello.
+    pub(super) fn app_data_allowed(&self) -> bool {
+        self.in_read_app_data && self.app_data_allowed_in_read()
+    }
+
+    /// D1 but for the caller: would a read take this application data?
+    pub(super) fn app_data_allowed_in_read(&self) -> bool {
+        if self.cfg.profile.takes_app_data_in_renegotiation() {
+            // RFC 5246 lets application data interleave with a
+            // renegotiation's messages; only ChangeCipherSpec to Finished
+            // must be handshake (checked before this).
+            return matches!(
+                self.handshake_state,
+                HandshakeState::Handshaking { first: false, .. }
+            );
+        }
+        self.total_renegotiations > 0
+            && matches!(
+                self.handshake_state,
+                HandshakeState::Handshaking {
+                    stage: Stage::Hello,
+                    first: false,
+                    ours: true
+                }
+            )
+    }
+
+    pub(super) fn on_ccs(&mut self, payload: &[u8]) -> Result<(), Interrupt> {
+        let ok_stage = match self.handshake_state {
+            HandshakeState::Handshaking {
+                stage: Stage::Driven,
+                ..
+            } => self.ccs_expected,
+            HandshakeState::Handshaking {
+                stage: Stage::Ccs | Stage::Done,
+                ..
+            } => true,
+            _ => false,
+        };
+        if !ok_stage || self.tracker.version() != Some(Version::Tls12) {
+            return Err(self
+                .fatal(fatal_err(
+                    Reason::CcsReceivedEarly,
+                    AlertDescription::UnexpectedMessage,
+                ))
+                .into());
+        }
+        if payload != [1] {
+            return Err(self
+                .fatal(fatal_err(
+                    Reason::BadLength,
+                    AlertDescription::IllegalParameter,
+                ))
+                .into());
+        }
+        self.opener.activate();
+        self.ccs_seen = true;
+        self.ccs_expected = false;
+        if let HandshakeState::Handshaking { first, ours, stage } = self.handshake_state {
+            if stage != Stage::Driven {
+                self.handshake_state = HandshakeState::Handshaking {
+                    stage: Stage::Finished,
+                    first,
+                    ours,
+                };
+            }
+        }
+        Ok(())
+    }
 }
