@@ -1,20 +1,137 @@
 //! The `tlsrec` command-line tool.
+//!
+//! Exit codes: 0 success; 1 a finding (a transcript that does not replay, a
+//! record `decode` could not open or bytes it left over); 2 a usage error
+//! (an unknown flag, a missing path, a folder without transcripts, a file
+//! that cannot be read or parsed).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use serde_json::json;
 use tlsrec::decode::{decode_capture, decode_transcript, Decoded};
 use tlsrec::keylog::KeyLog;
+use tlsrec::replay::{replay_as, ReplayMode};
 use tlsrec::transcript::Transcript;
 
-const USAGE: &str = "usage:
-  tlsrec replay PATH...        (transcript files or folders of them)
-  tlsrec decode --keylog KEYLOG --c2s FILE --s2c FILE [--json]
-  tlsrec decode TRANSCRIPT.json [--json]
-  tlsrec bench [--json] [--all] [--time-ms MS] [--rounds N] [--filter TEXT]...";
+/// TLS record layer with OpenSSL 3.0's SSL_read / SSL_write semantics:
+/// replay OpenSSL transcripts, decode captured connections, measure throughput.
+#[derive(Parser, Debug)]
+#[command(name = "tlsrec", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Replay tlsrec-transcript/1 files through a session and compare every
+    /// call with what OpenSSL returned.
+    ///
+    /// Prints a FAIL line for each transcript that differs (the step, the call,
+    /// OpenSSL's result and tlsrec's) and last "N passed, M failed". Exit code
+    /// 0 if all passed, 1 if any failed, 2 for a usage error (a path that does
+    /// not exist, a folder without transcripts).
+    Replay(ReplayArgs),
+    /// Show every record of a connection: direction, offset, content type,
+    /// length, key epoch, sequence number and a summary of the plaintext.
+    ///
+    /// Input: a transcript (its true order of both directions), or a key log
+    /// (SSLKEYLOGFILE) with the two directions' bytes in two files. Exit code
+    /// 0 if every record was opened and no bytes are left over, 1 if not (with
+    /// what is most likely wrong), 2 for a usage error.
+    Decode(DecodeArgs),
+    /// Measure throughput (GB/s of plaintext, one thread) of the record layer
+    /// against each provider's raw AEAD; rustls 0.23 and OpenSSL 3 too when
+    /// built with the `bench-peers` feature.
+    Bench(BenchArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// The session follows every handshake from the bytes OpenSSL sent.
+    Followed,
+    /// The first handshake is followed; the session runs the later ones
+    /// itself and what it sends must be what OpenSSL sent.
+    Driven,
+    /// Both; a transcript passes only if it passes in both modes.
+    Both,
+}
+
+#[derive(clap::Args, Debug)]
+struct ReplayArgs {
+    /// Transcript files, or folders searched recursively for *.json.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// How the session runs the client's handshakes.
+    #[arg(long, value_enum, default_value_t = Mode::Followed)]
+    mode: Mode,
+    /// One JSON object per transcript, then {"summary": ...}.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct DecodeArgs {
+    /// A tlsrec-transcript/1 file.
+    #[arg(value_name = "TRANSCRIPT", conflicts_with_all = ["keylog", "c2s", "s2c"])]
+    transcript: Option<PathBuf>,
+    /// The key log (SSLKEYLOGFILE format) of a captured connection.
+    #[arg(long, value_name = "KEYLOG", requires_all = ["c2s", "s2c"])]
+    keylog: Option<PathBuf>,
+    /// The bytes the client sent, as one file.
+    #[arg(long, value_name = "FILE", requires_all = ["keylog", "s2c"])]
+    c2s: Option<PathBuf>,
+    /// The bytes the server sent, as one file.
+    #[arg(long, value_name = "FILE", requires_all = ["keylog", "c2s"])]
+    s2c: Option<PathBuf>,
+    /// One JSON object per record, then {"summary": ...} with the
+    /// trailing bytes and the errors.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    /// JSON lines (one object per measurement) instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Every suite and size (the default measures the headline suites with
+    /// 64-byte and 16 KiB records).
+    #[arg(long)]
+    all: bool,
+    /// Milliseconds per round of each measurement.
+    #[arg(long, value_name = "MS", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    time_ms: u64,
+    /// Rounds per measurement; the best is reported.
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    rounds: u64,
+    /// Measure only subjects whose name contains TEXT (repeat: all must match),
+    /// e.g. --filter seal --filter AES_128.
+    #[arg(long, value_name = "TEXT")]
+    filter: Vec<String>,
+}
+
+/// What went wrong: a usage error (exit 2) or a finding (exit 1, already
+/// reported).
+enum Failure {
+    Usage(String),
+    Finding,
+}
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure::Usage(msg.into())
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
+}
+
+fn read_text(path: &Path) -> Result<String, Failure> {
+    String::from_utf8(read(path)?).map_err(|_| usage(format!("{}: not UTF-8", path.display())))
 }
 
 fn print(d: &Decoded, json: bool) {
@@ -30,47 +147,32 @@ fn print(d: &Decoded, json: bool) {
     }
 }
 
-fn decode(args: &[String]) -> Result<(), String> {
-    let (mut keylog, mut c2s, mut s2c, mut json, mut file) = (None, None, None, false, None);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || {
-            it.next()
-                .map(PathBuf::from)
-                .ok_or(format!("{a} needs a value\n{USAGE}"))
+fn decode(a: &DecodeArgs) -> Result<(), Failure> {
+    let decoded =
+        match (&a.transcript, &a.keylog, &a.c2s, &a.s2c) {
+            (Some(f), None, None, None) => {
+                let t = Transcript::parse(&read_text(f)?)
+                    .map_err(|e| usage(format!("{}: {e}", f.display())))?;
+                decode_transcript(&t)
+            }
+            (None, Some(k), Some(c), Some(s)) => {
+                let log = KeyLog::parse(&read_text(k)?)
+                    .map_err(|e| usage(format!("{}: {e}", k.display())))?;
+                decode_capture(log, &read(c)?, &read(s)?)
+            }
+            _ => return Err(usage(
+                "nothing to decode: give a TRANSCRIPT, or --keylog KEYLOG --c2s FILE --s2c FILE",
+            )),
         };
-        match a.as_str() {
-            "--keylog" => keylog = Some(val()?),
-            "--c2s" => c2s = Some(val()?),
-            "--s2c" => s2c = Some(val()?),
-            "--json" => json = true,
-            s if !s.starts_with("--") && file.is_none() => file = Some(PathBuf::from(s)),
-            _ => return Err(format!("unexpected argument {a}\n{USAGE}")),
-        }
-    }
-    let decoded = match (file, keylog, c2s, s2c) {
-        (Some(f), None, None, None) => {
-            let text =
-                String::from_utf8(read(&f)?).map_err(|_| format!("{}: not UTF-8", f.display()))?;
-            let t = Transcript::parse(&text).map_err(|e| format!("{}: {e}", f.display()))?;
-            decode_transcript(&t)
-        }
-        (None, Some(k), Some(c), Some(s)) => {
-            let text =
-                String::from_utf8(read(&k)?).map_err(|_| format!("{}: not UTF-8", k.display()))?;
-            let log = KeyLog::parse(&text).map_err(|e| format!("{}: {e}", k.display()))?;
-            decode_capture(log, &read(&c)?, &read(&s)?)
-        }
-        _ => return Err(USAGE.into()),
-    };
-    print(&decoded, json);
+    print(&decoded, a.json);
     Ok(())
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+/// The transcripts under `path` (itself if a file), sorted.
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
     if path.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
+            .map_err(|e| usage(format!("cannot read folder {}: {e}", path.display())))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .collect();
         entries.sort();
@@ -85,81 +187,132 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-fn replay(args: &[String]) -> Result<bool, String> {
+/// One transcript in one mode: `Ok` or why not.
+fn replay_one(t: &Transcript, mode: ReplayMode) -> Result<(), String> {
+    replay_as(t, mode).map(|_| ()).map_err(|m| m.to_string())
+}
+
+fn mode_name(m: ReplayMode) -> &'static str {
+    match m {
+        ReplayMode::Followed => "followed",
+        ReplayMode::Driven => "driven",
+    }
+}
+
+fn replay(a: &ReplayArgs) -> Result<(), Failure> {
     use std::io::{IsTerminal, Write};
-    if args.is_empty() {
-        return Err(USAGE.into());
-    }
     let mut files = Vec::new();
-    for a in args {
-        collect(Path::new(a), &mut files)?;
+    for p in &a.paths {
+        if !p.exists() {
+            return Err(usage(format!("no such file or folder: {}", p.display())));
+        }
+        let before = files.len();
+        collect(p, &mut files)?;
+        if files.len() == before {
+            return Err(usage(format!(
+                "no transcripts (*.json) in folder {}",
+                p.display()
+            )));
+        }
     }
-    let tty = std::io::stderr().is_terminal();
+    let modes: &[ReplayMode] = match a.mode {
+        Mode::Followed => &[ReplayMode::Followed],
+        Mode::Driven => &[ReplayMode::Driven],
+        Mode::Both => &[ReplayMode::Followed, ReplayMode::Driven],
+    };
+    let tty = !a.json && std::io::stderr().is_terminal();
+    let clear = || {
+        if tty {
+            eprint!("\r{:80}\r", "");
+        }
+    };
     let (mut passed, mut failed) = (0usize, 0usize);
     for (i, f) in files.iter().enumerate() {
         if tty {
             eprint!("\r[{}/{}] {:<60.60}", i + 1, files.len(), f.display());
             let _ = std::io::stderr().flush();
         }
-        let res = std::fs::read_to_string(f)
+        let parsed = std::fs::read_to_string(f)
             .map_err(|e| e.to_string())
-            .and_then(|text| Transcript::parse(&text))
-            .map(|t| tlsrec::replay::replay(&t).map_err(|m| m.to_string()));
-        match res {
-            Ok(Ok(())) => passed += 1,
-            Ok(Err(m)) => {
-                failed += 1;
-                if tty {
-                    eprint!("\r{:80}\r", "");
-                }
-                println!("FAIL {}: {m}", f.display());
-            }
+            .and_then(|text| Transcript::parse(&text));
+        let t = match parsed {
+            Ok(t) => t,
             Err(e) => {
                 failed += 1;
-                if tty {
-                    eprint!("\r{:80}\r", "");
+                clear();
+                if a.json {
+                    println!(
+                        "{}",
+                        json!({"file": f.display().to_string(), "passed": false,
+                               "error": format!("cannot read transcript: {e}")})
+                    );
+                } else {
+                    println!("FAIL {}: cannot read transcript: {e}", f.display());
                 }
-                println!("FAIL {}: cannot read transcript: {e}", f.display());
+                continue;
+            }
+        };
+        let results: Vec<(ReplayMode, Result<(), String>)> =
+            modes.iter().map(|&m| (m, replay_one(&t, m))).collect();
+        let ok = results.iter().all(|(_, r)| r.is_ok());
+        if ok {
+            passed += 1;
+        } else {
+            failed += 1;
+            clear();
+        }
+        if a.json {
+            let per_mode: serde_json::Map<String, serde_json::Value> = results
+                .iter()
+                .map(|(m, r)| {
+                    let v = match r {
+                        Ok(()) => json!("passed"),
+                        Err(e) => json!({ "mismatch": e }),
+                    };
+                    (mode_name(*m).to_string(), v)
+                })
+                .collect();
+            println!(
+                "{}",
+                json!({"file": f.display().to_string(), "passed": ok, "modes": per_mode})
+            );
+        } else {
+            for (m, r) in &results {
+                if let Err(e) = r {
+                    if modes.len() > 1 {
+                        println!("FAIL {} ({}): {e}", f.display(), mode_name(*m));
+                    } else {
+                        println!("FAIL {}: {e}", f.display());
+                    }
+                }
             }
         }
     }
-    if tty {
-        eprint!("\r{:80}\r", "");
+    clear();
+    if a.json {
+        println!(
+            "{}",
+            json!({"summary": {"passed": passed, "failed": failed,
+                               "mode": format!("{:?}", a.mode).to_lowercase()}})
+        );
+    } else {
+        println!("{passed} passed, {failed} failed");
     }
-    println!("{passed} passed, {failed} failed");
-    Ok(failed == 0)
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Finding)
+    }
 }
 
 /// `tlsrec bench`: the headline throughput table (or JSON lines), measured
 /// in this process; rustls and OpenSSL only with the `bench-peers` feature.
-fn bench(args: &[String]) -> Result<(), String> {
+fn bench(a: &BenchArgs) {
     use std::io::{IsTerminal, Write};
     use std::time::Duration;
     use tlsrec_cli::bench;
-    let (mut json, mut all, mut ms, mut rounds) = (false, false, 120u64, 3usize);
-    let mut filter: Vec<String> = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut num = || {
-            it.next()
-                .and_then(|v| v.parse::<u64>().ok())
-                .filter(|&v| v > 0)
-                .ok_or(format!("{a} needs a positive number\n{USAGE}"))
-        };
-        match a.as_str() {
-            "--json" => json = true,
-            "--all" => all = true,
-            "--time-ms" => ms = num()?,
-            "--rounds" => rounds = num()? as usize,
-            "--filter" => filter.push(
-                it.next()
-                    .ok_or(format!("--filter needs a value\n{USAGE}"))?
-                    .clone(),
-            ),
-            _ => return Err(format!("unexpected argument {a}\n{USAGE}")),
-        }
-    }
-    let (suites, sizes, writes): (&[tlsrec::CipherSuite], &[usize], &[usize]) = if all {
+    let (ms, rounds) = (a.time_ms, a.rounds as usize);
+    let (suites, sizes, writes): (&[tlsrec::CipherSuite], &[usize], &[usize]) = if a.all {
         (bench::SUITES, &[64, 1024, 16384], &[64, 1024, 16384])
     } else {
         (bench::HEADLINE_SUITES, &[64, 16384], &[64, 16384])
@@ -173,10 +326,10 @@ fn bench(args: &[String]) -> Result<(), String> {
     subjects.extend(bench::deframe(&suites[..1], bench::SEGMENTS));
     #[cfg(feature = "bench-peers")]
     subjects.extend(bench::peers::bulk(suites, writes));
-    if !filter.is_empty() {
+    if !a.filter.is_empty() {
         subjects.retain(|s| {
             let name = format!("{s:?}");
-            filter.iter().all(|f| name.contains(f.as_str()))
+            a.filter.iter().all(|f| name.contains(f.as_str()))
         });
     }
     let figs = bench::run_all(
@@ -202,11 +355,11 @@ fn bench(args: &[String]) -> Result<(), String> {
     if tty {
         eprint!("\r{:110}\r", "");
     }
-    if json {
+    if a.json {
         for f in &figs {
             println!("{}", f.to_json());
         }
-        return Ok(());
+        return;
     }
     println!(
         "GB/s = 10^9 plaintext bytes per second, one thread; best of {rounds} rounds of {ms} ms; providers: {}",
@@ -220,30 +373,41 @@ fn bench(args: &[String]) -> Result<(), String> {
         println!("(tlsrec vs the raw AEAD only: build with --features bench-peers for rustls 0.23 and OpenSSL 3)");
     }
     print!("{}", bench::table(&figs));
-    Ok(())
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let res = match args.first().map(String::as_str) {
-        Some("replay") => match replay(&args[1..]) {
-            Ok(true) => Ok(()),
-            Ok(false) => return ExitCode::FAILURE,
-            Err(e) => Err(e),
-        },
-        Some("decode") => decode(&args[1..]),
-        Some("bench") => bench(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(())
+    let cli = Cli::parse();
+    let (name, res) = match &cli.cmd {
+        Cmd::Replay(a) => ("replay", replay(a)),
+        Cmd::Decode(a) => ("decode", decode(a)),
+        Cmd::Bench(a) => {
+            bench(a);
+            ("bench", Ok(()))
         }
-        _ => Err(USAGE.into()),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("tlsrec: {e}");
-            ExitCode::from(2)
+        Err(Failure::Finding) => ExitCode::FAILURE,
+        Err(Failure::Usage(msg)) => {
+            // clap's own format and exit code (2), with the command's usage line.
+            let mut cmd = Cli::command();
+            let sub = cmd
+                .find_subcommand_mut(name)
+                .expect("every command is a subcommand")
+                .clone()
+                .bin_name(format!("tlsrec {name}"));
+            sub.clone()
+                .error(clap::error::ErrorKind::ValueValidation, msg)
+                .exit()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }
