@@ -134,15 +134,47 @@ fn read_text(path: &Path) -> Result<String, Failure> {
     String::from_utf8(read(path)?).map_err(|_| usage(format!("{}: not UTF-8", path.display())))
 }
 
+/// Prints the records (stdout) and what is wrong (stderr; with `--json` in
+/// the summary object on stdout).
 fn print(d: &Decoded, json: bool) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
     for ev in &d.events {
-        println!("{}", if json { ev.to_json() } else { ev.to_text() });
+        let line = if json { ev.to_json() } else { ev.to_text() };
+        // A closed pipe (`| head`) ends the listing, not the diagnosis.
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
     }
-    if !json {
-        for (dir, n) in ["c2s", "s2c"].iter().zip(d.trailing) {
-            if n > 0 {
-                println!("{dir}: {n} bytes at the end are not a whole record");
-            }
+    drop(out);
+    let opened = d.events.iter().filter(|e| e.plain.is_some()).count();
+    if json {
+        let dirs = |v: [serde_json::Value; 2]| {
+            let [c, s] = v;
+            json!({"c2s": c, "s2c": s})
+        };
+        let errors: Vec<serde_json::Value> = d
+            .problems
+            .iter()
+            .map(|p| {
+                json!({"kind": p.kind.name(), "dir": p.dir.map(|d| d.name()),
+                       "offset": p.offset, "message": p.message})
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({"summary": {
+                "records": d.events.len(),
+                "opened": opened,
+                "not_opened": d.events.len() - opened,
+                "trailing": dirs(d.trailing.map(|n| json!(n))),
+                "stopped_at": dirs(d.stopped_at.map(|o| json!(o))),
+                "errors": errors,
+            }})
+        );
+    } else {
+        for p in &d.problems {
+            eprintln!("tlsrec decode: {}", p.message);
         }
     }
 }
@@ -165,7 +197,11 @@ fn decode(a: &DecodeArgs) -> Result<(), Failure> {
             )),
         };
     print(&decoded, a.json);
-    Ok(())
+    if decoded.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Finding)
+    }
 }
 
 /// The transcripts under `path` (itself if a file), sorted.
