@@ -218,7 +218,16 @@ pub fn decode_capture(keylog: KeyLog, c2s: &[u8], s2c: &[u8]) -> Decoded {
                 .as_ref()
                 .is_some_and(|(_, ev)| order.allows(DIRS[i], ev))
         };
-        let p = usize::from(prefer == Dir::S2c);
+        // A HelloRequest asks for the ClientHello that would otherwise be
+        // taken first.
+        let has = |i: usize, m: HandshakeType| {
+            next[i]
+                .as_ref()
+                .is_some_and(|(_, ev)| ev.messages.contains(&m))
+        };
+        let hello_request =
+            has(1, HandshakeType::HelloRequest) && has(0, HandshakeType::ClientHello) && allowed(1);
+        let p = usize::from(prefer == Dir::S2c || hello_request);
         let pick = if allowed(p) {
             p
         } else if allowed(1 - p) {
@@ -234,8 +243,12 @@ pub fn decode_capture(keylog: KeyLog, c2s: &[u8], s2c: &[u8]) -> Decoded {
         f = g;
         order.took(DIRS[pick], &ev);
         notes.see(&f, &ev);
+        let requested = ev.labels.iter().any(|l| l == "KeyUpdate(update_requested)");
         prefer = match ev.content_type() {
+            // A request is answered (a record of application data by the
+            // peer's, a KeyUpdate that asks for one by the peer's KeyUpdate).
             ContentType::ApplicationData | ContentType::Alert => DIRS[1 - pick],
+            _ if requested => DIRS[1 - pick],
             _ if !order.in_handshake && ev.messages.contains(&HandshakeType::Finished) => Dir::C2s,
             _ => DIRS[pick],
         };
