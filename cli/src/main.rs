@@ -38,7 +38,9 @@ enum Cmd {
     /// length, key epoch, sequence number and a summary of the plaintext.
     ///
     /// Input: a transcript (its true order of both directions), or a key log
-    /// (SSLKEYLOGFILE) with the two directions' bytes in two files. Exit code
+    /// (SSLKEYLOGFILE) with a pcap / pcapng capture (TCP reassembled, each
+    /// record shown with the frames it came in) or with the two directions'
+    /// bytes in two files. Exit code
     /// 0 if every record was opened and no bytes are left over, 1 if not (with
     /// what is most likely wrong), 2 for a usage error.
     Decode(DecodeArgs),
@@ -74,11 +76,11 @@ struct ReplayArgs {
 
 #[derive(clap::Args, Debug)]
 struct DecodeArgs {
-    /// A tlsrec-transcript/1 file.
-    #[arg(value_name = "TRANSCRIPT", conflicts_with_all = ["keylog", "c2s", "s2c"])]
-    transcript: Option<PathBuf>,
-    /// The key log (SSLKEYLOGFILE format) of a captured connection.
-    #[arg(long, value_name = "KEYLOG", requires_all = ["c2s", "s2c"])]
+    /// A tlsrec-transcript/1 file; with --keylog, a capture (pcap or pcapng).
+    #[arg(value_name = "FILE", conflicts_with_all = ["c2s", "s2c"])]
+    input: Option<PathBuf>,
+    /// The key log (SSLKEYLOGFILE format) of the captured connections.
+    #[arg(long, value_name = "KEYLOG")]
     keylog: Option<PathBuf>,
     /// The bytes the client sent, as one file.
     #[arg(long, value_name = "FILE", requires_all = ["keylog", "s2c"])]
@@ -179,28 +181,180 @@ fn print(d: &Decoded, json: bool) {
     }
 }
 
+fn keylog(k: &Path) -> Result<KeyLog, Failure> {
+    KeyLog::parse(&read_text(k)?).map_err(|e| usage(format!("{}: {e}", k.display())))
+}
+
 fn decode(a: &DecodeArgs) -> Result<(), Failure> {
-    let decoded =
-        match (&a.transcript, &a.keylog, &a.c2s, &a.s2c) {
-            (Some(f), None, None, None) => {
-                let t = Transcript::parse(&read_text(f)?)
-                    .map_err(|e| usage(format!("{}: {e}", f.display())))?;
-                decode_transcript(&t)
-            }
-            (None, Some(k), Some(c), Some(s)) => {
-                let log = KeyLog::parse(&read_text(k)?)
-                    .map_err(|e| usage(format!("{}: {e}", k.display())))?;
-                decode_capture(log, &read(c)?, &read(s)?)
-            }
-            _ => return Err(usage(
-                "nothing to decode: give a TRANSCRIPT, or --keylog KEYLOG --c2s FILE --s2c FILE",
-            )),
-        };
+    let decoded = match (&a.input, &a.keylog, &a.c2s, &a.s2c) {
+        (Some(f), None, None, None) => {
+            let t = Transcript::parse(&read_text(f)?)
+                .map_err(|e| usage(format!("{}: {e}", f.display())))?;
+            decode_transcript(&t)
+        }
+        (Some(f), Some(k), None, None) => return decode_pcap(a, &keylog(k)?, f),
+        (None, Some(k), Some(c), Some(s)) => decode_capture(keylog(k)?, &read(c)?, &read(s)?),
+        (None, Some(_), None, None) => {
+            return Err(usage(
+                "--keylog needs the captured bytes: a capture file (pcap or pcapng), \
+                 or --c2s FILE --s2c FILE",
+            ))
+        }
+        _ => {
+            return Err(usage(
+                "nothing to decode: give a TRANSCRIPT, or --keylog KEYLOG with a capture \
+                 file or --c2s FILE --s2c FILE",
+            ))
+        }
+    };
     print(&decoded, a.json);
     if decoded.problems.is_empty() {
         Ok(())
     } else {
         Err(Failure::Finding)
+    }
+}
+
+/// Every TCP connection of a pcap / pcapng file, decoded: its records in the
+/// order of the packets' timestamps (each record at the time its last byte
+/// came; the protocol's order where they tie), each with its segments.
+fn decode_pcap(a: &DecodeArgs, log: &KeyLog, file: &Path) -> Result<(), Failure> {
+    use std::io::Write;
+    use tlsrec::decode::{Problem, ProblemKind};
+    use tlsrec::follow::Dir;
+    use tlsrec_cli::pcap::connections;
+    let conns = connections(&read(file)?).map_err(|e| usage(format!("{}: {e}", file.display())))?;
+    if conns.is_empty() {
+        return Err(usage(format!(
+            "{}: no TCP connection with data in this capture",
+            file.display()
+        )));
+    }
+    let mut bad = false;
+    let mut out = std::io::stdout().lock();
+    for (n, c) in conns.iter().enumerate() {
+        let n = n + 1;
+        let [c2s, s2c] = &c.streams;
+        let mut d = decode_capture(log.clone(), &c2s.bytes, &s2c.bytes);
+        for (i, s) in c.streams.iter().enumerate() {
+            if s.after_gap > 0 {
+                d.problems.push(Problem {
+                    kind: ProblemKind::TrailingBytes,
+                    dir: Some([Dir::C2s, Dir::S2c][i]),
+                    offset: Some(s.bytes.len() as u64),
+                    message: format!(
+                        "{}: {} bytes after offset {} are missing from the capture (a gap: segments not captured)",
+                        ["c2s", "s2c"][i],
+                        s.after_gap,
+                        s.bytes.len()
+                    ),
+                });
+            }
+        }
+        let stream = |ev: &tlsrec::follow::RecordEvent| &c.streams[usize::from(ev.dir == Dir::S2c)];
+        let span = |ev: &tlsrec::follow::RecordEvent| {
+            (ev.offset, ev.offset + 5 + u64::from(ev.header.len))
+        };
+        let mut order: Vec<usize> = (0..d.events.len()).collect();
+        order.sort_by_key(|&i| {
+            let ev = &d.events[i];
+            let (_, end) = span(ev);
+            stream(ev).time_of(end.saturating_sub(1))
+        });
+        let head = format!(
+            "connection {n}: {} -> {} (c2s {} bytes, s2c {} bytes; segments retransmitted {}, out of order {})",
+            c.client,
+            c.server,
+            c2s.bytes.len(),
+            s2c.bytes.len(),
+            c2s.retransmitted + s2c.retransmitted,
+            c2s.out_of_order + s2c.out_of_order
+        );
+        if a.json {
+            let _ = writeln!(
+                out,
+                "{}",
+                json!({"connection": n, "client": c.client.to_string(),
+                       "server": c.server.to_string()})
+            );
+        } else {
+            let _ = writeln!(out, "{head}");
+        }
+        for &i in &order {
+            let ev = &d.events[i];
+            let (start, end) = span(ev);
+            let segs = stream(ev).segments_of(start, end);
+            let time = stream(ev).time_of(end.saturating_sub(1));
+            if a.json {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&ev.to_json()).expect("to_json is JSON");
+                v["connection"] = json!(n);
+                v["time"] = json!(time.map(|t| t.as_secs_f64()));
+                v["segments"] = segs
+                    .iter()
+                    .map(|s| json!({"frame": s.frame, "start": s.start, "end": s.end}))
+                    .collect();
+                let _ = writeln!(out, "{v}");
+            } else {
+                let frames: Vec<String> = segs
+                    .iter()
+                    .map(|s| {
+                        // Where the segment cut the record: bytes of the
+                        // record in this segment.
+                        let (a, b) = (s.start.max(start), s.end.min(end));
+                        if a == start && b == end {
+                            format!("#{}", s.frame)
+                        } else {
+                            format!("#{}[{}..{}]", s.frame, a - start, b - start)
+                        }
+                    })
+                    .collect();
+                let t = time.map_or("-".into(), |t| format!("{:.6}", t.as_secs_f64()));
+                let _ = writeln!(
+                    out,
+                    "{t:>17}  {}  frames {}",
+                    ev.to_text(),
+                    frames.join(" ")
+                );
+            }
+        }
+        if a.json {
+            let errors: Vec<serde_json::Value> = d
+                .problems
+                .iter()
+                .map(|p| {
+                    json!({"kind": p.kind.name(), "dir": p.dir.map(|d| d.name()),
+                           "offset": p.offset, "message": p.message})
+                })
+                .collect();
+            let opened = d.events.iter().filter(|e| e.plain.is_some()).count();
+            let [tc, ts] = d.trailing;
+            let [sc, ss] = d.stopped_at;
+            let _ = writeln!(
+                out,
+                "{}",
+                json!({"summary": {
+                    "connection": n,
+                    "records": d.events.len(), "opened": opened,
+                    "not_opened": d.events.len() - opened,
+                    "trailing": {"c2s": tc, "s2c": ts},
+                    "stopped_at": {"c2s": sc, "s2c": ss},
+                    "retransmitted": c2s.retransmitted + s2c.retransmitted,
+                    "out_of_order": c2s.out_of_order + s2c.out_of_order,
+                    "errors": errors,
+                }})
+            );
+        } else {
+            for p in &d.problems {
+                eprintln!("tlsrec decode: connection {n}: {}", p.message);
+            }
+        }
+        bad |= !d.problems.is_empty();
+    }
+    if bad {
+        Err(Failure::Finding)
+    } else {
+        Ok(())
     }
 }
 

@@ -100,7 +100,10 @@ fn usage_errors_exit_2_and_name_the_problem() {
         &["replay", empty.to_str().unwrap()],
         &format!("no transcripts (*.json) in folder {}", empty.display()),
     );
-    usage_error(&["decode", "--keylog", "k.log"], "--c2s <FILE>");
+    usage_error(
+        &["decode", "--keylog", "k.log"],
+        "--keylog needs the captured bytes",
+    );
     usage_error(
         &["decode", "--keylog", "k.log", "--c2s", "a"],
         "--s2c <FILE>",
