@@ -8,9 +8,11 @@
 //! processes end by themselves (the client on `Q`, the server after one
 //! connection, `-naccept 1`); a watchdog kills them after 20 s.
 //!
-//! Checked: `tlsrec decode --keylog --c2s --s2c` opens every record, exits
-//! 0, and shows, direction by direction, the handshake messages OpenSSL's
-//! `-msg` logged, in the same order.
+//! Checked: `tlsrec decode --keylog --c2s --s2c`, and `tlsrec decode
+//! --keylog K relay.pcap` on the relay's reads written as a pcap (one TCP
+//! segment per read, at its time), open every record, exit 0, and show,
+//! direction by direction, the handshake messages OpenSSL's `-msg` logged,
+//! in the same order.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -36,14 +38,28 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// Copies `from` to `to`, keeping a copy of every byte.
-fn pump(mut from: TcpStream, mut to: TcpStream, log: Arc<Mutex<Vec<u8>>>) {
+/// What the relay read, in the order it read it: (time since start, c2s?, bytes).
+type Chunks = Arc<Mutex<Vec<(Duration, bool, Vec<u8>)>>>;
+
+/// Copies `from` to `to`, keeping a copy of every byte and of every read.
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    log: Arc<Mutex<Vec<u8>>>,
+    chunks: Chunks,
+    c2s: bool,
+    t0: Instant,
+) {
     let mut buf = [0u8; 16384];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
                 log.lock().unwrap().extend_from_slice(&buf[..n]);
+                chunks
+                    .lock()
+                    .unwrap()
+                    .push((t0.elapsed(), c2s, buf[..n].to_vec()));
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }
@@ -69,6 +85,43 @@ fn wait(child: &mut Child, deadline: Instant) {
 struct Run {
     dir: PathBuf,
     files: [String; 3],
+    /// The same connection as a pcap file: each read of the relay a TCP
+    /// segment (at most 1400 bytes) at the time it was read.
+    pcap: String,
+}
+
+/// Writes the relay's reads as a pcap of one IPv4 TCP connection.
+fn write_pcap(path: &Path, chunks: &[(Duration, bool, Vec<u8>)]) {
+    use etherparse::PacketBuilder;
+    use pcap_file::pcap::{PcapPacket, PcapWriter};
+    let start = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let mut w = PcapWriter::new(std::fs::File::create(path).unwrap()).unwrap();
+    let mut seq = [7_000u32, 90_000u32];
+    let mut packet = |t: Duration, c2s: bool, syn: bool, data: &[u8]| {
+        let (c, s) = ([127, 0, 0, 1], [127, 0, 0, 1]);
+        let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+        let i = usize::from(!c2s);
+        let b = if c2s {
+            b.ipv4(c, s, 64).tcp(50_000, 4433, seq[i], 65535)
+        } else {
+            b.ipv4(s, c, 64).tcp(4433, 50_000, seq[i], 65535)
+        };
+        let b = if syn { b.syn() } else { b.ack(1) };
+        let mut buf = Vec::new();
+        b.write(&mut buf, data).unwrap();
+        seq[i] = seq[i].wrapping_add(data.len() as u32 + u32::from(syn));
+        w.write_packet(&PcapPacket::new(start + t, buf.len() as u32, &buf))
+            .unwrap();
+    };
+    packet(Duration::ZERO, true, true, &[]);
+    packet(Duration::ZERO, false, true, &[]);
+    for (t, c2s, data) in chunks {
+        for seg in data.chunks(1400) {
+            packet(*t, *c2s, false, seg);
+        }
+    }
 }
 
 /// One connection: `server_args` / `client_args` added to the commands,
@@ -148,6 +201,8 @@ fn run(name: &str, server_args: &[&str], client_args: &[&str], script: &[(char, 
     let (downstream, _) = relay.accept().unwrap();
     let c2s = Arc::new(Mutex::new(Vec::new()));
     let s2c = Arc::new(Mutex::new(Vec::new()));
+    let chunks: Chunks = Arc::new(Mutex::new(Vec::new()));
+    let t0 = Instant::now();
     let pumps = [
         {
             let (a, b, l) = (
@@ -155,11 +210,13 @@ fn run(name: &str, server_args: &[&str], client_args: &[&str], script: &[(char, 
                 upstream.try_clone().unwrap(),
                 c2s.clone(),
             );
-            thread::spawn(move || pump(a, b, l))
+            let ch = chunks.clone();
+            thread::spawn(move || pump(a, b, l, ch, true, t0))
         },
         {
             let (a, b, l) = (upstream, downstream, s2c.clone());
-            thread::spawn(move || pump(a, b, l))
+            let ch = chunks.clone();
+            thread::spawn(move || pump(a, b, l, ch, false, t0))
         },
     ];
     thread::sleep(Duration::from_millis(500));
@@ -190,7 +247,10 @@ fn run(name: &str, server_args: &[&str], client_args: &[&str], script: &[(char, 
     std::fs::write(dir.join("c2s.bin"), &*c2s.lock().unwrap()).unwrap();
     std::fs::write(dir.join("s2c.bin"), &*s2c.lock().unwrap()).unwrap();
     let files = ["keylog.txt", "c2s.bin", "s2c.bin"].map(|f| dir.join(f).display().to_string());
-    Run { dir, files }
+    let pcap = dir.join("relay.pcap");
+    write_pcap(&pcap, &chunks.lock().unwrap());
+    let pcap = pcap.display().to_string();
+    Run { dir, files, pcap }
 }
 
 /// The handshake messages `-msg` logged as sent (`>>>`) and received
@@ -213,20 +273,28 @@ fn msg_log(path: &Path) -> [Vec<String>; 2] {
     out
 }
 
-/// Decodes the run's two files; checks every record opened and exit 0;
-/// returns each direction's handshake message labels.
+/// Decodes the run's two files, and its pcap; checks every record opened
+/// and exit 0 in both; returns each direction's handshake message labels
+/// (the same from both).
 fn decode(run: &Run) -> [Vec<String>; 2] {
     let f = &run.files;
+    let two = decode_with(run, &["--c2s", &f[1], "--s2c", &f[2]]);
+    let pcap = decode_with(run, &[&run.pcap]);
+    assert_eq!(two, pcap, "two files and pcap");
+    two
+}
+
+fn decode_with(run: &Run, input: &[&str]) -> [Vec<String>; 2] {
     let o = Command::new(env!("CARGO_BIN_EXE_tlsrec"))
-        .args([
-            "decode", "--json", "--keylog", &f[0], "--c2s", &f[1], "--s2c", &f[2],
-        ])
+        .args(["decode", "--json", "--keylog", &run.files[0]])
+        .args(input)
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     let mut recs: Vec<Value> = out
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v.get("client").is_none())
         .collect();
     let summary = recs.pop().unwrap()["summary"].clone();
     assert!(o.status.success(), "{}: {summary}", run.dir.display());
