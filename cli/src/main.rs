@@ -92,6 +92,10 @@ struct DecodeArgs {
     /// trailing bytes and the errors.
     #[arg(long)]
     json: bool,
+    /// Also write a self-contained HTML page to FILE: the two directions
+    /// side by side, each record a box, segment cuts and key changes marked.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -181,6 +185,38 @@ fn print(d: &Decoded, json: bool) {
     }
 }
 
+/// A record as the HTML page shows it.
+fn html_row(
+    ev: &tlsrec::follow::RecordEvent,
+    time: Option<f64>,
+    segments: Vec<String>,
+) -> tlsrec_cli::html::Row {
+    let t = ev.content_type();
+    tlsrec_cli::html::Row {
+        dir: ev.dir.name(),
+        offset: ev.offset,
+        typ: t
+            .name()
+            .map_or_else(|| format!("type {}", u8::from(t)), str::to_string),
+        length: ev.header.len,
+        epoch: ev.epoch,
+        seq: ev.seq,
+        summary: ev.summary(),
+        time,
+        segments,
+        failed: ev.plain.is_none(),
+    }
+}
+
+fn write_html(
+    path: &Path,
+    title: &str,
+    sections: &[tlsrec_cli::html::Section],
+) -> Result<(), Failure> {
+    std::fs::write(path, tlsrec_cli::html::render(title, sections))
+        .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))
+}
+
 fn keylog(k: &Path) -> Result<KeyLog, Failure> {
     KeyLog::parse(&read_text(k)?).map_err(|e| usage(format!("{}: {e}", k.display())))
 }
@@ -208,6 +244,23 @@ fn decode(a: &DecodeArgs) -> Result<(), Failure> {
         }
     };
     print(&decoded, a.json);
+    if let Some(h) = &a.html {
+        let title = match (&a.input, &a.c2s) {
+            (Some(f), _) => format!("tlsrec decode {}", f.display()),
+            (None, Some(c)) => format!("tlsrec decode --c2s {}", c.display()),
+            _ => "tlsrec decode".to_string(),
+        };
+        let sec = tlsrec_cli::html::Section {
+            title: title.clone(),
+            rows: decoded
+                .events
+                .iter()
+                .map(|e| html_row(e, None, Vec::new()))
+                .collect(),
+            problems: decoded.problems.iter().map(|p| p.message.clone()).collect(),
+        };
+        write_html(h, &title, &[sec])?;
+    }
     if decoded.problems.is_empty() {
         Ok(())
     } else {
@@ -231,6 +284,7 @@ fn decode_pcap(a: &DecodeArgs, log: &KeyLog, file: &Path) -> Result<(), Failure>
         )));
     }
     let mut bad = false;
+    let mut sections = Vec::new();
     let mut out = std::io::stdout().lock();
     for (n, c) in conns.iter().enumerate() {
         let n = n + 1;
@@ -280,11 +334,32 @@ fn decode_pcap(a: &DecodeArgs, log: &KeyLog, file: &Path) -> Result<(), Failure>
         } else {
             let _ = writeln!(out, "{head}");
         }
+        let mut section = tlsrec_cli::html::Section {
+            title: format!("connection {n}: {} -> {}", c.client, c.server),
+            rows: Vec::new(),
+            problems: d.problems.iter().map(|p| p.message.clone()).collect(),
+        };
         for &i in &order {
             let ev = &d.events[i];
             let (start, end) = span(ev);
             let segs = stream(ev).segments_of(start, end);
             let time = stream(ev).time_of(end.saturating_sub(1));
+            let cuts: Vec<String> = segs
+                .iter()
+                .map(|s| {
+                    // Where the segment cut the record: the record's bytes
+                    // in this segment.
+                    let (a, b) = (s.start.max(start), s.end.min(end));
+                    if a == start && b == end {
+                        format!("#{}", s.frame)
+                    } else {
+                        format!("#{}[{}..{}]", s.frame, a - start, b - start)
+                    }
+                })
+                .collect();
+            section
+                .rows
+                .push(html_row(ev, time.map(|t| t.as_secs_f64()), cuts.clone()));
             if a.json {
                 let mut v: serde_json::Value =
                     serde_json::from_str(&ev.to_json()).expect("to_json is JSON");
@@ -296,19 +371,7 @@ fn decode_pcap(a: &DecodeArgs, log: &KeyLog, file: &Path) -> Result<(), Failure>
                     .collect();
                 let _ = writeln!(out, "{v}");
             } else {
-                let frames: Vec<String> = segs
-                    .iter()
-                    .map(|s| {
-                        // Where the segment cut the record: bytes of the
-                        // record in this segment.
-                        let (a, b) = (s.start.max(start), s.end.min(end));
-                        if a == start && b == end {
-                            format!("#{}", s.frame)
-                        } else {
-                            format!("#{}[{}..{}]", s.frame, a - start, b - start)
-                        }
-                    })
-                    .collect();
+                let frames = &cuts;
                 let t = time.map_or("-".into(), |t| format!("{:.6}", t.as_secs_f64()));
                 let _ = writeln!(
                     out,
@@ -350,6 +413,11 @@ fn decode_pcap(a: &DecodeArgs, log: &KeyLog, file: &Path) -> Result<(), Failure>
             }
         }
         bad |= !d.problems.is_empty();
+        sections.push(section);
+    }
+    drop(out);
+    if let Some(h) = &a.html {
+        write_html(h, &format!("tlsrec decode {}", file.display()), &sections)?;
     }
     if bad {
         Err(Failure::Finding)

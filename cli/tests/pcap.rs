@@ -396,3 +396,93 @@ fn not_a_capture() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not a pcap or pcapng file"));
 }
+
+/// Checks that `html` is well-formed: every element closed in order (void
+/// elements written as `<meta ... />`), attributes quoted, no stray `<`,
+/// `>` or `&` in text. Returns the number of `<div class="rec ...">` boxes.
+fn well_formed(html: &str) -> usize {
+    let body = html
+        .strip_prefix("<!DOCTYPE html>\n")
+        .expect("starts with the doctype");
+    let mut stack: Vec<String> = Vec::new();
+    let mut boxes = 0;
+    let mut rest = body;
+    while let Some(lt) = rest.find('<') {
+        let text = &rest[..lt];
+        assert!(!text.contains('>'), "a stray > in {text:?}");
+        for (i, _) in text.match_indices('&') {
+            let ent = &text[i..text[i..].find(';').map_or(text.len(), |e| i + e + 1)];
+            assert!(
+                ["&lt;", "&gt;", "&amp;", "&quot;", "&#39;", "&#183;"].contains(&ent),
+                "a bad entity {ent:?}"
+            );
+        }
+        let gt = rest[lt..].find('>').expect("a tag closed") + lt;
+        let tag = &rest[lt + 1..gt];
+        assert!(!tag.contains('<'), "a < inside a tag: {tag:?}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name), "closing {name}");
+        } else if !tag.ends_with('/') {
+            let name = tag.split_whitespace().next().unwrap();
+            assert_eq!(tag.matches('"').count() % 2, 0, "quotes in {tag:?}");
+            if name == "div" && tag.contains("class=\"rec ") {
+                boxes += 1;
+            }
+            stack.push(name.to_string());
+        }
+        rest = &rest[gt + 1..];
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+    boxes
+}
+
+#[test]
+fn html_page_is_well_formed_and_lists_every_record() {
+    let dir = scratch("html");
+    let (p1, t1, k1) = transcript("reneg-tls_ecdhe_rsa_with_aes_128_gcm_sha256-s1.");
+    let frames: Vec<_> = segments(&t1, 500)
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (Duration::from_millis(i as u64), frame(s, false)))
+        .collect();
+    let (pcap, keylog, page) = (dir.join("c.pcap"), dir.join("k.txt"), dir.join("p.html"));
+    write_pcap(&pcap, &frames);
+    std::fs::write(&keylog, k1.join("\n")).unwrap();
+    let o = tlsrec(&[
+        "decode",
+        "--keylog",
+        keylog.to_str().unwrap(),
+        pcap.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let records = truth(&p1);
+    assert_eq!(well_formed(&html), records.len());
+    // Every record's summary is on the page, in order.
+    let mut at = 0;
+    for r in &records {
+        let s = r["summary"].as_str().unwrap();
+        at += html[at..].find(&format!(">{s}<")).expect(s) + 1;
+    }
+    assert!(
+        html.contains("class=\"cut\">segments #"),
+        "segment cuts marked"
+    );
+    assert!(html.contains(" key\""), "key changes marked");
+    // From a transcript too, with a problem listed (a truncated stream).
+    let o = tlsrec(&[
+        "decode",
+        root()
+            .join("vectors/transcripts/real-tls_aes_128_gcm_sha256-s18.json")
+            .to_str()
+            .unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let html = std::fs::read_to_string(&page).unwrap();
+    well_formed(&html);
+    assert!(html.contains("<div class=\"problems\">") && html.contains("not a whole record"));
+}
