@@ -61,7 +61,7 @@ const STYLE: &str = "body{font:14px/1.35 system-ui,sans-serif;margin:1.5em;color
 h1{font-size:1.3em}h2{font-size:1.1em;margin-top:2em}\
 table{border-collapse:collapse;width:100%;table-layout:fixed}\
 th{position:sticky;top:0;background:#fff;text-align:left;border-bottom:2px solid #444;padding:4px}\
-td{vertical-align:top;padding:3px 4px}td.t{width:9em;color:#666;font:12px monospace}\
+td{vertical-align:top;padding:3px 4px}.t{width:11em}td.t{color:#666;font:12px monospace}\
 .rec{border:1px solid #999;border-radius:4px;padding:3px 6px;background:#f4f4f4}\
 .rec .h{font:12px monospace;color:#555}.rec .s{font-weight:600}\
 .handshake{background:#e3efff;border-color:#4a7fd0}\
