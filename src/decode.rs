@@ -205,6 +205,10 @@ pub fn decode_capture(keylog: KeyLog, c2s: &[u8], s2c: &[u8]) -> Decoded {
             pos[i] += f.push(d, &streams[i][pos[i]..]);
         }
         for (i, &d) in DIRS.iter().enumerate() {
+            if f.buffered(d) == 0 || f.failed(d) {
+                // No record to take (and nothing worth a copy).
+                continue;
+            }
             let mut g = f.clone();
             if let Some(ev) = g.next(d) {
                 next[i] = Some((g, ev));
