@@ -131,7 +131,7 @@ enum State {
 }
 
 /// Builds whole records from segments of any size.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Deframer {
     buf: BytesMut,
     state: State,

@@ -60,6 +60,9 @@ pub struct RecordEvent {
     pub plain: Option<PlainRecord>,
     /// Handshake messages completed by this record.
     pub messages: Vec<HandshakeType>,
+    /// How each of `messages` is shown: its name, `HelloRetryRequest` for a
+    /// ServerHello that is one, KeyUpdate with its request flag.
+    pub labels: Vec<String>,
     /// Why it could not be opened, if it could not.
     pub error: Option<Error>,
 }
@@ -84,10 +87,7 @@ impl RecordEvent {
             ContentType::Handshake if self.messages.is_empty() => {
                 format!("handshake fragment ({} bytes)", p.payload.len())
             }
-            ContentType::Handshake => {
-                let names: Vec<&str> = self.messages.iter().map(|m| m.name()).collect();
-                names.join(", ")
-            }
+            ContentType::Handshake => self.labels.join(", "),
             ContentType::Alert if p.payload.len() == 2 => {
                 let level = match AlertLevel::from(p.payload[0]) {
                     AlertLevel::Warning => "warning".to_string(),
@@ -101,6 +101,22 @@ impl RecordEvent {
             ContentType::ChangeCipherSpec => "change_cipher_spec".into(),
             t => format!("type {} ({} bytes)", u8::from(t), p.payload.len()),
         }
+    }
+}
+
+/// The name of a handshake message as `decode` shows it.
+fn label(typ: HandshakeType, body: &[u8]) -> String {
+    match typ {
+        HandshakeType::ServerHello if parse_server_hello(body).is_ok_and(|sh| sh.is_hrr) => {
+            "HelloRetryRequest".into()
+        }
+        HandshakeType::KeyUpdate => match body.first() {
+            Some(0) => "KeyUpdate(update_not_requested)".into(),
+            Some(1) => "KeyUpdate(update_requested)".into(),
+            Some(x) => format!("KeyUpdate(request_update {x})"),
+            None => "KeyUpdate(empty)".into(),
+        },
+        t => t.name().into(),
     }
 }
 
@@ -162,6 +178,12 @@ impl KeyTracker {
     #[must_use]
     pub fn version(&self) -> Option<Version> {
         self.version
+    }
+
+    /// The random of the last ClientHello seen (the key log's index).
+    #[must_use]
+    pub fn client_random(&self) -> Option<[u8; 32]> {
+        self.client_random
     }
 
     /// True between a ClientHello and its ServerHello.
@@ -324,7 +346,7 @@ impl KeyTracker {
 }
 
 /// One direction's receive state, as a passive follower keeps it.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct DirState {
     pub(crate) deframer: Deframer,
     pub(crate) opener: Opener,
@@ -356,7 +378,7 @@ impl DirState {
 }
 
 /// Follows both directions of one connection with keys from a key log.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Follower {
     tracker: KeyTracker,
     dirs: [DirState; 2],
@@ -381,6 +403,13 @@ impl Follower {
     /// Adds bytes of `dir`'s stream; returns how many were taken.
     pub fn push(&mut self, dir: Dir, data: &[u8]) -> usize {
         self.dirs[dir.idx()].deframer.push(data)
+    }
+
+    /// True once `dir` met a record it could not frame or open: the
+    /// follower reads no further in that direction.
+    #[must_use]
+    pub fn failed(&self, dir: Dir) -> bool {
+        self.dirs[dir.idx()].failed
     }
 
     /// Bytes of `dir` buffered and not yet a whole record.
@@ -448,6 +477,7 @@ impl Follower {
                     seq: None,
                     plain: None,
                     messages: Vec::new(),
+                    labels: Vec::new(),
                     error: Some(e),
                 });
             }
@@ -477,6 +507,7 @@ impl Follower {
             seq,
             plain: None,
             messages: Vec::new(),
+            labels: Vec::new(),
             error: None,
         };
         if d.keys_missing && !tls13_ccs {
@@ -515,6 +546,7 @@ impl Follower {
                         }
                     };
                     ev.messages.push(msg.typ);
+                    ev.labels.push(label(msg.typ, &msg.body));
                     let actions = self.tracker.on_message(dir, msg.typ, &msg.body);
                     if msg.typ == HandshakeType::ServerHello {
                         let v = self.tracker.version;

@@ -145,7 +145,7 @@ pub struct HandshakeMessage {
 }
 
 /// Reassembles handshake messages from the payloads of handshake records.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct HandshakeJoiner {
     buf: BytesMut,
     max_len: usize,
