@@ -4,7 +4,7 @@
 //! tlsrec. Built once per OpenSSL version (oracles/README.md).
 //!
 //! ```text
-//! tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE]
+//! tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--fail-on-difference]
 //! ```
 //! Case `i` is family `i % 4` (real, crafted, write, reneg) with seed
 //! `S + i`, as in tests/differential.rs. `--out` writes each transcript
@@ -13,7 +13,10 @@
 //! differences per family and per kind (the call and the two results);
 //! `--shrink` cuts the first example of each kind down by greedy removal of
 //! actions (keeping that kind), `--report` writes one JSON line per
-//! differing case.
+//! differing case; `--fail-on-difference` makes any difference exit 1
+//! (a scenario the oracle itself cannot run always does). `--probe-eof` ends every scenario with the end of the
+//! stream and calls after it (names get `-eof`), which the generator never
+//! does.
 
 #[allow(dead_code, unreachable_pub, unsafe_code, clippy::all)]
 mod oracle {
@@ -59,6 +62,25 @@ fn adapt(mut s: Scenario) -> Scenario {
     if cfg!(before_ossl3) {
         s.options.ignore_unexpected_eof = false;
     }
+    s
+}
+
+/// `--probe-eof`: the scenario, then everything pending delivered, end of
+/// stream, and calls after it. The generator never calls anything after
+/// `Eof`, where versions are known to differ (1.1.1 and 3.0 report an
+/// unexpected EOF differently). The name gets `-eof`.
+fn probe_eof(mut s: Scenario) -> Scenario {
+    use oracle::{Action, Seg};
+    s.name.push_str("-eof");
+    s.actions.retain(|a| *a != Action::Eof);
+    s.actions.extend([
+        Action::Deliver(Seg::Whole, None),
+        Action::Eof,
+        Action::Read(100),
+        Action::Peek(100),
+        Action::Pending,
+        Action::Read(100),
+    ]);
     s
 }
 
@@ -211,6 +233,8 @@ fn main() {
     let mut examples = 3usize;
     let mut do_shrink = false;
     let mut report: Option<String> = None;
+    let mut eof = false;
+    let mut strict = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -222,12 +246,14 @@ fn main() {
             "--examples" => examples = val().parse().expect("--examples K"),
             "--shrink" => do_shrink = true,
             "--report" => report = Some(val()),
+            "--probe-eof" => eof = true,
+            "--fail-on-difference" => strict = true,
             "--version" => {
                 println!("{}", openssl::version::version());
                 return;
             }
             _ => {
-                eprintln!("usage: tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE]");
+                eprintln!("usage: tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--fail-on-difference]");
                 std::process::exit(2);
             }
         }
@@ -254,7 +280,10 @@ fn main() {
     for i in 0..cases {
         let family = FAMILIES[(i % 4) as usize];
         let case_seed = seed + i;
-        let s = adapt(Scenario::generate(family, case_seed, true));
+        let mut s = adapt(Scenario::generate(family, case_seed, true));
+        if eof {
+            s = probe_eof(s);
+        }
         let fc = fams.entry(family.name()).or_default();
         fc.cases += 1;
         let (outcome, text) = if do_check {
@@ -363,7 +392,10 @@ fn main() {
                 .copied()
                 .find(|f| f.name() == family)
                 .unwrap();
-            let s = adapt(Scenario::generate(fam, case_seed, true));
+            let mut s = adapt(Scenario::generate(fam, case_seed, true));
+            if eof {
+                s = probe_eof(s);
+            }
             let (min, msg, text) = shrink(s, kind, &release);
             println!(
                 "    minimal ({} of {n} actions): {msg}\n      script: {:?}",
@@ -382,4 +414,7 @@ fn main() {
         total.cases - total.differ - total.oracle_failed,
         total.differ
     );
+    if total.oracle_failed > 0 || (strict && total.differ > 0) {
+        std::process::exit(1);
+    }
 }
