@@ -4,7 +4,7 @@
 //! tlsrec. Built once per OpenSSL version (oracles/README.md).
 //!
 //! ```text
-//! tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--fail-on-difference]
+//! tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--fail-on-difference] [--probe-ccs]
 //! ```
 //! Case `i` is family `i % 4` (real, crafted, write, reneg) with seed
 //! `S + i`, as in tests/differential.rs. `--out` writes each transcript
@@ -16,7 +16,8 @@
 //! differing case; `--fail-on-difference` makes any difference exit 1
 //! (a scenario the oracle itself cannot run always does). `--probe-eof` ends every scenario with the end of the
 //! stream and calls after it (names get `-eof`), which the generator never
-//! does.
+//! does. `--probe-ccs` runs only a fixed probe: the crafted peer's 1-byte
+//! ChangeCipherSpec record after the handshake, in every suite.
 
 #[allow(dead_code, unreachable_pub, unsafe_code, clippy::all)]
 mod oracle {
@@ -82,6 +83,87 @@ fn probe_eof(mut s: Scenario) -> Scenario {
         Action::Read(100),
     ]);
     s
+}
+
+/// `--probe-ccs`: the crafted peer's 1-byte ChangeCipherSpec record after
+/// the handshake, read with and without data before it, in every suite.
+/// Prints what OpenSSL answered and whether tlsrec agrees.
+fn probe_ccs(release: &str) {
+    use oracle::{Action, Options, Seg, TLS12_SUITES, TLS13_SUITES};
+    let scripts: [(&str, Vec<Action>); 3] = [
+        (
+            "ccs, read",
+            vec![
+                Action::Fault(oracle::Fault::Ccs),
+                Action::Deliver(Seg::Whole, None),
+                Action::Read(100),
+            ],
+        ),
+        (
+            "data, ccs, read, read",
+            vec![
+                Action::App { len: 3, pad: 0 },
+                Action::Fault(oracle::Fault::Ccs),
+                Action::Deliver(Seg::Whole, None),
+                Action::Read(100),
+                Action::Read(100),
+            ],
+        ),
+        (
+            "data, ccs, read, peek",
+            vec![
+                Action::App { len: 3, pad: 0 },
+                Action::Fault(oracle::Fault::Ccs),
+                Action::Deliver(Seg::Whole, None),
+                Action::Read(100),
+                Action::Peek(100),
+            ],
+        ),
+    ];
+    for suite in TLS12_SUITES.iter().chain(TLS13_SUITES.iter()) {
+        for (label, actions) in &scripts {
+            let s = Scenario {
+                name: format!("crafted-{}-ccs-probe", suite.name().to_ascii_lowercase()),
+                family: Family::Crafted,
+                suite: *suite,
+                options: Options {
+                    auto_retry: true,
+                    accept_moving_buffer: false,
+                    partial_write: false,
+                    max_send_fragment: None,
+                    ignore_unexpected_eof: false,
+                },
+                server_tickets: 0,
+                actions: actions.clone(),
+            };
+            let (outcome, text) = run_case(&s, release);
+            let calls: Vec<String> = text
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|v| v.get("steps").and_then(Value::as_array).cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter(|st| st.get("read").is_some() || st.get("peek").is_some())
+                .map(|st| {
+                    let mut o = st.as_object().cloned().unwrap_or_default();
+                    if let Some(Value::String(h)) = o.get("ok") {
+                        let n = h.len() / 2;
+                        o.insert("ok".into(), format!("{n} bytes").into());
+                    }
+                    Value::Object(o).to_string()
+                })
+                .collect();
+            let verdict = match outcome {
+                Outcome::Agree => "tlsrec agrees".to_string(),
+                Outcome::OracleFailed(e) => format!("oracle failed: {e}"),
+                Outcome::Differ { message, .. } => format!("tlsrec differs: {message}"),
+            };
+            println!(
+                "{} [{label}]: {}; {verdict}",
+                suite.name(),
+                calls.join(", ")
+            );
+        }
+    }
 }
 
 /// Records `s` and adds the `openssl` field (after `oracle`).
@@ -248,12 +330,16 @@ fn main() {
             "--report" => report = Some(val()),
             "--probe-eof" => eof = true,
             "--fail-on-difference" => strict = true,
+            "--probe-ccs" => {
+                probe_ccs(&openssl_release());
+                return;
+            }
             "--version" => {
                 println!("{}", openssl::version::version());
                 return;
             }
             _ => {
-                eprintln!("usage: tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--fail-on-difference]");
+                eprintln!("usage: tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--fail-on-difference] [--probe-ccs]");
                 std::process::exit(2);
             }
         }
