@@ -23,7 +23,7 @@ fn main() {
     let text = fs::read_to_string(&src).expect("tests/oracle/mod.rs");
     let number = env::var("DEP_OPENSSL_VERSION_NUMBER").expect("openssl-sys version number");
     let number = u64::from_str_radix(&number, 16).expect("hex version number");
-    let before_3 = number < 0x3_00_00_00_0;
+    let before_3 = number < 0x3000_0000;
     let mut out = String::new();
     for line in text.lines() {
         let t = line.trim_start();
