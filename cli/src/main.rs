@@ -119,6 +119,17 @@ struct BenchArgs {
     /// e.g. --filter seal --filter AES_128.
     #[arg(long, value_name = "TEXT")]
     filter: Vec<String>,
+    /// Instead of the table: GB/s against record size (bulk transfers of 64
+    /// to 16384-byte writes) for tlsrec, the raw AEAD, rustls and OpenSSL,
+    /// drawn into FILE (SVG).
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Instead of the table: N sessions alive at once; memory per idle
+    /// session (buffers released) and per busy one, and two threads against
+    /// one (about 40 s and 1.5 GB at 10000).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(2..))]
+    sessions: Option<u64>,
 }
 
 /// What went wrong: a usage error (exit 2) or a finding (exit 1, already
@@ -565,25 +576,36 @@ fn replay(a: &ReplayArgs) -> Result<(), Failure> {
 
 /// `tlsrec bench`: the headline throughput table (or JSON lines), measured
 /// in this process; rustls and OpenSSL only with the `bench-peers` feature.
-fn bench(a: &BenchArgs) {
+fn bench(a: &BenchArgs) -> Result<(), Failure> {
     use std::io::{IsTerminal, Write};
     use std::time::Duration;
     use tlsrec_cli::bench;
     let (ms, rounds) = (a.time_ms, a.rounds as usize);
-    let (suites, sizes, writes): (&[tlsrec::CipherSuite], &[usize], &[usize]) = if a.all {
-        (bench::SUITES, &[64, 1024, 16384], &[64, 1024, 16384])
-    } else {
-        (bench::HEADLINE_SUITES, &[64, 16384], &[64, 16384])
-    };
+    if let Some(n) = a.sessions {
+        let r = bench::many_sessions(usize::try_from(n).unwrap_or(usize::MAX));
+        if a.json {
+            println!("{}", r.to_json());
+        } else {
+            print!("{}", r.to_text());
+        }
+        return Ok(());
+    }
+    if !a.json {
+        println!("{}", bench::provider_note());
+    }
     let tty = std::io::stderr().is_terminal();
     if tty {
         eprint!("setting up (handshakes, keys)...");
     }
-    let mut subjects = bench::seal_open(suites, sizes);
-    subjects.extend(bench::bulk(suites, writes));
-    subjects.extend(bench::deframe(&suites[..1], bench::SEGMENTS));
-    #[cfg(feature = "bench-peers")]
-    subjects.extend(bench::peers::bulk(suites, writes));
+    let mut subjects = if a.plot.is_some() {
+        bench::plot_subjects(if a.all {
+            bench::SUITES
+        } else {
+            bench::HEADLINE_SUITES
+        })
+    } else {
+        bench::headline_subjects(a.all)
+    };
     if !a.filter.is_empty() {
         subjects.retain(|s| {
             let name = format!("{s:?}");
@@ -617,7 +639,7 @@ fn bench(a: &BenchArgs) {
         for f in &figs {
             println!("{}", f.to_json());
         }
-        return;
+        return Ok(());
     }
     println!(
         "GB/s = 10^9 plaintext bytes per second, one thread; best of {rounds} rounds of {ms} ms; providers: {}",
@@ -631,6 +653,12 @@ fn bench(a: &BenchArgs) {
         println!("(tlsrec vs the raw AEAD only: build with --features bench-peers for rustls 0.23 and OpenSSL 3)");
     }
     print!("{}", bench::table(&figs));
+    if let Some(path) = &a.plot {
+        bench::plot(&figs, path)
+            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+        println!("plot: {}", path.display());
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -638,10 +666,7 @@ fn main() -> ExitCode {
     let (name, res) = match &cli.cmd {
         Cmd::Replay(a) => ("replay", replay(a)),
         Cmd::Decode(a) => ("decode", decode(a)),
-        Cmd::Bench(a) => {
-            bench(a);
-            ("bench", Ok(()))
-        }
+        Cmd::Bench(a) => ("bench", bench(a)),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
