@@ -104,6 +104,8 @@ pub enum Reason {
     NoHandshake,
     /// A handshake driver failed the handshake (the alert is the driver's).
     HandshakeFailure,
+    /// OpenSSL 4.0: a call on a connection that failed earlier.
+    FailedEarlier,
     /// Beyond OpenSSL: a TLS 1.3 KeyUpdate arrived (or is due) and the
     /// session has no traffic secret to derive the next keys from (it was
     /// continued without `Established::secrets`). Reported at the KeyUpdate,
@@ -152,6 +154,7 @@ impl Reason {
             Reason::KeyUsageLimit => "record limit of one key reached",
             Reason::NoHandshake => "no handshake to run",
             Reason::HandshakeFailure => "handshake failure",
+            Reason::FailedEarlier => "the connection failed earlier",
             Reason::NoTrafficSecret => "no traffic secret to follow a key update",
         }
     }

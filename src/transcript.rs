@@ -112,6 +112,9 @@ pub struct Transcript {
     pub keylog: KeyLog,
     /// The steps, in order.
     pub steps: Vec<Step>,
+    /// The OpenSSL release that recorded it (`"openssl": "4.0.3"`), when
+    /// the transcript says; the system 3.0 otherwise.
+    pub openssl: Option<String>,
 }
 
 fn hex_field(v: &Value, what: &'static str) -> Result<Vec<u8>, String> {
@@ -261,6 +264,7 @@ impl Transcript {
             version: s("version"),
             cipher_suite: s("cipher_suite"),
             options: v.get("options").cloned().unwrap_or(Value::Null),
+            openssl: v.get("openssl").and_then(Value::as_str).map(str::to_string),
             keylog,
             steps,
         })

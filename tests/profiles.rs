@@ -106,3 +106,36 @@ fn long_key_update_body_alert_depends_on_the_profile() {
         assert_eq!(read(&mut c, 20), Err(expect), "{profile:?}");
     }
 }
+
+/// The end of the stream in the middle of the connection: OpenSSL 3.0 sends
+/// decode_error and reports SSL ("unexpected eof while reading"); 1.1.1
+/// reports SYSCALL and sends nothing (from its source: the oracle cannot
+/// show 1.1.1 an EOF).
+#[test]
+fn unexpected_eof_is_ssl_in_3_0_and_syscall_in_1_1_1() {
+    for (profile, expect_ssl) in [(Profile::OpenSsl3_0, true), (Profile::OpenSsl1_1_1, false)] {
+        let (mut c, mut p) = with(profile);
+        let rec = p.app(b"cut short");
+        c.recv(&rec[..rec.len() - 3]);
+        c.recv_eof();
+        let r = read(&mut c, 20);
+        if expect_ssl {
+            match r {
+                Err(tlsrec::SslError::Ssl(e)) => {
+                    assert_eq!(e.reason(), Some(Reason::UnexpectedEofWhileReading));
+                }
+                r => panic!("{profile:?}: {r:?}"),
+            }
+            assert_eq!(
+                p.sent(&mut c),
+                [(
+                    ContentType::Alert,
+                    vec![2, u8::from(AlertDescription::DecodeError)]
+                )]
+            );
+        } else {
+            assert_eq!(r, Err(tlsrec::SslError::Syscall), "{profile:?}");
+            assert_eq!(c.outgoing_len(), 0, "no alert");
+        }
+    }
+}

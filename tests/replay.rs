@@ -295,3 +295,41 @@ fn a_changed_shutdown_or_has_pending_is_caught() {
     }
     assert!(tried >= 40, "only {tried} mutants");
 }
+
+/// Transcripts recorded from OpenSSL 1.1.1w, 3.5.5 and 4.0.3 (oracles/,
+/// 40 of the differential scenarios each, and the minimal differences)
+/// replay under the profile of the release that recorded them, followed
+/// and driven; and each minimal difference fails under the 3.0 profile, so
+/// the profile's choice is what makes it pass.
+#[test]
+fn other_openssl_releases_replay_under_their_profile() {
+    for (dir, count) in [
+        ("vectors/openssl-1.1.1", 40),
+        ("vectors/openssl-3.5", 42),
+        ("vectors/openssl-4.0", 43),
+        ("vectors/openssl-3.0", 1),
+    ] {
+        let all = transcripts(dir);
+        assert_eq!(all.len(), count, "{dir}");
+        assert!(
+            all.iter().all(|(_, t)| t.openssl.is_some()),
+            "{dir}: every transcript names its release"
+        );
+        assert_all_replay(&all);
+        for (p, t) in all
+            .iter()
+            .filter(|(p, _)| p.file_name().unwrap().to_str().unwrap().starts_with("min-"))
+        {
+            let mut as30 = t.clone();
+            as30.openssl = Some("3.0.19".into());
+            let release = t.openssl.as_deref().unwrap();
+            if !release.starts_with("3.0") {
+                assert!(
+                    replay(&as30).is_err(),
+                    "{}: replays under the 3.0 profile too",
+                    p.display()
+                );
+            }
+        }
+    }
+}

@@ -197,6 +197,12 @@ pub fn config_of(t: &Transcript) -> Config {
             .get("max_send_fragment")
             .and_then(Value::as_u64)
             .map_or(d.max_send_fragment, |m| m as usize),
+        // The release that recorded it decides whose rules apply.
+        profile: t
+            .openssl
+            .as_deref()
+            .and_then(crate::session::Profile::of_openssl)
+            .unwrap_or_default(),
         ..d
     }
 }

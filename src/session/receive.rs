@@ -93,6 +93,9 @@ impl Session {
     /// once a fatal alert arrived with no warning alert but close_notify
     /// before it (`warn_alert` starts at 0, close_notify), else SYSCALL.
     pub(super) fn dead_error_write(&self) -> Option<SslError> {
+        if self.failure == Some(Failure::Local) && self.cfg.profile.failure_sticks() {
+            return Some(failed_earlier());
+        }
         self.failure.map(|_| self.later_read_error())
     }
 
@@ -110,6 +113,9 @@ impl Session {
             // OpenSSL's state machine refuses before `ssl3_read_bytes`
             // resets `rwstate`: SSL_get_error repeats what the last call
             // was left waiting for, else SYSCALL.
+            if self.failure == Some(Failure::Local) && self.cfg.profile.failure_sticks() {
+                return Err(failed_earlier());
+            }
             return Err(self.last_blocked.clone().unwrap_or(SslError::Syscall));
         }
         if self.renegotiate {
@@ -421,7 +427,9 @@ impl Session {
         let level = AlertLevel::from(data[0]);
         let desc = AlertDescription::from(data[1]);
         if level == AlertLevel::Warning || (tls13 && desc == AlertDescription::UserCanceled) {
-            self.warn_alert = data[1];
+            if !tls13 || self.cfg.profile.tls13_alert_is_remembered(desc) {
+                self.warn_alert = data[1];
+            }
             self.alert_count += 1;
             if self.alert_count == MAX_WARN_ALERT_COUNT {
                 return Err(self.fatal(fatal_err(
@@ -661,6 +669,14 @@ impl Session {
             self.warn_alert = u8::from(AlertDescription::CloseNotify);
             return SslError::ZeroReturn;
         }
+        if self.cfg.profile.eof_is_syscall() {
+            // OpenSSL 1.1.1: the read returns 0 with an empty error queue
+            // (SYSCALL, errno 0) and sends nothing; the connection is over.
+            if self.failure.is_none() {
+                self.failure = Some(Failure::Local);
+            }
+            return SslError::Syscall;
+        }
         // OpenSSL 3.0 sends decode_error and reports SSL_ERROR_SSL with
         // "unexpected eof while reading" (libssl 3.0.19 over a memory BIO,
         // which reports the end of stream as a socket BIO does).
@@ -679,4 +695,13 @@ impl Session {
             + self.current_record.as_ref().map_or(0, |(_, b)| b.len())
             + self.joiner.buffered()
     }
+}
+
+/// OpenSSL 4.0's answer to a call on a connection that failed earlier: its
+/// error state sticks, so SSL_get_error says SSL.
+fn failed_earlier() -> SslError {
+    SslError::Ssl(Error::Misuse {
+        reason: Reason::FailedEarlier,
+        alert: None,
+    })
 }
