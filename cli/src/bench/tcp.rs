@@ -131,7 +131,14 @@ pub(super) fn tlsrec_tcp(p: Provider, suite: CipherSuite, write: usize) -> Box<d
         wsock,
         Box::new(move |buf| match r.ssl_read(buf) {
             Ok(n) => n,
+            // The end of the transfer: the writer's socket closed (an
+            // unexpected EOF is SSL_ERROR_SSL since OpenSSL 3.0, as here).
             Err(SslError::Syscall | SslError::ZeroReturn) => 0,
+            Err(SslError::Ssl(e))
+                if e.reason() == Some(tlsrec::Reason::UnexpectedEofWhileReading) =>
+            {
+                0
+            }
             Err(e) => panic!("ssl_read: {e}"),
         }),
     ))
