@@ -275,7 +275,7 @@ pub mod op {
 
 /// Session modes of [`session_ops`]: the first input byte `head`.
 ///
-/// * `head % 3`: [`TLS12`], [`TLS13`] or [`PASSIVE`];
+/// * `head % 3`: `TLS12`, `TLS13` or `PASSIVE`;
 /// * `(head / 3) % 2 == 1`: the server role (the two established modes);
 /// * `(head / 6) % 2 == 1`: driven: `Session::driven` with the harness's
 ///   driver (established modes), or (passive) `drive_with` as soon as the
@@ -302,7 +302,7 @@ pub mod mode {
 
 /// The driver's decisions ([`op::DRIVER_PLAN`] bytes, queued; each call of
 /// the driver, `start` or `message`, takes the next one; none queued:
-/// [`SCRIPT`]). `byte % 4`:
+/// `SCRIPT`). `byte % 4`:
 pub mod decision {
     /// Follow the script: a plausible TLS 1.2 handshake with fixed keys per
     /// generation; a message the script does not expect fails with

@@ -3,7 +3,7 @@
 //!
 //! Two ways ([`ReplayMode`]): the session follows the client's handshakes
 //! from what OpenSSL sent, or, once the first handshake is done, runs them
-//! itself through a [`HandshakeDriver`] that sends the messages OpenSSL
+//! itself through a [`HandshakeDriver`](crate::driver::HandshakeDriver) that sends the messages OpenSSL
 //! sent, sealing its own records; what it sends is then compared with what
 //! OpenSSL sent, record by record, as plaintext.
 
