@@ -203,11 +203,7 @@ impl Session {
     }
 
     pub(super) fn unexpected(&mut self) -> Interrupt {
-        self.fatal(fatal_err(
-            Reason::UnexpectedMessage,
-            AlertDescription::UnexpectedMessage,
-        ))
-        .into()
+        self.refuse(Reason::UnexpectedMessage).into()
     }
 
     pub(super) fn process_message(&mut self, msg: HandshakeMessage) -> Result<(), Interrupt> {
@@ -355,10 +351,7 @@ impl Session {
                 && rec.typ != ContentType::Handshake
             {
                 return Err(self
-                    .fatal(fatal_err(
-                        Reason::MixedHandshakeAndNonHandshakeData,
-                        AlertDescription::UnexpectedMessage,
-                    ))
+                    .refuse(Reason::MixedHandshakeAndNonHandshakeData)
                     .into());
             }
             // As in ssl3_read_bytes: only a non-empty record of another
@@ -367,12 +360,7 @@ impl Session {
                 self.alert_count = 0;
             }
             if self.ccs_seen && rec.typ != ContentType::Handshake {
-                return Err(self
-                    .fatal(fatal_err(
-                        Reason::DataBetweenCcsAndFinished,
-                        AlertDescription::UnexpectedMessage,
-                    ))
-                    .into());
+                return Err(self.refuse(Reason::DataBetweenCcsAndFinished).into());
             }
             if self.received_shutdown {
                 // ssl3_read_bytes: after the peer's close_notify (or fatal
@@ -386,12 +374,7 @@ impl Session {
                 ContentType::Handshake => self.joiner.push(&rec.payload),
                 ContentType::ChangeCipherSpec => {
                     if self.joiner.is_mid_message() {
-                        return Err(self
-                            .fatal(fatal_err(
-                                Reason::CcsReceivedEarly,
-                                AlertDescription::UnexpectedMessage,
-                            ))
-                            .into());
+                        return Err(self.refuse(Reason::CcsReceivedEarly).into());
                     }
                     self.on_ccs(&rec.payload)?;
                 }
@@ -410,20 +393,10 @@ impl Session {
                         // Beyond OpenSSL: a read may take it; say so.
                         return Err(SslError::WantRead.into());
                     }
-                    return Err(self
-                        .fatal(fatal_err(
-                            Reason::UnexpectedRecord,
-                            AlertDescription::UnexpectedMessage,
-                        ))
-                        .into());
+                    return Err(self.refuse(Reason::UnexpectedRecord).into());
                 }
                 _ => {
-                    return Err(self
-                        .fatal(fatal_err(
-                            Reason::UnexpectedRecord,
-                            AlertDescription::UnexpectedMessage,
-                        ))
-                        .into());
+                    return Err(self.refuse(Reason::UnexpectedRecord).into());
                 }
             }
         }
@@ -470,12 +443,7 @@ impl Session {
             _ => false,
         };
         if !ok_stage || self.tracker.version() != Some(Version::Tls12) {
-            return Err(self
-                .fatal(fatal_err(
-                    Reason::CcsReceivedEarly,
-                    AlertDescription::UnexpectedMessage,
-                ))
-                .into());
+            return Err(self.refuse(Reason::CcsReceivedEarly).into());
         }
         if payload != [1] {
             return Err(self

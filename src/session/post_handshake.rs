@@ -66,12 +66,7 @@ impl Session {
                 }
                 // C6 / RFC 8446 5.1: "Handshake messages MUST NOT span key changes."
                 if self.joiner.buffered() > 0 {
-                    return Err(self
-                        .fatal(fatal_err(
-                            Reason::NotOnRecordBoundary,
-                            AlertDescription::UnexpectedMessage,
-                        ))
-                        .into());
+                    return Err(self.refuse(Reason::NotOnRecordBoundary).into());
                 }
                 let a = self.tracker.key_update(Dir::S2c);
                 if matches!(a, KeyAction::Missing) {

@@ -245,22 +245,14 @@ impl Session {
                 && typ != ContentType::Handshake
             {
                 return Err(self
-                    .fatal(fatal_err(
-                        Reason::MixedHandshakeAndNonHandshakeData,
-                        AlertDescription::UnexpectedMessage,
-                    ))
+                    .refuse(Reason::MixedHandshakeAndNonHandshakeData)
                     .into());
             }
             if typ != ContentType::Alert && len != 0 {
                 self.alert_count = 0;
             }
             if self.ccs_seen && typ != ContentType::Handshake {
-                return Err(self
-                    .fatal(fatal_err(
-                        Reason::DataBetweenCcsAndFinished,
-                        AlertDescription::UnexpectedMessage,
-                    ))
-                    .into());
+                return Err(self.refuse(Reason::DataBetweenCcsAndFinished).into());
             }
             if self.received_shutdown {
                 self.current_record = None;
@@ -272,12 +264,7 @@ impl Session {
                 }
                 ContentType::ApplicationData => {
                     if self.in_init() && !self.opener.is_protected() {
-                        return Err(self
-                            .fatal(fatal_err(
-                                Reason::UnexpectedRecord,
-                                AlertDescription::UnexpectedMessage,
-                            ))
-                            .into());
+                        return Err(self.refuse(Reason::UnexpectedRecord).into());
                     }
                     if buf.is_empty() {
                         // A4: the record was read and stays buffered.
@@ -320,12 +307,7 @@ impl Session {
                     // these") and fails with ERR_R_INTERNAL_ERROR, once
                     // the record went into its handshake fragment (read).
                     self.current_record = None;
-                    return Err(self
-                        .fatal(fatal_err(
-                            Reason::InternalError,
-                            AlertDescription::UnexpectedMessage,
-                        ))
-                        .into());
+                    return Err(self.refuse(Reason::InternalError).into());
                 }
                 ContentType::Handshake => {
                     // After our close_notify a TLS 1.2 handshake record is
@@ -384,20 +366,10 @@ impl Session {
                 // These refusals leave the record unread in OpenSSL
                 // (SSL_has_pending stays true on the failed connection).
                 ContentType::ChangeCipherSpec => {
-                    return Err(self
-                        .fatal(fatal_err(
-                            Reason::CcsReceivedEarly,
-                            AlertDescription::UnexpectedMessage,
-                        ))
-                        .into());
+                    return Err(self.refuse(Reason::CcsReceivedEarly).into());
                 }
                 _ => {
-                    return Err(self
-                        .fatal(fatal_err(
-                            Reason::UnexpectedRecord,
-                            AlertDescription::UnexpectedMessage,
-                        ))
-                        .into());
+                    return Err(self.refuse(Reason::UnexpectedRecord).into());
                 }
             }
         }
@@ -419,10 +391,7 @@ impl Session {
     pub(super) fn handle_alert(&mut self, data: &[u8]) -> Result<(), SslError> {
         let tls13 = self.tracker.version() == Some(Version::Tls13);
         if data.len() != 2 {
-            return Err(self.fatal(fatal_err(
-                Reason::InvalidAlert,
-                AlertDescription::UnexpectedMessage,
-            )));
+            return Err(self.refuse(Reason::InvalidAlert));
         }
         let level = AlertLevel::from(data[0]);
         let desc = AlertDescription::from(data[1]);
@@ -432,10 +401,7 @@ impl Session {
             }
             self.alert_count += 1;
             if self.alert_count == MAX_WARN_ALERT_COUNT {
-                return Err(self.fatal(fatal_err(
-                    Reason::TooManyWarnAlerts,
-                    AlertDescription::UnexpectedMessage,
-                )));
+                return Err(self.refuse(Reason::TooManyWarnAlerts));
             }
         }
         if tls13 && desc == AlertDescription::UserCanceled {
@@ -504,10 +470,7 @@ impl Session {
                 // Finished message has been received and MUST simply drop it
                 // without further processing." OpenSSL counts it as empty.
                 if rec.wire_bytes()[5..] != [1] {
-                    return Err(self.fatal(fatal_err(
-                        Reason::UnexpectedMessage,
-                        AlertDescription::UnexpectedMessage,
-                    )));
+                    return Err(self.refuse(Reason::UnexpectedMessage));
                 }
                 self.count_empty()?;
                 continue;
@@ -545,10 +508,7 @@ impl Session {
             if self.tracker.version() == Some(Version::Tls13)
                 && matches!(typ, ContentType::Handshake | ContentType::Alert)
             {
-                return Err(self.fatal(fatal_err(
-                    Reason::BadLength,
-                    AlertDescription::UnexpectedMessage,
-                )));
+                return Err(self.refuse(Reason::BadLength));
             }
             self.count_empty()?;
             // OpenSSL 3.0 hands an empty record up like any other: reading
@@ -645,10 +605,7 @@ impl Session {
     pub(super) fn count_empty(&mut self) -> Result<(), SslError> {
         self.empty_count += 1;
         if self.empty_count > MAX_EMPTY_RECORDS {
-            return Err(self.fatal(fatal_err(
-                Reason::RecordTooSmall,
-                AlertDescription::UnexpectedMessage,
-            )));
+            return Err(self.refuse(Reason::RecordTooSmall));
         }
         Ok(())
     }

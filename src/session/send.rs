@@ -7,6 +7,11 @@ use super::*;
 impl Session {
     /// Marks the connection failed, sends the alert if there is one, and
     /// returns the error to report.
+    /// A fatal unexpected_message for `reason`: most of OpenSSL's refusals.
+    pub(super) fn refuse(&mut self, reason: Reason) -> SslError {
+        self.fatal(fatal_err(reason, AlertDescription::UnexpectedMessage))
+    }
+
     pub(super) fn fatal(&mut self, err: Error) -> SslError {
         if self.failure.is_none() {
             self.failure = Some(Failure::Local);
