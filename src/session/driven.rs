@@ -146,12 +146,11 @@ impl Session {
         for item in items {
             match item {
                 FlightItem::Message(typ, body) => {
-                    let Ok(len) = u32::try_from(body.len()) else {
-                        return Err(self.misuse(Reason::ExcessiveMessageSize).into());
+                    // A handshake message length is 24 bits.
+                    let len = match u32::try_from(body.len()) {
+                        Ok(len) if len < 1 << 24 => len,
+                        _ => return Err(self.misuse(Reason::ExcessiveMessageSize).into()),
                     };
-                    if len >= 1 << 24 {
-                        return Err(self.misuse(Reason::ExcessiveMessageSize).into());
-                    }
                     let mut m = Vec::with_capacity(HANDSHAKE_HEADER_LEN + body.len());
                     m.push(u8::from(typ));
                     m.extend_from_slice(&len.to_be_bytes()[1..]);

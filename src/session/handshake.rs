@@ -185,10 +185,10 @@ impl Session {
                     return Err(SslError::WantWrite.into());
                 }
             }
-            let prev = self.in_handshake;
-            self.in_handshake = true;
+            let prev = self.handshake_running;
+            self.handshake_running = true;
             let m = self.read_handshake_input();
-            self.in_handshake = prev;
+            self.handshake_running = prev;
             let Some(msg) = m? else { continue };
             self.process_message(msg)?;
             if self.flight_blocked() {

@@ -441,7 +441,9 @@ pub struct Session {
     /// OpenSSL's `s3.total_renegotiations`: renegotiations the check
     /// started. Application data may interrupt only a counted one.
     total_renegotiations: u32,
-    in_handshake: bool,
+    /// The handshake code is running now (OpenSSL's `in_handshake`), as
+    /// against a handshake being in progress ([`Session::in_handshake`]).
+    handshake_running: bool,
     in_read_app_data: bool,
     received_shutdown: bool,
     sent_shutdown: bool,
@@ -598,7 +600,7 @@ impl Session {
             take_whole: false,
             tickets: Vec::new(),
             total_renegotiations: 0,
-            in_handshake: false,
+            handshake_running: false,
             in_read_app_data: false,
             received_shutdown: false,
             sent_shutdown: false,

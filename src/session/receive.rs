@@ -127,9 +127,9 @@ impl Session {
                 // OpenSSL (`ssl3_read_internal`) leaves `in_read_app_data`
                 // at 2 after this path, so a later SSL_write whose
                 // handshake meets application data stops with SYSCALL.
-                self.in_handshake = true;
+                self.handshake_running = true;
                 let r = self.read_bytes(buf, peek);
-                self.in_handshake = false;
+                self.handshake_running = false;
                 r
             }
             r => {
@@ -152,7 +152,7 @@ impl Session {
         !self.received_shutdown
             && self.failure.is_none()
             && !self.renegotiate
-            && !self.in_handshake
+            && !self.handshake_running
             && !self.ccs_seen
             && !self.key_update_asked
             && matches!(self.handshake_state, HandshakeState::Established)
@@ -211,7 +211,7 @@ impl Session {
 
     /// OpenSSL `ssl3_read_bytes(SSL3_RT_APPLICATION_DATA)`.
     pub(super) fn read_bytes(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, Interrupt> {
-        if !self.in_handshake && (self.in_init() || self.key_update_asked) {
+        if !self.handshake_running && (self.in_init() || self.key_update_asked) {
             self.handshake_func()?;
         }
         loop {
@@ -300,7 +300,7 @@ impl Session {
                     }
                     return Ok(n);
                 }
-                ContentType::Handshake if self.in_handshake => {
+                ContentType::Handshake if self.handshake_running => {
                     // Reading application data that a handshake allowed
                     // (`in_read_app_data == 2`): OpenSSL 3.0 cannot take a
                     // handshake record here ("we already handled all of

@@ -194,7 +194,7 @@ impl Session {
         // OpenSSL `ssl3_write_bytes`: a KeyUpdate to send goes out first,
         // unless earlier records are still pending.
         let key_update_now = self.key_update.is_some() && !self.retry_pending();
-        if (key_update_now || self.in_init()) && !self.in_handshake {
+        if (key_update_now || self.in_init()) && !self.handshake_running {
             let r = self.handshake_func();
             if r.is_err() && self.failure.is_none() && self.retry_pending() {
                 // OpenSSL loses `wnum` here (ssl3_write_bytes returns before
