@@ -77,6 +77,28 @@ fn round_zero_copy(a: &mut Session, b: &mut Session, data: &[u8]) {
     assert_eq!(got, data.len());
 }
 
+/// Like [`round_zero_copy`], the buffer moving instead of being copied:
+/// `take_outgoing_buf` -> `recv_buf` (adopted), `read_record` hands out
+/// slices of it, and the buffer `recv_buf` gives back goes to the writer
+/// (`give_outgoing_buf`) once the records are dropped.
+fn round_buffers(a: &mut Session, b: &mut Session, data: &[u8]) {
+    assert_eq!(
+        a.write_with(data.len(), |room| room.copy_from_slice(data)),
+        Ok(data.len())
+    );
+    let spare = b.recv_buf(a.take_outgoing_buf());
+    let mut got = 0;
+    loop {
+        match b.read_record() {
+            Ok(r) => got += r.len(),
+            Err(SslError::WantRead) => break,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    a.give_outgoing_buf(spare);
+    assert_eq!(got, data.len());
+}
+
 const SUITES: &[CipherSuite] = &[
     CipherSuite::TLS13_AES_128_GCM_SHA256,
     CipherSuite::TLS13_AES_256_GCM_SHA384,
@@ -155,6 +177,40 @@ fn zero_copy_records_allocate_nothing() {
                 "{}: {n} allocations in {rounds} rounds of {write}-byte writes",
                 suite.name()
             );
+        }
+    }
+}
+
+/// The buffer-passing calls allocate nothing per record once two buffers
+/// go round (`take_outgoing_buf` / `recv_buf` / `give_outgoing_buf`, records
+/// read with `read_record`), for every provider and suite.
+#[test]
+fn passed_buffers_allocate_nothing() {
+    for &p in Provider::ALL {
+        for &suite in SUITES {
+            for (write, rounds) in [(16384usize, 64usize), (64, 1000), (1, 1000)] {
+                let cfg = Config {
+                    provider: Some(p),
+                    ..Config::default()
+                };
+                let (mut a, mut b) = pair(suite, &cfg);
+                let data = vec![0xa5u8; write];
+                for _ in 0..4 {
+                    round_buffers(&mut a, &mut b, &data);
+                }
+                let before = allocs();
+                for _ in 0..rounds {
+                    round_buffers(&mut a, &mut b, &data);
+                }
+                let n = allocs() - before;
+                assert_eq!(
+                    n,
+                    0,
+                    "{} {}: {n} allocations in {rounds} rounds of {write}-byte writes",
+                    p.name(),
+                    suite.name()
+                );
+            }
         }
     }
 }

@@ -41,7 +41,7 @@ fn read_record_returns_each_record_whole_and_in_order() {
         CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
         CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
     ] {
-        let (mut s, mut peer) = pair(suite);
+        let (_, mut peer) = pair(suite);
         let payloads: Vec<Vec<u8>> = [1usize, 16384, 0, 700, 5000]
             .iter()
             .enumerate()
@@ -52,21 +52,25 @@ fn read_record_returns_each_record_whole_and_in_order() {
             peer.seal(ContentType::ApplicationData, p, &mut wire)
                 .unwrap();
         }
-        // Arrives in 3-byte segments.
-        let mut got = Vec::new();
-        for seg in wire.chunks(3) {
-            s.recv(seg);
-            loop {
-                match s.read_record() {
-                    Ok(b) => got.push(b.to_vec()),
-                    Err(SslError::WantRead) => break,
-                    Err(e) => panic!("{e:?}"),
+        // Arrives in 3-byte segments (through the deframer), then whole
+        // (each record opened where it lies).
+        for seg_len in [3, usize::MAX] {
+            let (mut s, _) = pair(suite);
+            let mut got = Vec::new();
+            for seg in wire.chunks(seg_len) {
+                s.recv(seg);
+                loop {
+                    match s.read_record() {
+                        Ok(b) => got.push(b.to_vec()),
+                        Err(SslError::WantRead) => break,
+                        Err(e) => panic!("{e:?}"),
+                    }
                 }
             }
+            // The empty record is skipped, as `read` skips it.
+            let want: Vec<&Vec<u8>> = payloads.iter().filter(|p| !p.is_empty()).collect();
+            assert_eq!(got.iter().collect::<Vec<_>>(), want, "{suite:?}");
         }
-        // The empty record is skipped, as `read` skips it.
-        let want: Vec<Vec<u8>> = payloads.into_iter().filter(|p| !p.is_empty()).collect();
-        assert_eq!(got, want, "{suite:?}");
     }
 }
 
@@ -338,14 +342,48 @@ fn received_buffer_is_adopted_without_a_copy() {
             range.contains(&(rec.as_ptr() as usize)),
             "take_outgoing_buf + recv_buf copied"
         );
-        // With bytes already waiting, a buffer is appended (copied) instead.
+        // With bytes already waiting, a buffer is appended (copied) instead,
+        // and handed back empty.
         assert_eq!(a.write(b"one"), Ok(3));
         assert_eq!(a.write(b"two"), Ok(3));
         let wire = a.take_outgoing(usize::MAX);
         let cut = wire.len() - 10;
         b.recv(&wire[..cut]);
-        b.recv_buf(BytesMut::from(&wire[cut..]));
+        let back = b.recv_buf(BytesMut::from(&wire[cut..]));
+        assert!(back.is_empty());
         assert_eq!(&b.read_record().unwrap()[..], b"one");
         assert_eq!(&b.read_record().unwrap()[..], b"two");
+    }
+}
+
+/// The buffer `recv_buf` gives back is the receive buffer it replaced;
+/// given to the writer, its memory holds the next record sealed (once the
+/// records read out of it are dropped), and the reader's record is read in
+/// place there again.
+#[test]
+fn buffers_go_round_between_writer_and_reader() {
+    for suite in SUITES {
+        let (mut a, mut b) = joined(suite, &Config::default());
+        assert_eq!(a.write(&[1; 1000]), Ok(1000));
+        let first = a.take_outgoing_buf();
+        let at = first.as_ptr() as usize;
+        assert!(b.recv_buf(first).is_empty());
+        assert_eq!(&b.read_record().unwrap()[..], &[1; 1000][..]);
+        assert_eq!(a.write(&[2; 1000]), Ok(1000));
+        let back = b.recv_buf(a.take_outgoing_buf());
+        assert_eq!(&b.read_record().unwrap()[..], &[2; 1000][..]);
+        a.give_outgoing_buf(back);
+        assert_eq!(
+            a.write_with(1000, |room| room.fill(3)),
+            Ok(1000),
+            "{}",
+            suite.name()
+        );
+        let third = a.take_outgoing_buf();
+        assert_eq!(third.as_ptr() as usize, at, "the buffer was not reused");
+        b.recv_buf(third);
+        let rec = b.read_record().unwrap();
+        assert_eq!(&rec[..], &[3; 1000][..]);
+        assert!((at..at + 1100).contains(&(rec.as_ptr() as usize)));
     }
 }

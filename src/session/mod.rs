@@ -672,12 +672,21 @@ impl Session {
     /// copying it, so records are opened where the transport put them and
     /// [`read_record`](Self::read_record) hands out slices of it. (With
     /// bytes waiting, it is appended as `recv` does.)
-    pub fn recv_buf(&mut self, segment: BytesMut) {
+    ///
+    /// Returns an empty buffer for the caller to use again: the receive
+    /// buffer the segment replaced (or the segment itself once copied).
+    /// Handed to a writer's [`give_outgoing_buf`](Self::give_outgoing_buf)
+    /// (or filled by the transport for the next `recv_buf`), its memory is
+    /// reused once the records `read_record` handed out of it are dropped:
+    /// buffers then go round without an allocation per record.
+    pub fn recv_buf(&mut self, mut segment: BytesMut) -> BytesMut {
         if self.input.is_empty() {
-            self.input = segment;
+            std::mem::swap(&mut self.input, &mut segment);
         } else {
             self.input.extend_from_slice(&segment);
         }
+        segment.clear();
+        segment
     }
 
     /// Receives straight into the session's buffer: `fill` is given `max`
@@ -708,7 +717,9 @@ impl Session {
     /// copy when no other handle shares its memory.
     pub fn recv_bytes(&mut self, segment: Bytes) {
         match segment.try_into_mut() {
-            Ok(m) => self.recv_buf(m),
+            Ok(m) => {
+                self.recv_buf(m);
+            }
             Err(b) => self.recv(&b),
         }
     }
@@ -743,11 +754,27 @@ impl Session {
 
     /// Everything waiting in the outgoing transport, as one buffer no other
     /// handle shares (the peer's [`recv_buf`](Self::recv_buf) adopts it
-    /// without a copy). The session starts a new buffer for what it writes
-    /// next, so this allocates once per call where
-    /// [`take_outgoing`](Self::take_outgoing) reuses its buffer.
+    /// without a copy). The session writes next into the buffer last given
+    /// with [`give_outgoing_buf`](Self::give_outgoing_buf), else into a new
+    /// one (an allocation per call, where
+    /// [`take_outgoing`](Self::take_outgoing) reuses its buffer).
     pub fn take_outgoing_buf(&mut self) -> BytesMut {
         std::mem::take(&mut self.out)
+    }
+
+    /// Gives the session a buffer to write into next: one that
+    /// [`take_outgoing_buf`](Self::take_outgoing_buf) handed out (once the
+    /// transport is done with it) or that the peer's
+    /// [`recv_buf`](Self::recv_buf) returned. Its bytes are dropped and its
+    /// memory reused when no other handle (a record `read_record` handed
+    /// out) still shares it. Ignored while sealed bytes wait to be taken,
+    /// and with [`Config::release_buffers`] (an idle session holds no
+    /// buffer).
+    pub fn give_outgoing_buf(&mut self, mut buf: BytesMut) {
+        if self.out.is_empty() && !self.cfg.release_buffers {
+            buf.clear();
+            self.out = buf;
+        }
     }
 
     /// Bytes waiting in the outgoing transport.

@@ -100,7 +100,7 @@ impl Session {
     }
 
     pub(super) fn read_internal(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
-        if !peek && !self.take_whole && !buf.is_empty() && self.steady_reading() {
+        if !peek && !buf.is_empty() && self.steady_reading() {
             if let Some(n) = self.read_app_data_fast(buf)? {
                 return Ok(n);
             }
@@ -161,8 +161,9 @@ impl Session {
 
     /// The common case of `SSL_read` on a [steady](Self::steady_reading)
     /// session: copies out of the current application-data record, opening
-    /// the next record first if none is current. `Ok(None)` when the record
-    /// is of another type (it is kept in `current_record` for `read_bytes`).
+    /// the next record first if none is current (for `read_record`: hands
+    /// the record out whole in `taken`). `Ok(None)` when the record is of
+    /// another type (it is kept in `current_record` for `read_bytes`).
     #[inline]
     pub(super) fn read_app_data_fast(&mut self, buf: &mut [u8]) -> Result<Option<usize>, SslError> {
         // `read_internal` leaves it so whenever `read_bytes` ends without
@@ -174,6 +175,10 @@ impl Session {
             }
         }
         if self.current_record.is_none() {
+            if self.input.is_empty() && self.deframer.waiting() && !self.eof {
+                // What `get_record` would find: nothing to read yet.
+                return Err(SslError::WantRead);
+            }
             let rec = self.get_record()?;
             self.current_record = Some((rec.typ, rec.payload));
         }
@@ -187,6 +192,12 @@ impl Session {
         // As `read_bytes`: a non-empty record that is not an alert ends a
         // run of warning alerts.
         self.alert_count = 0;
+        if self.take_whole {
+            let n = data.len();
+            self.taken = self.current_record.take().map(|(_, d)| d);
+            self.release_read_buffer();
+            return Ok(Some(n));
+        }
         let n = buf.len().min(data.len());
         buf[..n].copy_from_slice(&data[..n]);
         data.advance(n);
@@ -526,7 +537,8 @@ impl Session {
     /// session with no current record: the next record is whole in the
     /// received bytes. It is opened where it lies; application data that
     /// fits `buf` is copied out and the record's bytes dropped (no split,
-    /// no reference count). Anything else (another type, more than `buf`
+    /// no reference count); for `read_record` it is split off and handed
+    /// out whole in `taken` (no copy). Anything else (another type, more than `buf`
     /// holds) becomes the current record without a copy; an empty record is
     /// skipped. `Ok(None)` then, and when no whole record is there.
     pub(super) fn read_in_place(&mut self, buf: &mut [u8]) -> Result<Option<usize>, SslError> {
@@ -559,16 +571,25 @@ impl Session {
             }
         }
         let n = plain.len();
-        if typ == ContentType::ApplicationData && n <= buf.len() {
+        let app_data = typ == ContentType::ApplicationData;
+        if app_data && !self.take_whole && n <= buf.len() {
             buf[..n].copy_from_slice(&self.input[plain]);
             self.input.advance(total);
             self.alert_count = 0;
             self.release_read_buffer();
             return Ok(Some(n));
         }
+        // Split off, not taken: the receive buffer keeps its handle on the
+        // memory, which it reuses once the records handed out are dropped.
         let mut rec = self.input.split_to(total);
         rec.advance(plain.start);
         rec.truncate(n);
+        if app_data && self.take_whole {
+            self.taken = Some(rec.freeze());
+            self.alert_count = 0;
+            self.release_read_buffer();
+            return Ok(Some(n));
+        }
         self.current_record = Some((typ, rec.freeze()));
         Ok(None)
     }
