@@ -50,6 +50,7 @@ use crate::role::Role;
 mod driven;
 mod followed;
 mod handshake;
+mod pool;
 mod post_handshake;
 mod receive;
 mod send;
@@ -377,6 +378,9 @@ pub struct Session {
     cfg: Config,
     // --- transport ---
     input: BytesMut,
+    /// `input` has memory of its own (filled since it last went to the
+    /// thread's spares, `pool`).
+    input_held: bool,
     eof: bool,
     out: BytesMut,
     out_capacity: Option<usize>,
@@ -562,6 +566,7 @@ impl Session {
         Session {
             cfg,
             input: BytesMut::new(),
+            input_held: false,
             eof: false,
             out: BytesMut::new(),
             out_capacity: None,
@@ -664,7 +669,36 @@ impl Session {
         if self.last_blocked == Some(SslError::WantRead) {
             self.last_blocked = None;
         }
+        self.input_room(segment.len());
         self.input.extend_from_slice(segment);
+    }
+
+    /// Room for `need` received bytes: with none waiting, the receive
+    /// buffer's own memory if nothing else holds it, else a spare buffer.
+    fn input_room(&mut self, need: usize) {
+        if self.input.is_empty() && need > 0 && !self.input.try_reclaim(need) {
+            self.input = pool::take(need);
+        }
+        self.input_held = true;
+    }
+
+    /// Room for `need` bytes to send, as [`input_room`](Self::input_room).
+    fn out_room(&mut self, need: usize) {
+        if self.out.is_empty() && !self.out.try_reclaim(need) {
+            self.out = pool::take(need);
+        }
+    }
+
+    /// Everything received was read: the receive buffer goes to the
+    /// thread's spares (freed with `release_buffers`).
+    fn input_drained(&mut self) {
+        if !std::mem::take(&mut self.input_held) {
+            return;
+        }
+        let buf = std::mem::take(&mut self.input);
+        if !self.cfg.release_buffers {
+            pool::give(buf);
+        }
     }
 
     /// Like [`recv`](Self::recv), taking a segment the caller owns: when no
@@ -682,6 +716,7 @@ impl Session {
     pub fn recv_buf(&mut self, mut segment: BytesMut) -> BytesMut {
         if self.input.is_empty() {
             std::mem::swap(&mut self.input, &mut segment);
+            self.input_held = true;
         } else {
             self.input.extend_from_slice(&segment);
         }
@@ -701,6 +736,7 @@ impl Session {
         max: usize,
         fill: impl FnOnce(&mut [u8]) -> Result<usize, E>,
     ) -> Result<usize, E> {
+        self.input_room(max);
         let start = self.input.len();
         self.input.resize(start + max, 0);
         let r = fill(&mut self.input[start..]);
@@ -744,10 +780,14 @@ impl Session {
     pub fn take_outgoing(&mut self, max: usize) -> Bytes {
         let n = max.min(self.out.len());
         let taken = self.out.split_to(n).freeze();
-        if self.cfg.release_buffers && self.out.is_empty() {
+        if n > 0 && self.out.is_empty() {
             // SSL_MODE_RELEASE_BUFFERS: an idle session holds no buffer
-            // (the bytes handed out keep theirs until dropped).
-            self.out = BytesMut::new();
+            // (the bytes handed out keep theirs until dropped). Without it
+            // the buffer goes to the thread's spares (`pool`).
+            let buf = std::mem::take(&mut self.out);
+            if !self.cfg.release_buffers {
+                pool::give(buf);
+            }
         }
         taken
     }
@@ -793,6 +833,7 @@ impl Session {
         if n == 0 && !data.is_empty() {
             return None;
         }
+        self.out_room(n);
         self.out.extend_from_slice(&data[..n]);
         Some(n)
     }

@@ -442,12 +442,15 @@ impl Session {
         )))
     }
 
+    /// A record was used up: with `release_buffers` the deframer's buffer
+    /// is freed if empty; a receive buffer with nothing left in it goes to
+    /// the thread's spares (freed with `release_buffers`).
     pub(super) fn release_read_buffer(&mut self) {
         if self.cfg.release_buffers {
             self.deframer.release();
-            if self.input.is_empty() {
-                self.input = BytesMut::new();
-            }
+        }
+        if self.input.is_empty() {
+            self.input_drained();
         }
     }
 

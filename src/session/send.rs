@@ -341,6 +341,7 @@ impl Session {
             let start = self.out.len();
             let at = start + self.sealer.prefix_len();
             // Room for the whole record, so sealing does not grow it again.
+            self.out_room(self.sealer.overhead() + len);
             self.out.reserve(self.sealer.overhead() + len);
             self.out.resize(at + len, 0);
             fill(&mut self.out[at..]);
@@ -371,6 +372,7 @@ impl Session {
     /// One application-data record of all of `buf`, on a
     /// [steady](Self::steady_writing) session.
     pub(super) fn write_record_fast(&mut self, buf: &[u8]) -> Result<usize, SslError> {
+        self.out_room(self.sealer.overhead() + buf.len());
         if let Err(e) = self
             .sealer
             .seal(ContentType::ApplicationData, buf, &mut self.out)
