@@ -200,6 +200,11 @@ impl<T: Read + Write> SslStream<T> {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.out.advance(n);
+                    if self.out.is_empty() {
+                        // Let go of the session's buffer so that it is
+                        // reused in place for the next records.
+                        self.out = Bytes::new();
+                    }
                     progress = true;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -344,6 +344,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> TokioStream<T> {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(n)) => {
                     self.out.advance(n);
+                    if self.out.is_empty() {
+                        // Let go of the session's buffer so that it is
+                        // reused in place for the next records.
+                        self.out = Bytes::new();
+                    }
                     *progress = true;
                     // The other side, parked until the transport took these
                     // bytes, may go on now.

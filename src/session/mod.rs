@@ -779,8 +779,13 @@ impl Session {
     /// The peer takes up to `max` bytes of what this endpoint sent.
     pub fn take_outgoing(&mut self, max: usize) -> Bytes {
         let n = max.min(self.out.len());
+        if n == 0 {
+            // Not a split: an empty one would share (and first promote) the
+            // buffer, which then could not be reused in place.
+            return Bytes::new();
+        }
         let taken = self.out.split_to(n).freeze();
-        if n > 0 && self.out.is_empty() {
+        if self.out.is_empty() {
             // SSL_MODE_RELEASE_BUFFERS: an idle session holds no buffer
             // (the bytes handed out keep theirs until dropped). Without it
             // the buffer goes to the thread's spares (`pool`).
