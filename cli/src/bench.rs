@@ -52,7 +52,7 @@ mod raw;
 pub mod tcp;
 pub mod zc;
 
-pub use many::{many_sessions, ManyReport, MemRow};
+pub use many::{many_sessions, threads_text, threads_tries, ManyReport, MemRow, ThreadsTry};
 pub use plot::{plot, PLOT_WRITES};
 use raw::{raw, RawOp};
 

@@ -130,6 +130,11 @@ struct BenchArgs {
     #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u64).range(2..))]
     sessions: Option<u64>,
+    /// Instead of the table: bulk-16384 on one thread and on two threads
+    /// (a connection each), alternated --rounds times for --time-ms each
+    /// (give it 1000 or more); GB/s and GB per CPU second, and the ratios.
+    #[arg(long)]
+    threads: bool,
 }
 
 /// What went wrong: a usage error (exit 2) or a finding (exit 1, already
@@ -581,6 +586,11 @@ fn bench(a: &BenchArgs) -> Result<(), Failure> {
     use std::time::Duration;
     use tlsrec_cli::bench;
     let (ms, rounds) = (a.time_ms, a.rounds as usize);
+    if a.threads {
+        let tries = bench::threads_tries(Duration::from_millis(ms), rounds);
+        print!("{}", bench::threads_text(&tries));
+        return Ok(());
+    }
     if let Some(n) = a.sessions {
         let r = bench::many_sessions(usize::try_from(n).unwrap_or(usize::MAX));
         if a.json {

@@ -344,6 +344,149 @@ pub fn scaling(d: Duration) -> (f64, f64) {
     (one, two)
 }
 
+/// CPU seconds (user + system) the calling thread has used so far, from
+/// `/proc/thread-self/stat` (clock ticks of 1/100 s; `None` where there is
+/// none).
+#[must_use]
+pub fn thread_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // The fields after the command name (which is in parentheses and may
+    // hold spaces): state is field 3, utime 14 and stime 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// One try of `bulk-16384` on `threads` threads, each on its own
+/// connection (`SessionPair`, TLS 1.3 AES-128-GCM, the default provider),
+/// for `d`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ThreadsTry {
+    /// Threads, each with its own connection.
+    pub threads: usize,
+    /// All threads' bytes over the longest thread's wall time, GB/s.
+    pub gbps: f64,
+    /// All threads' bytes over the CPU time they used, GB per CPU second
+    /// (`None` without `/proc/thread-self/stat`). Equal per-CPU-second
+    /// figures for one and two threads mean the connections do not slow
+    /// each other down (no shared lock, allocator or cache line); the wall
+    /// figure then scales with the cores the machine gives the process.
+    pub gb_per_cpu_sec: Option<f64>,
+    /// CPU seconds used over wall seconds, summed over the threads (at most
+    /// `threads`; less when other processes take the cores).
+    pub cpu_share: Option<f64>,
+}
+
+/// `bulk-16384` on one thread and on two at once, alternated, `rounds`
+/// tries of `d` each: the one- and two-thread tries in the order run.
+#[must_use]
+pub fn threads_tries(d: Duration, rounds: usize) -> Vec<ThreadsTry> {
+    let run = |threads: usize| -> ThreadsTry {
+        let barrier = Arc::new(Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    let mut p =
+                        SessionPair::new(SUITE, bulk_total(16384), 16384, Config::default());
+                    p.run();
+                    barrier.wait();
+                    let cpu0 = thread_cpu_secs();
+                    let start = Instant::now();
+                    let mut bytes = 0u64;
+                    while start.elapsed() < d {
+                        p.run();
+                        bytes += p.bytes();
+                    }
+                    let wall = start.elapsed();
+                    let cpu = match (cpu0, thread_cpu_secs()) {
+                        (Some(a), Some(b)) => Some(b - a),
+                        _ => None,
+                    };
+                    (bytes, wall, cpu)
+                })
+            })
+            .collect();
+        let res: Vec<(u64, Duration, Option<f64>)> = handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect();
+        let wall = res.iter().map(|r| r.1).max().unwrap_or(d).as_secs_f64();
+        let bytes = res.iter().map(|r| r.0).sum::<u64>() as f64;
+        let cpu: Option<f64> = res.iter().map(|r| r.2).sum();
+        ThreadsTry {
+            threads,
+            gbps: bytes / wall / 1e9,
+            gb_per_cpu_sec: cpu.filter(|c| *c > 0.0).map(|c| bytes / c / 1e9),
+            cpu_share: cpu.map(|c| c / wall),
+        }
+    };
+    let mut v = Vec::new();
+    for _ in 0..rounds.max(1) {
+        v.push(run(1));
+        v.push(run(2));
+    }
+    v
+}
+
+/// The tries of [`threads_tries`] as text: each try, then the best of
+/// each and their ratios (wall and per CPU second).
+#[must_use]
+pub fn threads_text(tries: &[ThreadsTry]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "tlsrec bulk-16384, {}, default provider {}, independent connections (one per thread)",
+        SUITE.name(),
+        Provider::default().name()
+    );
+    let _ = writeln!(
+        s,
+        "{:>7} {:>8} {:>14} {:>9}",
+        "threads", "GB/s", "GB/CPU-second", "CPU used"
+    );
+    let opt = |x: Option<f64>, p: usize| x.map_or("-".to_string(), |v| format!("{v:.p$}"));
+    for t in tries {
+        let _ = writeln!(
+            s,
+            "{:>7} {:>8.3} {:>14} {:>9}",
+            t.threads,
+            t.gbps,
+            opt(t.gb_per_cpu_sec, 3),
+            opt(t.cpu_share, 2)
+        );
+    }
+    let best = |n: usize, f: &dyn Fn(&ThreadsTry) -> Option<f64>| {
+        tries
+            .iter()
+            .filter(|t| t.threads == n)
+            .filter_map(f)
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+    };
+    let (w1, w2) = (best(1, &|t| Some(t.gbps)), best(2, &|t| Some(t.gbps)));
+    let (c1, c2) = (
+        best(1, &|t| t.gb_per_cpu_sec),
+        best(2, &|t| t.gb_per_cpu_sec),
+    );
+    if let (Some(w1), Some(w2)) = (w1, w2) {
+        let _ = writeln!(
+            s,
+            "best: 1 thread {w1:.3} GB/s, 2 threads {w2:.3} GB/s, {:.2}x (target 1.8x)",
+            w2 / w1
+        );
+    }
+    if let (Some(c1), Some(c2)) = (c1, c2) {
+        let _ = writeln!(
+            s,
+            "per CPU second: 1 thread {c1:.3}, 2 threads {c2:.3} GB, {:.2}x (1.00x: the connections do not slow each other)",
+            c2 / c1
+        );
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +494,15 @@ mod tests {
     #[test]
     fn rss_is_read() {
         assert!(rss_bytes() > 0);
+    }
+
+    #[test]
+    fn threads_are_measured() {
+        let t = threads_tries(Duration::from_millis(30), 1);
+        assert_eq!(t.iter().map(|t| t.threads).collect::<Vec<_>>(), [1, 2]);
+        assert!(t.iter().all(|t| t.gbps > 0.0));
+        assert!(thread_cpu_secs().is_some());
+        assert!(threads_text(&t).contains("2 threads"));
     }
 
     #[test]
