@@ -216,6 +216,16 @@ impl Deframer {
         }
     }
 
+    /// With nothing buffered, puts the empty `buf` in place of the buffer
+    /// and returns that (for a pool of spare buffers); with bytes buffered,
+    /// returns `buf` and changes nothing.
+    pub(crate) fn swap_buffer(&mut self, buf: BytesMut) -> BytesMut {
+        if !self.buf.is_empty() || !buf.is_empty() {
+            return buf;
+        }
+        std::mem::replace(&mut self.buf, buf)
+    }
+
     /// Takes no more bytes (a reader whose record failed to open stops
     /// here too).
     pub(crate) fn refuse_more(&mut self) {

@@ -322,6 +322,56 @@ fn sessions_between_transfers_hold_no_buffer() {
     );
 }
 
+/// Records that arrive in parts (each round's bytes cut in two inside a
+/// record, as TCP segments cut them) go through the deframer: no
+/// allocation per record there either, and between transfers its buffer
+/// goes to the spares too.
+#[test]
+fn records_in_parts_allocate_nothing_and_are_not_held() {
+    let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
+    let mut rbuf = vec![0u8; 16384];
+    for write in [16384usize, 1000, 64] {
+        let data = vec![0x5au8; write];
+        let mut split_round = |a: &mut Session, b: &mut Session| {
+            assert_eq!(a.write(&data), Ok(write));
+            let wire = a.take_outgoing(usize::MAX);
+            let cut = wire.len() / 2 + 1;
+            b.recv(&wire[..cut]);
+            assert_eq!(b.read(&mut rbuf), Err(SslError::WantRead));
+            b.recv(&wire[cut..]);
+            drop(wire);
+            let mut got = 0;
+            while got < write {
+                got += b.read(&mut rbuf).unwrap();
+            }
+        };
+        let mut pairs: Vec<(Session, Session)> =
+            (0..50).map(|_| pair(suite, &Config::default())).collect();
+        let base = live();
+        for (a, b) in &mut pairs {
+            split_round(a, b);
+        }
+        let held = live() - base;
+        assert!(
+            held <= 8 * MAX_RECORD_LEN as i64,
+            "{write}: 50 connections hold {held} B after records in parts"
+        );
+        let (a, b) = &mut pairs[0];
+        for _ in 0..8 {
+            split_round(a, b);
+        }
+        let before = allocs();
+        for _ in 0..200 {
+            split_round(a, b);
+        }
+        let n = allocs() - before;
+        assert_eq!(
+            n, 0,
+            "{n} allocations in 200 rounds of {write}-byte writes in parts"
+        );
+    }
+}
+
 /// With `release_buffers`, an idle session (everything written was taken,
 /// everything received was read) holds no buffer: the deframer, the
 /// pending-write buffer and the transport queues (`input`, `out`) are all

@@ -5,6 +5,7 @@
 //! handshake message joiner. Rules A-C, F and G of `docs/behaviour.md`.
 
 use super::*;
+use crate::record::MAX_RECORD_LEN;
 
 impl Session {
     /// `SSL_read`: at most one record's bytes; `Ok(0)` only for an empty
@@ -604,11 +605,23 @@ impl Session {
             let want = self.deframer.wanted();
             let n = want.min(self.input.len());
             if n > 0 {
+                if self.deframer.buffered() == 0 && self.deframer.capacity() == 0 {
+                    // A record starts arriving in parts: room for it from
+                    // the thread's spares.
+                    let _ = self.deframer.swap_buffer(pool::take(MAX_RECORD_LEN));
+                }
                 let taken = self.deframer.push(&self.input[..n]);
                 self.input.advance(taken);
             }
             match self.deframer.pop() {
-                Ok(Some(r)) => return Ok(r),
+                Ok(Some(r)) => {
+                    if self.deframer.buffered() == 0 && !self.cfg.release_buffers {
+                        // Assembled: the buffer goes to the spares (the
+                        // record keeps its memory until used up).
+                        pool::give(self.deframer.swap_buffer(BytesMut::new()));
+                    }
+                    return Ok(r);
+                }
                 Ok(None) => {
                     if !self.input.is_empty() {
                         continue;
