@@ -248,6 +248,61 @@ fn std_adapter_records_allocate_nothing() {
     }
 }
 
+/// The buffer-passing calls across threads (the writer on one, the reader
+/// on another, buffers sent both ways): the reader hands back the buffer
+/// it received into, so neither side allocates per record. Counted around
+/// the session calls only (the channels allocate on their own).
+#[test]
+fn passed_buffers_across_threads_allocate_nothing() {
+    use std::sync::mpsc::channel;
+    let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
+    let (mut a, mut b) = pair(suite, &Config::default());
+    let (to_b, from_a) = channel::<bytes::BytesMut>();
+    let (to_a, from_b) = channel::<bytes::BytesMut>();
+    let rounds = 300u64;
+    let reader = std::thread::spawn(move || {
+        let mut counted = 0;
+        for i in 0..rounds {
+            let wire = from_a.recv().unwrap();
+            let before = allocs();
+            let spare = b.recv_buf(wire);
+            let mut got = 0;
+            loop {
+                match b.read_record() {
+                    Ok(r) => got += r.len(),
+                    Err(SslError::WantRead) => break,
+                    Err(e) => panic!("read: {e}"),
+                }
+            }
+            if i >= 8 {
+                counted += allocs() - before;
+            }
+            assert_eq!(got, 16384);
+            to_a.send(spare).unwrap();
+        }
+        counted
+    });
+    let data = vec![0x33u8; 16384];
+    let mut counted = 0;
+    for i in 0..rounds {
+        let before = allocs();
+        if i >= 2 {
+            a.give_outgoing_buf(from_b.recv().unwrap());
+        }
+        assert_eq!(
+            a.write_with(16384, |room| room.copy_from_slice(&data)),
+            Ok(16384)
+        );
+        let wire = a.take_outgoing_buf();
+        if i >= 8 {
+            counted += allocs() - before;
+        }
+        to_b.send(wire).unwrap();
+    }
+    let read_side = reader.join().unwrap();
+    assert_eq!((counted, read_side), (0, 0), "allocations (writer, reader)");
+}
+
 /// Buffer memory: what each side of a busy connection holds at its peak,
 /// against the target of 2 x (max record + 5) per session.
 #[test]

@@ -378,8 +378,8 @@ pub struct Session {
     cfg: Config,
     // --- transport ---
     input: BytesMut,
-    /// `input` has memory of its own (filled since it last went to the
-    /// thread's spares, `pool`).
+    /// `input` is a buffer of the session's own (filled since it last
+    /// went to the thread's spares, `pool`), not one `recv_buf` adopted.
     input_held: bool,
     eof: bool,
     out: BytesMut,
@@ -692,12 +692,11 @@ impl Session {
     /// Everything received was read: the receive buffer goes to the
     /// thread's spares (freed with `release_buffers`).
     fn input_drained(&mut self) {
-        if !std::mem::take(&mut self.input_held) {
-            return;
-        }
-        let buf = std::mem::take(&mut self.input);
-        if !self.cfg.release_buffers {
-            pool::give(buf);
+        if self.cfg.release_buffers {
+            self.input = BytesMut::new();
+            self.input_held = false;
+        } else if std::mem::take(&mut self.input_held) {
+            pool::give(std::mem::take(&mut self.input));
         }
     }
 
@@ -712,11 +711,17 @@ impl Session {
     /// Handed to a writer's [`give_outgoing_buf`](Self::give_outgoing_buf)
     /// (or filled by the transport for the next `recv_buf`), its memory is
     /// reused once the records `read_record` handed out of it are dropped:
-    /// buffers then go round without an allocation per record.
+    /// buffers then go round without an allocation per record, also
+    /// between threads. (An adopted buffer stays with the session once
+    /// read, for the next `recv_buf` to hand back; the session's own
+    /// buffers go to the thread's spares instead.)
     pub fn recv_buf(&mut self, mut segment: BytesMut) -> BytesMut {
         if self.input.is_empty() {
             std::mem::swap(&mut self.input, &mut segment);
-            self.input_held = true;
+            // The caller's buffer: kept once drained, for the next
+            // `recv_buf` to hand back (not put with the thread's spares,
+            // which may be another thread's than the writer's).
+            self.input_held = false;
         } else {
             self.input.extend_from_slice(&segment);
         }
