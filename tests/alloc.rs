@@ -248,6 +248,42 @@ fn std_adapter_records_allocate_nothing() {
     }
 }
 
+/// The tokio adapter over an in-memory duplex pipe (a current-thread
+/// runtime, both ends in one task): no allocation per record either.
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_adapter_records_allocate_nothing() {
+    use tlsrec::tokio_io::TokioStream;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let suite = CipherSuite::TLS13_AES_128_GCM_SHA256;
+    for write in [16384usize, 1000, 64] {
+        let (x, y) = pair(suite, &Config::default());
+        let (dx, dy) = tokio::io::duplex(4 * MAX_RECORD_LEN);
+        let (mut a, mut b) = (TokioStream::new(x, dx), TokioStream::new(y, dy));
+        let data = vec![0xa5u8; write];
+        let mut rbuf = vec![0u8; write];
+        let mut round = || {
+            rt.block_on(async {
+                a.write_all(&data).await.unwrap();
+                a.flush().await.unwrap();
+                b.read_exact(&mut rbuf).await.unwrap();
+            });
+        };
+        for _ in 0..16 {
+            round();
+        }
+        let before = allocs();
+        for _ in 0..200 {
+            round();
+        }
+        let n = allocs() - before;
+        assert_eq!(n, 0, "{n} allocations in 200 rounds of {write}-byte writes");
+    }
+}
+
 /// The buffer-passing calls across threads (the writer on one, the reader
 /// on another, buffers sent both ways): the reader hands back the buffer
 /// it received into, so neither side allocates per record. Counted around
