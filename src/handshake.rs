@@ -149,6 +149,13 @@ pub struct HandshakeMessage {
 pub struct HandshakeJoiner {
     buf: BytesMut,
     max_len: usize,
+    /// Bytes of the last payload pushed still buffered (a suffix of `buf`):
+    /// what OpenSSL's current record still holds beyond what its state
+    /// machine has taken.
+    tail: usize,
+    /// For the message [`pop`](Self::pop) returned last: the bytes after
+    /// its header that came from the last payload pushed.
+    popped_after_header: usize,
 }
 
 impl Default for HandshakeJoiner {
@@ -156,6 +163,8 @@ impl Default for HandshakeJoiner {
         HandshakeJoiner {
             buf: BytesMut::new(),
             max_len: DEFAULT_MAX_HANDSHAKE_LEN,
+            tail: 0,
+            popped_after_header: 0,
         }
     }
 }
@@ -194,6 +203,32 @@ impl HandshakeJoiner {
     /// Adds a handshake record's payload.
     pub fn push(&mut self, payload: &[u8]) {
         self.buf.extend_from_slice(payload);
+        self.tail = payload.len();
+    }
+
+    /// For the message being joined (its 4-byte header buffered): how many
+    /// bytes after its header came with the last payload pushed. OpenSSL's
+    /// state machine reads a message's header alone and judges it (type,
+    /// declared size) before reading its body: refused there, these bytes
+    /// are still unread in its current record.
+    #[must_use]
+    pub fn after_header(&self) -> usize {
+        self.tail
+            .min(self.buf.len().saturating_sub(HANDSHAKE_HEADER_LEN))
+    }
+
+    /// [`after_header`](Self::after_header) for the message
+    /// [`pop`](Self::pop) returned last, as it was before the pop: its body
+    /// and what follows it, as far as they came with the last payload.
+    #[must_use]
+    pub fn popped_after_header(&self) -> usize {
+        self.popped_after_header
+    }
+
+    /// Drops everything buffered.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.tail = 0;
     }
 
     /// The next complete message, if any.
@@ -220,8 +255,10 @@ impl HandshakeJoiner {
             return Ok(None);
         }
         let typ = HandshakeType::from(self.buf[0]);
+        self.popped_after_header = self.after_header();
         self.buf.advance(HANDSHAKE_HEADER_LEN);
         let body = self.buf.split_to(len).freeze();
+        self.tail = self.tail.min(self.buf.len());
         Ok(Some(HandshakeMessage { typ, body }))
     }
 }

@@ -107,6 +107,16 @@ impl Session {
         }
         // A6: after close_notify (or a fatal alert) reads return 0 at once.
         if self.received_shutdown {
+            if peek {
+                // OpenSSL's `ssl_peek_internal` returns 0 there without
+                // resetting `rwstate` (`ssl_read_internal` resets it):
+                // SSL_get_error repeats what the last call was left
+                // waiting for (a write whose renegotiation reads), else
+                // ZERO_RETURN or SYSCALL.
+                if let Some(e) = self.last_blocked.clone() {
+                    return Err(e);
+                }
+            }
             return Err(self.later_read_error());
         }
         if self.failure.is_some() {
@@ -342,19 +352,7 @@ impl Session {
                         .take()
                         .map(|(_, d)| d)
                         .unwrap_or_default();
-                    if let Err(e) = self.handle_alert(&data) {
-                        // An alert OpenSSL cannot parse (length, level) is
-                        // refused before it marks the record read.
-                        if let SslError::Ssl(err) = &e {
-                            if matches!(
-                                err.reason(),
-                                Some(Reason::InvalidAlert | Reason::UnknownAlertType)
-                            ) {
-                                self.current_record = Some((ContentType::Alert, data));
-                            }
-                        }
-                        return Err(e.into());
-                    }
+                    self.alert_record(data)?;
                 }
                 ContentType::ChangeCipherSpec
                 | ContentType::Heartbeat
@@ -385,6 +383,23 @@ impl Session {
             reason: Reason::ApplicationDataAfterCloseNotify,
             alert: None,
         })
+    }
+
+    /// An alert record read by `read_bytes` or by the handshake (both are
+    /// OpenSSL's `ssl3_read_bytes`): [`handle_alert`](Self::handle_alert),
+    /// and an alert OpenSSL cannot parse (length, level) is refused before
+    /// it marks the record read: it stays (`SSL_has_pending`).
+    pub(super) fn alert_record(&mut self, data: Bytes) -> Result<(), SslError> {
+        let r = self.handle_alert(&data);
+        if let Err(SslError::Ssl(err)) = &r {
+            if matches!(
+                err.reason(),
+                Some(Reason::InvalidAlert | Reason::UnknownAlertType)
+            ) {
+                self.current_record = Some((ContentType::Alert, data));
+            }
+        }
+        r
     }
 
     /// C1-C4: an alert record. Returns Ok to go on reading.
