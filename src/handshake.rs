@@ -156,6 +156,10 @@ pub struct HandshakeJoiner {
     /// For the message [`pop`](Self::pop) returned last: the bytes after
     /// its header that came from the last payload pushed.
     popped_after_header: usize,
+    /// Bytes at the front of `buf` that OpenSSL has already moved out of
+    /// its record (into its handshake fragment or message buffer) because
+    /// the handshake asked for more than a whole message.
+    pulled: usize,
 }
 
 impl Default for HandshakeJoiner {
@@ -165,6 +169,7 @@ impl Default for HandshakeJoiner {
             max_len: DEFAULT_MAX_HANDSHAKE_LEN,
             tail: 0,
             popped_after_header: 0,
+            pulled: 0,
         }
     }
 }
@@ -229,6 +234,34 @@ impl HandshakeJoiner {
     pub fn clear(&mut self) {
         self.buf.clear();
         self.tail = 0;
+        self.pulled = 0;
+    }
+
+    /// The handshake asks for more than is buffered: OpenSSL reads every
+    /// buffered byte out of its record (a header into its handshake
+    /// fragment, a body into its message buffer) before the next record.
+    pub fn pull_all(&mut self) {
+        self.pulled = self.buf.len();
+    }
+
+    /// Bytes buffered that OpenSSL would still hold in its current record,
+    /// not read: what follows the last message taken, until the handshake
+    /// asks for more ([`pull_all`](Self::pull_all)). `SSL_has_pending`
+    /// counts these, not a message being joined.
+    #[must_use]
+    pub fn unpulled(&self) -> usize {
+        self.buf.len() - self.pulled
+    }
+
+    /// The declared body length of the message being joined, once its
+    /// header is in.
+    #[must_use]
+    pub fn pending_len(&self) -> Option<usize> {
+        (self.buf.len() >= HANDSHAKE_HEADER_LEN).then(|| {
+            usize::from(self.buf[1]) << 16
+                | usize::from(self.buf[2]) << 8
+                | usize::from(self.buf[3])
+        })
     }
 
     /// The next complete message, if any.
@@ -259,6 +292,7 @@ impl HandshakeJoiner {
         self.buf.advance(HANDSHAKE_HEADER_LEN);
         let body = self.buf.split_to(len).freeze();
         self.tail = self.tail.min(self.buf.len());
+        self.pulled = 0;
         Ok(Some(HandshakeMessage { typ, body }))
     }
 }

@@ -232,6 +232,67 @@ impl Session {
         )
     }
 
+    /// OpenSSL's judgement of the message being joined once its header is
+    /// in, before its body: after the handshake, a type the client does not
+    /// take there is an unexpected message, and so is anything but a
+    /// ServerHello once our hello is out; a TLS 1.2 client's HelloRequest
+    /// declaring a body is over its bound (0 bytes at TLS_ST_OK:
+    /// excessive message size) or, during a handshake, not the empty
+    /// HelloRequest `tls_get_message_header` skips, so no transition takes
+    /// it (unexpected message).
+    fn judge_header(&self) -> Option<Error> {
+        let t = self.joiner.pending_type()?;
+        let len = self.joiner.pending_len()?;
+        let unexpected = || {
+            fatal_err(
+                Reason::UnexpectedMessage,
+                AlertDescription::UnexpectedMessage,
+            )
+        };
+        if self.handshake_state == HandshakeState::Established
+            && !self.post_handshake_type_allowed(t)
+        {
+            return Some(unexpected());
+        }
+        if self.role == Role::Client
+            && matches!(
+                self.handshake_state,
+                HandshakeState::Handshaking {
+                    stage: Stage::Hello,
+                    ..
+                }
+            )
+            && !matches!(t, HandshakeType::ServerHello | HandshakeType::HelloRequest)
+        {
+            // Our hello is out: only the ServerHello has a transition (a
+            // driver would refuse it too, but after its body).
+            return Some(unexpected());
+        }
+        if t == HandshakeType::HelloRequest
+            && len > 0
+            && self.role == Role::Client
+            && self.tracker.version() == Some(Version::Tls12)
+        {
+            let at_ok = matches!(
+                self.handshake_state,
+                HandshakeState::Established
+                    | HandshakeState::Handshaking {
+                        stage: Stage::Request,
+                        ..
+                    }
+            );
+            return Some(if at_ok {
+                Error::misbehaved(
+                    Reason::ExcessiveMessageSize,
+                    AlertDescription::IllegalParameter,
+                )
+            } else {
+                unexpected()
+            });
+        }
+        None
+    }
+
     /// A handshake message refused on its 4-byte header (OpenSSL's
     /// `read_state_machine`: the transition for its type, then its size
     /// bound, both before the body is read). OpenSSL took only the header
@@ -355,21 +416,9 @@ impl Session {
         // body: after the handshake, a type not allowed is refused as soon
         // as its header is in, whole message or not.
         let pending = self.joiner.pending_type();
-        if self.handshake_state == HandshakeState::Established
-            && self.joiner.buffered() >= HANDSHAKE_HEADER_LEN
-        {
-            if let Some(t) = pending {
-                if !self.post_handshake_type_allowed(t) {
-                    let unread = self.joiner.after_header();
-                    return Err(self.refused_at_header(
-                        unread,
-                        fatal_err(
-                            Reason::UnexpectedMessage,
-                            AlertDescription::UnexpectedMessage,
-                        ),
-                    ));
-                }
-            }
+        if let Some(e) = self.judge_header() {
+            let unread = self.joiner.after_header();
+            return Err(self.refused_at_header(unread, e));
         }
         match self.joiner.pop() {
             Ok(m) => Ok(m),
@@ -396,6 +445,9 @@ impl Session {
             if let Some(m) = self.next_handshake_message()? {
                 return Ok(Some(m));
             }
+            // The state machine reads what is buffered before the next
+            // record: none of it is left in OpenSSL's current record.
+            self.joiner.pull_all();
             let rec = match self.current_record.take() {
                 Some((typ, payload)) => PlainRecord {
                     typ,

@@ -77,7 +77,7 @@ impl Session {
     pub fn has_pending(&self) -> bool {
         // A header alone counts for nothing (OpenSSL moved it out of its
         // read buffer), as in `read_pending`.
-        self.current_record.is_some() || self.read_pending() || self.joiner.buffered() > 0
+        self.current_record.is_some() || self.read_pending() || self.joiner.unpulled() > 0
     }
 
     pub(super) fn later_read_error(&self) -> SslError {
@@ -338,6 +338,9 @@ impl Session {
                         self.joiner.push(&data);
                     }
                     if self.joiner.buffered() < HANDSHAKE_HEADER_LEN {
+                        // Into OpenSSL's 4-byte handshake fragment: the
+                        // record is read.
+                        self.joiner.pull_all();
                         continue;
                     }
                     // Handshake data outside a handshake: back into init.
