@@ -418,6 +418,33 @@ mod tests {
     }
 
     #[test]
+    fn joiner_says_what_follows_a_header_in_the_last_record() {
+        // A message whose header and 2 of its 5 body bytes came in one
+        // record: 2 bytes follow the header there.
+        let mut j = HandshakeJoiner::new();
+        j.push(&[20, 0]);
+        assert_eq!(j.after_header(), 0);
+        j.push(&[0, 5, 1, 2]);
+        assert_eq!(j.after_header(), 2);
+        assert_eq!(j.pending_len(), Some(5));
+        assert!(j.pop().unwrap().is_none());
+        // The handshake asks for more: everything buffered is pulled.
+        j.pull_all();
+        assert_eq!(j.unpulled(), 0);
+        // The rest and a second message in one record: popping the first
+        // says its 5 body bytes came 3 with this record, plus the 4 of the
+        // next message after it; those 4 are not pulled yet.
+        j.push(&[3, 4, 5, 0, 0, 0, 0]);
+        let m = j.pop().unwrap().unwrap();
+        assert_eq!(m.body.as_ref(), &[1, 2, 3, 4, 5]);
+        assert_eq!(j.popped_after_header(), 3 + 4);
+        assert_eq!(j.unpulled(), 4);
+        assert_eq!(j.after_header(), 0);
+        j.clear();
+        assert_eq!((j.buffered(), j.unpulled()), (0, 0));
+    }
+
+    #[test]
     fn joiner_handles_fragments_and_coalesced_messages() {
         let msgs: Vec<u8> = [
             &[20u8, 0, 0, 3, 1, 2, 3][..],

@@ -240,6 +240,10 @@ impl Session {
             let (typ, len) = match &self.current_record {
                 Some((t, b)) => (*t, b.len()),
                 None => {
+                    // Handshake bytes left after the last message taken
+                    // (under 4 here) go into OpenSSL's handshake fragment
+                    // before it reads the next record.
+                    self.joiner.pull_all();
                     // `shutdown` meets an empty application data record
                     // too (OpenSSL hands empty records up; a read skips
                     // them, the shutdown's read fails on them).
