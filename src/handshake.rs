@@ -149,6 +149,17 @@ pub struct HandshakeMessage {
 pub struct HandshakeJoiner {
     buf: BytesMut,
     max_len: usize,
+    /// Bytes of the last payload pushed still buffered (a suffix of `buf`):
+    /// what OpenSSL's current record still holds beyond what its state
+    /// machine has taken.
+    tail: usize,
+    /// For the message [`pop`](Self::pop) returned last: the bytes after
+    /// its header that came from the last payload pushed.
+    popped_after_header: usize,
+    /// Bytes at the front of `buf` that OpenSSL has already moved out of
+    /// its record (into its handshake fragment or message buffer) because
+    /// the handshake asked for more than a whole message.
+    pulled: usize,
 }
 
 impl Default for HandshakeJoiner {
@@ -156,6 +167,9 @@ impl Default for HandshakeJoiner {
         HandshakeJoiner {
             buf: BytesMut::new(),
             max_len: DEFAULT_MAX_HANDSHAKE_LEN,
+            tail: 0,
+            popped_after_header: 0,
+            pulled: 0,
         }
     }
 }
@@ -194,6 +208,60 @@ impl HandshakeJoiner {
     /// Adds a handshake record's payload.
     pub fn push(&mut self, payload: &[u8]) {
         self.buf.extend_from_slice(payload);
+        self.tail = payload.len();
+    }
+
+    /// For the message being joined (its 4-byte header buffered): how many
+    /// bytes after its header came with the last payload pushed. OpenSSL's
+    /// state machine reads a message's header alone and judges it (type,
+    /// declared size) before reading its body: refused there, these bytes
+    /// are still unread in its current record.
+    #[must_use]
+    pub fn after_header(&self) -> usize {
+        self.tail
+            .min(self.buf.len().saturating_sub(HANDSHAKE_HEADER_LEN))
+    }
+
+    /// [`after_header`](Self::after_header) for the message
+    /// [`pop`](Self::pop) returned last, as it was before the pop: its body
+    /// and what follows it, as far as they came with the last payload.
+    #[must_use]
+    pub fn popped_after_header(&self) -> usize {
+        self.popped_after_header
+    }
+
+    /// Drops everything buffered.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.tail = 0;
+        self.pulled = 0;
+    }
+
+    /// The handshake asks for more than is buffered: OpenSSL reads every
+    /// buffered byte out of its record (a header into its handshake
+    /// fragment, a body into its message buffer) before the next record.
+    pub fn pull_all(&mut self) {
+        self.pulled = self.buf.len();
+    }
+
+    /// Bytes buffered that OpenSSL would still hold in its current record,
+    /// not read: what follows the last message taken, until the handshake
+    /// asks for more ([`pull_all`](Self::pull_all)). `SSL_has_pending`
+    /// counts these, not a message being joined.
+    #[must_use]
+    pub fn unpulled(&self) -> usize {
+        self.buf.len() - self.pulled
+    }
+
+    /// The declared body length of the message being joined, once its
+    /// header is in.
+    #[must_use]
+    pub fn pending_len(&self) -> Option<usize> {
+        (self.buf.len() >= HANDSHAKE_HEADER_LEN).then(|| {
+            usize::from(self.buf[1]) << 16
+                | usize::from(self.buf[2]) << 8
+                | usize::from(self.buf[3])
+        })
     }
 
     /// The next complete message, if any.
@@ -220,8 +288,11 @@ impl HandshakeJoiner {
             return Ok(None);
         }
         let typ = HandshakeType::from(self.buf[0]);
+        self.popped_after_header = self.after_header();
         self.buf.advance(HANDSHAKE_HEADER_LEN);
         let body = self.buf.split_to(len).freeze();
+        self.tail = self.tail.min(self.buf.len());
+        self.pulled = 0;
         Ok(Some(HandshakeMessage { typ, body }))
     }
 }
@@ -344,6 +415,33 @@ mod tests {
         use sha2::Digest;
         let d = sha2::Sha256::digest(b"HelloRetryRequest");
         assert_eq!(&d[..], &HRR_RANDOM[..]);
+    }
+
+    #[test]
+    fn joiner_says_what_follows_a_header_in_the_last_record() {
+        // A message whose header and 2 of its 5 body bytes came in one
+        // record: 2 bytes follow the header there.
+        let mut j = HandshakeJoiner::new();
+        j.push(&[20, 0]);
+        assert_eq!(j.after_header(), 0);
+        j.push(&[0, 5, 1, 2]);
+        assert_eq!(j.after_header(), 2);
+        assert_eq!(j.pending_len(), Some(5));
+        assert!(j.pop().unwrap().is_none());
+        // The handshake asks for more: everything buffered is pulled.
+        j.pull_all();
+        assert_eq!(j.unpulled(), 0);
+        // The rest and a second message in one record: popping the first
+        // says its 5 body bytes came 3 with this record, plus the 4 of the
+        // next message after it; those 4 are not pulled yet.
+        j.push(&[3, 4, 5, 0, 0, 0, 0]);
+        let m = j.pop().unwrap().unwrap();
+        assert_eq!(m.body.as_ref(), &[1, 2, 3, 4, 5]);
+        assert_eq!(j.popped_after_header(), 3 + 4);
+        assert_eq!(j.unpulled(), 4);
+        assert_eq!(j.after_header(), 0);
+        j.clear();
+        assert_eq!((j.buffered(), j.unpulled()), (0, 0));
     }
 
     #[test]

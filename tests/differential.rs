@@ -207,3 +207,219 @@ fn short_records_of_every_length_agree_with_libssl() {
         failures.join("\n")
     );
 }
+
+/// Issue #12: handshake messages OpenSSL refuses on their 4-byte header
+/// (a type its state machine does not take there, a declared size over its
+/// bound), whole, cut short by the record's end, or with their header split
+/// over two records; and one refused on its body. What `SSL_has_pending`
+/// says afterwards shows how much of the record OpenSSL read: the header
+/// alone (docs/rules-stream-end.md, rule 13). Every suite, both versions,
+/// deterministic.
+#[test]
+fn handshake_messages_refused_on_their_header_agree_with_libssl() {
+    use oracle::{Action, Buf, Seg, TLS12_SUITES, TLS13_SUITES};
+    use tlsrec::Version;
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (k, suite) in TLS12_SUITES.iter().chain(TLS13_SUITES.iter()).enumerate() {
+        let tls13 = suite.version() == Version::Tls13;
+        // A type the client does not take after the handshake: Finished
+        // (TLS 1.3), ServerHelloDone (TLS 1.2); and one it takes whose
+        // declared size is over the bound (KeyUpdate: 1 byte; TLS 1.2:
+        // HelloRequest, 0 bytes).
+        let refused: u8 = if tls13 { 20 } else { 14 };
+        let bounded: u8 = if tls13 { 24 } else { 0 };
+        let hs = |bytes: &[u8]| Action::Handshake(bytes.to_vec());
+        let mut records: Vec<Vec<Action>> = vec![
+            vec![hs(&[refused, 0, 0, 0])],
+            vec![hs(&[refused, 0, 0, 2, 0, 0])],
+            vec![hs(&[refused, 0, 0, 1, 0, 7, 7, 7])],
+            vec![hs(&[refused, 0, 0, 100, 1, 2, 3]), hs(&[9; 97])],
+            vec![hs(&[refused, 0]), hs(&[0, 2, 5, 5])],
+            vec![hs(&[refused, 0]), hs(&[0, 0])],
+            vec![hs(&[0x63, 0, 0, 1, 0])],
+            vec![hs(&[bounded, 0, 0, 2])],
+            vec![hs(&[bounded, 0, 0, 2, 0, 0])],
+            vec![hs(&[bounded, 0, 0, 9, 0]), hs(&[0; 8])],
+        ];
+        if tls13 {
+            // A NewSessionTicket taken, then what follows it in its record:
+            // part of a header (moved into OpenSSL's handshake fragment
+            // when it reads on), completed by the next record or not.
+            let body = [0u8, 0, 0, 9, 1, 2, 3, 4, 1, 7, 0, 1, 0xaa, 0, 0];
+            let nst = [&[4u8, 0, 0, body.len() as u8][..], &body].concat();
+            records.push(vec![hs(&[&nst[..], &[0, 0]].concat())]);
+            records.push(vec![hs(&[&nst[..], &[20, 0]].concat()), hs(&[0, 0])]);
+            records.push(vec![hs(&[&nst[..], &nst[..2]].concat()), hs(&nst[2..])]);
+            records.push(vec![hs(&[&nst[..], &nst[..]].concat())]);
+        } else {
+            // A HelloRequest (the renegotiation starts: what follows it is
+            // read by the handshake) then: a byte of the next header, a
+            // HelloRequest skipped, one declaring a body, a message out of
+            // place.
+            for rest in [
+                &[0u8][..],
+                &[0, 0],
+                &[0, 0, 0, 0],
+                &[0, 0, 0, 1, 0],
+                &[0, 0, 0, 1],
+                &[14, 0, 0, 0],
+                &[14, 0, 0, 3, 1, 2, 3],
+            ] {
+                records.push(vec![hs(&[&[0u8, 0, 0, 0][..], rest].concat())]);
+            }
+        }
+        for (j, recs) in records
+            .into_iter()
+            .flat_map(|r| [(r.clone(), true), (r, false)])
+            .enumerate()
+        {
+            let (recs, auto_retry) = recs;
+            let mut s = Scenario::generate(Family::Crafted, 9_100_000 + k as u64, true);
+            s.options.auto_retry = auto_retry;
+            s.suite = *suite;
+            s.server_tickets = 0;
+            s.name = format!("crafted-{}-header-{j}", suite.name().to_ascii_lowercase());
+            s.fatal_call_limit = 12;
+            let what = format!("{recs:?}");
+            let mut actions = vec![Action::App { len: 10, pad: 0 }];
+            actions.extend(recs);
+            actions.extend([
+                // First with nothing after the handshake records.
+                Action::Deliver(Seg::Whole, None),
+                Action::Read(100),
+                Action::Read(100),
+                Action::HasPending,
+                Action::App { len: 5, pad: 0 },
+                Action::Deliver(Seg::Whole, None),
+                Action::Read(100),
+                Action::HasPending,
+                Action::Read(100),
+                Action::HasPending,
+                Action::Pending,
+                Action::Read(100),
+                Action::Write(10, Buf::A),
+                Action::Shutdown,
+                Action::Peek(5),
+                Action::HasPending,
+            ]);
+            s.actions = actions;
+            cases += 1;
+            if let Err((m, _)) = check(&s) {
+                failures.push(format!("{} ({what}): {m}", s.name));
+            }
+        }
+    }
+    assert!(cases >= 250, "{cases} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Issue #12: the client's hello clears OpenSSL's shutdown flags
+/// (`s->shutdown = 0` in the ClientHello's pre-work), whether our
+/// close_notify went out or the peer's arrived before it; and `SSL_peek`
+/// after the peer's close_notify reports what the last call was left
+/// waiting for (docs/rules-stream-end.md, rules 14 and 15). Scripts on a
+/// live OpenSSL server, every TLS 1.2 suite, auto_retry on and off.
+#[test]
+fn our_hello_after_a_close_notify_agrees_with_libssl() {
+    use oracle::{Action as A, Buf, Seg, TLS12_SUITES};
+    let d = || A::Deliver(Seg::Whole, None);
+    let scripts: Vec<Vec<A>> = vec![
+        // Our close_notify, then our renegotiation's ClientHello.
+        vec![
+            A::ClientReneg,
+            A::Shutdown,
+            A::Read(100),
+            A::Write(10, Buf::A),
+            A::Shutdown,
+        ],
+        vec![
+            A::ClientReneg,
+            A::Shutdown,
+            A::Write(10, Buf::A),
+            A::Pump,
+            d(),
+            A::Read(100),
+            A::Write(10, Buf::B),
+            A::Shutdown,
+            A::Pump,
+            d(),
+            A::Shutdown,
+            A::Read(100),
+        ],
+        // The peer's close_notify, then our ClientHello (a write starts it).
+        vec![
+            A::Close,
+            d(),
+            A::Read(100),
+            A::ClientReneg,
+            A::Write(10, Buf::A),
+            A::Peek(5),
+            A::Read(100),
+            A::HasPending,
+            A::Pump,
+            d(),
+            A::Read(100),
+            A::Write(10, Buf::B),
+        ],
+        // The peer's HelloRequest and close_notify in one delivery: the
+        // ClientHello goes out first, the close_notify is read after it.
+        vec![
+            A::HelloRequest,
+            A::Close,
+            d(),
+            A::Read(100),
+            A::Write(10, Buf::A),
+            A::Peek(1),
+            A::Peek(1),
+            A::Read(5),
+            A::Peek(1),
+            A::Shutdown,
+        ],
+        vec![
+            A::HelloRequest,
+            A::Close,
+            d(),
+            A::Read(100),
+            A::Write(10, Buf::A),
+            A::Pump,
+            d(),
+            A::Peek(1),
+            A::Write(10, Buf::A),
+            A::Read(5),
+        ],
+    ];
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for (k, suite) in TLS12_SUITES.iter().enumerate() {
+        for (j, script) in scripts.iter().enumerate() {
+            for auto_retry in [true, false] {
+                let mut s = Scenario::generate(Family::Reneg, 9_200_000 + k as u64, true);
+                s.options.auto_retry = auto_retry;
+                s.suite = *suite;
+                s.name = format!(
+                    "reneg-{}-hello-{j}-{}",
+                    suite.name().to_ascii_lowercase(),
+                    u8::from(auto_retry)
+                );
+                s.fatal_call_limit = 12;
+                s.actions = script.clone();
+                cases += 1;
+                if let Err((m, _)) = check(&s) {
+                    failures.push(format!("{}: {m}", s.name));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -372,13 +372,42 @@ fn c7_tls13_handshake_fragment_then_other_record_type_is_fatal() {
 }
 
 #[test]
-fn c8_hello_request_with_a_body_is_a_decode_error() {
-    let (mut c, mut p) = pair(TLS12, Config::default());
-    c.recv(&p.hs(0, &[1]));
+fn c8_hello_request_with_a_body_is_refused_on_its_header() {
+    // After the handshake (TLS_ST_OK) a HelloRequest's bound is 0 bytes:
+    // one declaring a body is excessive message size, refused before the
+    // body is read (it may not even be there).
+    for body_sent in [&[1u8][..], &[]] {
+        let (mut c, mut p) = pair(TLS12, Config::default());
+        c.recv(&p.rec(
+            ContentType::Handshake,
+            &[&[0u8, 0, 0, 1][..], body_sent].concat(),
+        ));
+        assert_eq!(
+            read(&mut c, 10),
+            Err(ssl(
+                Reason::ExcessiveMessageSize,
+                AlertDescription::IllegalParameter
+            ))
+        );
+        // The header alone was read out of the record (rule 13 of
+        // docs/rules-stream-end.md).
+        assert_eq!(c.has_pending(), !body_sent.is_empty());
+    }
+    // During a handshake an empty HelloRequest is skipped; one declaring a
+    // body has no transition: unexpected_message, at its header.
+    let (mut c, mut p) = driven_pair(TLS12, Config::default());
+    c.recv(&[p.hs(0, &[]), p.hs(0, &[]), p.app(b"data")].concat());
+    assert_eq!(read(&mut c, 10).unwrap(), b"data");
+    assert!(c.in_handshake());
+    c.recv(&p.rec(ContentType::Handshake, &[0, 0, 0, 5, 1]));
     assert_eq!(
         read(&mut c, 10),
-        Err(ssl(Reason::LengthMismatch, AlertDescription::DecodeError))
+        Err(ssl(
+            Reason::UnexpectedMessage,
+            AlertDescription::UnexpectedMessage
+        ))
     );
+    assert!(c.has_pending(), "the byte after the header is unread");
 }
 
 #[test]

@@ -108,6 +108,18 @@ impl Session {
         }
     }
 
+    /// OpenSSL's pre-work for our hello (TLS_ST_CW_CLNT_HELLO, a server's
+    /// TLS_ST_SW_HELLO_REQ) sets `s->shutdown = 0`, once the state machine
+    /// runs to write it: a close_notify sent or received before is
+    /// forgotten, so writes work again, a later `shutdown` sends another
+    /// close_notify and reads no longer say ZERO_RETURN.
+    fn hello_pre_work(&mut self) {
+        if std::mem::take(&mut self.hello_pre_work) {
+            self.sent_shutdown = false;
+            self.received_shutdown = false;
+        }
+    }
+
     pub(super) fn in_init(&self) -> bool {
         matches!(self.handshake_state, HandshakeState::Handshaking { .. })
     }
@@ -121,6 +133,7 @@ impl Session {
             first: false,
             ours: true,
         };
+        self.hello_pre_work = true;
         if matches!(self.mode, Mode::Driven(_)) {
             self.start_due = true;
         }
@@ -132,6 +145,7 @@ impl Session {
         if self.failure.is_some() {
             return Err(SslError::Syscall.into());
         }
+        self.hello_pre_work();
         // Handshake records sealed earlier go first: a flight the transport
         // has not taken blocks the handshake (WantWrite), as in OpenSSL.
         self.pump_queued();
@@ -178,6 +192,8 @@ impl Session {
             }
         }
         loop {
+            // A hello due since this entry (a HelloRequest answered).
+            self.hello_pre_work();
             if self.start_due {
                 // A handshake this side starts: its hello (or HelloRequest).
                 self.start_driven()?;
@@ -202,8 +218,96 @@ impl Session {
         }
     }
 
+    /// A message refused by its type once read whole (`pop` returned it):
+    /// unexpected_message, its body and what followed it in the record
+    /// left unread as OpenSSL leaves them ([`refused_at_header`](Self::refused_at_header)).
     pub(super) fn unexpected(&mut self) -> Interrupt {
-        self.refuse(Reason::UnexpectedMessage).into()
+        let unread = self.joiner.popped_after_header();
+        self.refused_at_header(
+            unread,
+            fatal_err(
+                Reason::UnexpectedMessage,
+                AlertDescription::UnexpectedMessage,
+            ),
+        )
+    }
+
+    /// OpenSSL's judgement of the message being joined once its header is
+    /// in, before its body: after the handshake, a type the client does not
+    /// take there is an unexpected message, and so is anything but a
+    /// ServerHello once our hello is out; a TLS 1.2 client's HelloRequest
+    /// declaring a body is over its bound (0 bytes at TLS_ST_OK:
+    /// excessive message size) or, during a handshake, not the empty
+    /// HelloRequest `tls_get_message_header` skips, so no transition takes
+    /// it (unexpected message).
+    fn judge_header(&self) -> Option<Error> {
+        let t = self.joiner.pending_type()?;
+        let len = self.joiner.pending_len()?;
+        let unexpected = || {
+            fatal_err(
+                Reason::UnexpectedMessage,
+                AlertDescription::UnexpectedMessage,
+            )
+        };
+        if self.handshake_state == HandshakeState::Established
+            && !self.post_handshake_type_allowed(t)
+        {
+            return Some(unexpected());
+        }
+        if self.role == Role::Client
+            && matches!(
+                self.handshake_state,
+                HandshakeState::Handshaking {
+                    stage: Stage::Hello,
+                    ..
+                }
+            )
+            && !matches!(t, HandshakeType::ServerHello | HandshakeType::HelloRequest)
+        {
+            // Our hello is out: only the ServerHello has a transition (a
+            // driver would refuse it too, but after its body).
+            return Some(unexpected());
+        }
+        if t == HandshakeType::HelloRequest
+            && len > 0
+            && self.role == Role::Client
+            && self.tracker.version() == Some(Version::Tls12)
+        {
+            let at_ok = matches!(
+                self.handshake_state,
+                HandshakeState::Established
+                    | HandshakeState::Handshaking {
+                        stage: Stage::Request,
+                        ..
+                    }
+            );
+            return Some(if at_ok {
+                Error::misbehaved(
+                    Reason::ExcessiveMessageSize,
+                    AlertDescription::IllegalParameter,
+                )
+            } else {
+                unexpected()
+            });
+        }
+        None
+    }
+
+    /// A handshake message refused on its 4-byte header (OpenSSL's
+    /// `read_state_machine`: the transition for its type, then its size
+    /// bound, both before the body is read). OpenSSL took only the header
+    /// out of the record; the `unread` bytes after it stay in the current
+    /// record, not marked read, so `SSL_has_pending` stays true on the
+    /// failed connection. What the handshake had buffered is dropped (it
+    /// counts for nothing there: OpenSSL's init_buf).
+    pub(super) fn refused_at_header(&mut self, unread: usize, err: Error) -> Interrupt {
+        self.joiner.clear();
+        if unread > 0 {
+            // Never read again (the connection has failed); only its being
+            // there counts.
+            self.current_record = Some((ContentType::Handshake, Bytes::from(vec![0u8; unread])));
+        }
+        self.fatal(err).into()
     }
 
     pub(super) fn process_message(&mut self, msg: HandshakeMessage) -> Result<(), Interrupt> {
@@ -307,26 +411,29 @@ impl Session {
     // a record met while a handshake reads may be.
 
     pub(super) fn next_handshake_message(&mut self) -> Result<Option<HandshakeMessage>, Interrupt> {
+        // OpenSSL's read_state_machine judges a message by its header
+        // (the transition for its type, then its size) before it reads the
+        // body: after the handshake, a type not allowed is refused as soon
+        // as its header is in, whole message or not.
+        let pending = self.joiner.pending_type();
+        if let Some(e) = self.judge_header() {
+            let unread = self.joiner.after_header();
+            return Err(self.refused_at_header(unread, e));
+        }
         match self.joiner.pop() {
             Ok(m) => Ok(m),
             Err(e) => {
-                // OpenSSL's read_state_machine checks the type (transition)
-                // before the size: an unexpected message is that first.
-                let pending = self.joiner.pending_type();
-                if self.handshake_state == HandshakeState::Established {
-                    if let Some(t) = pending {
-                        if !self.post_handshake_type_allowed(t) {
-                            return Err(self.unexpected());
-                        }
-                    }
-                }
-                if pending == Some(HandshakeType::KeyUpdate)
+                // Over its size bound (judged on the header too).
+                let e = if pending == Some(HandshakeType::KeyUpdate)
                     && e.reason() == Some(Reason::ExcessiveMessageSize)
                 {
                     // A KeyUpdate body over one byte: the profile's alert.
-                    return Err(self.fatal(self.cfg.profile.long_key_update()).into());
-                }
-                Err(self.fatal(e).into())
+                    self.cfg.profile.long_key_update()
+                } else {
+                    e
+                };
+                let unread = self.joiner.after_header();
+                Err(self.refused_at_header(unread, e))
             }
         }
     }
@@ -338,6 +445,9 @@ impl Session {
             if let Some(m) = self.next_handshake_message()? {
                 return Ok(Some(m));
             }
+            // The state machine reads what is buffered before the next
+            // record: none of it is left in OpenSSL's current record.
+            self.joiner.pull_all();
             let rec = match self.current_record.take() {
                 Some((typ, payload)) => PlainRecord {
                     typ,
@@ -378,7 +488,17 @@ impl Session {
                     }
                     self.on_ccs(&rec.payload)?;
                 }
-                ContentType::Alert => self.handle_alert(&rec.payload)?,
+                ContentType::Alert => self.alert_record(rec.payload)?,
+                ContentType::ApplicationData | ContentType::Heartbeat | ContentType::Unknown(_)
+                    if self.sent_shutdown =>
+                {
+                    // ssl3_read_bytes for the handshake after our
+                    // close_notify: a record of another type (not a
+                    // ChangeCipherSpec, which the handshake asks for) is
+                    // emptied, marked read, and fails the connection
+                    // without an alert, before application data is judged.
+                    return Err(self.data_after_close_notify().into());
+                }
                 ContentType::ApplicationData => {
                     let allowed = self.app_data_allowed();
                     // Refused or not, the record stays OpenSSL's current

@@ -451,6 +451,10 @@ pub struct Session {
     in_read_app_data: bool,
     received_shutdown: bool,
     sent_shutdown: bool,
+    /// Our hello (a client's ClientHello, a server's HelloRequest) is to be
+    /// written at the next run of the handshake: its pre-work clears the
+    /// shutdown flags ([`Session::hello_pre_work`]).
+    hello_pre_work: bool,
     /// `shutdown` is reading for the peer's close_notify (OpenSSL's
     /// `ssl3_read_bytes` with type 0): no record type is asked for.
     shutdown_reading: bool,
@@ -609,6 +613,7 @@ impl Session {
             in_read_app_data: false,
             received_shutdown: false,
             sent_shutdown: false,
+            hello_pre_work: false,
             shutdown_reading: false,
             last_blocked: None,
             failure: None,

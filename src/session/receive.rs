@@ -78,7 +78,7 @@ impl Session {
     pub fn has_pending(&self) -> bool {
         // A header alone counts for nothing (OpenSSL moved it out of its
         // read buffer), as in `read_pending`.
-        self.current_record.is_some() || self.read_pending() || self.joiner.buffered() > 0
+        self.current_record.is_some() || self.read_pending() || self.joiner.unpulled() > 0
     }
 
     pub(super) fn later_read_error(&self) -> SslError {
@@ -108,6 +108,16 @@ impl Session {
         }
         // A6: after close_notify (or a fatal alert) reads return 0 at once.
         if self.received_shutdown {
+            if peek {
+                // OpenSSL's `ssl_peek_internal` returns 0 there without
+                // resetting `rwstate` (`ssl_read_internal` resets it):
+                // SSL_get_error repeats what the last call was left
+                // waiting for (a write whose renegotiation reads), else
+                // ZERO_RETURN or SYSCALL.
+                if let Some(e) = self.last_blocked.clone() {
+                    return Err(e);
+                }
+            }
             return Err(self.later_read_error());
         }
         if self.failure.is_some() {
@@ -242,6 +252,10 @@ impl Session {
             let (typ, len) = match &self.current_record {
                 Some((t, b)) => (*t, b.len()),
                 None => {
+                    // Handshake bytes left after the last message taken
+                    // (under 4 here) go into OpenSSL's handshake fragment
+                    // before it reads the next record.
+                    self.joiner.pull_all();
                     // `shutdown` meets an empty application data record
                     // too (OpenSSL hands empty records up; a read skips
                     // them, the shutdown's read fails on them).
@@ -340,6 +354,9 @@ impl Session {
                         self.joiner.push(&data);
                     }
                     if self.joiner.buffered() < HANDSHAKE_HEADER_LEN {
+                        // Into OpenSSL's 4-byte handshake fragment: the
+                        // record is read.
+                        self.joiner.pull_all();
                         continue;
                     }
                     // Handshake data outside a handshake: back into init.
@@ -354,19 +371,7 @@ impl Session {
                         .take()
                         .map(|(_, d)| d)
                         .unwrap_or_default();
-                    if let Err(e) = self.handle_alert(&data) {
-                        // An alert OpenSSL cannot parse (length, level) is
-                        // refused before it marks the record read.
-                        if let SslError::Ssl(err) = &e {
-                            if matches!(
-                                err.reason(),
-                                Some(Reason::InvalidAlert | Reason::UnknownAlertType)
-                            ) {
-                                self.current_record = Some((ContentType::Alert, data));
-                            }
-                        }
-                        return Err(e.into());
-                    }
+                    self.alert_record(data)?;
                 }
                 ContentType::ChangeCipherSpec
                 | ContentType::Heartbeat
@@ -397,6 +402,23 @@ impl Session {
             reason: Reason::ApplicationDataAfterCloseNotify,
             alert: None,
         })
+    }
+
+    /// An alert record read by `read_bytes` or by the handshake (both are
+    /// OpenSSL's `ssl3_read_bytes`): [`handle_alert`](Self::handle_alert),
+    /// and an alert OpenSSL cannot parse (length, level) is refused before
+    /// it marks the record read: it stays (`SSL_has_pending`).
+    pub(super) fn alert_record(&mut self, data: Bytes) -> Result<(), SslError> {
+        let r = self.handle_alert(&data);
+        if let Err(SslError::Ssl(err)) = &r {
+            if matches!(
+                err.reason(),
+                Some(Reason::InvalidAlert | Reason::UnknownAlertType)
+            ) {
+                self.current_record = Some((ContentType::Alert, data));
+            }
+        }
+        r
     }
 
     /// C1-C4: an alert record. Returns Ok to go on reading.

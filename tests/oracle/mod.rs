@@ -303,6 +303,9 @@ pub enum Action {
         typ: u8,
         len: usize,
     },
+    /// Crafted: one handshake record holding exactly these bytes (message
+    /// headers and bodies, whole or in part), sealed with the current keys.
+    Handshake(Vec<u8>),
     /// Live server: it reads a bad record from the client's direction and
     /// answers with a fatal alert (bad_record_mac).
     ServerFatal,
@@ -1538,6 +1541,11 @@ impl<'a> Run<'a> {
                 if self.crafted.is_some() {
                     let d = self.next_data(len);
                     self.seal(ContentType::from(typ), &d, 0);
+                }
+            }
+            Action::Handshake(ref bytes) => {
+                if self.crafted.is_some() {
+                    self.seal(ContentType::Handshake, bytes, 0);
                 }
             }
             Action::ServerFatal => {
