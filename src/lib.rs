@@ -112,6 +112,8 @@ pub mod role;
 pub mod session;
 #[cfg(feature = "rustls")]
 pub mod takeover;
+#[cfg(feature = "handshake")]
+pub mod tls12;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
 #[cfg(feature = "transcript")]
