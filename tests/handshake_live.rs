@@ -221,3 +221,392 @@ fn memory_every_suite_first_handshake_and_renegotiations() {
         assert!(cst.last().unwrap().renegotiation);
     }
 }
+
+// ---------------------------------------------------------------------------
+// OpenSSL processes.
+// ---------------------------------------------------------------------------
+
+/// An `openssl s_server` or `s_client` child: killed when dropped.
+struct Peer {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Receiver<Vec<u8>>,
+    /// Everything it printed and nobody looked at yet.
+    seen: Vec<u8>,
+    port: u16,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Peer {
+    fn spawn(mut cmd: Command, port: u16) -> Peer {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the openssl command");
+        let mut out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 65536];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Peer {
+            stdin: child.stdin.take(),
+            child,
+            stdout: rx,
+            seen: Vec::new(),
+            port,
+        }
+    }
+
+    /// `openssl s_server -tls1_2` on a free port with `cert`, one connection.
+    fn s_server(cert: &str, extra: &[&str]) -> Peer {
+        let port = free_port();
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
+            .arg("-cert")
+            .arg(pki().path(&format!("{cert}.pem")))
+            .arg("-key")
+            .arg(pki().path(&format!("{cert}.key")))
+            .args(["-tls1_2", "-naccept", "1"])
+            .args(extra);
+        Peer::spawn(cmd, port)
+    }
+
+    /// `openssl s_client -tls1_2` to `port`.
+    fn s_client(port: u16, extra: &[&str]) -> Peer {
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+            .args(["-tls1_2", "-servername", "localhost"])
+            .arg("-CAfile")
+            .arg(pki().path("ca.pem"))
+            .args(extra);
+        Peer::spawn(cmd, port)
+    }
+
+    fn connect(&self) -> TcpStream {
+        let start = Instant::now();
+        loop {
+            match TcpStream::connect(("127.0.0.1", self.port)) {
+                Ok(s) => return s,
+                Err(_) if start.elapsed() < Duration::from_secs(10) => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("s_server did not listen: {e}"),
+            }
+        }
+    }
+
+    /// Waits until the peer has printed `want`; what came before is dropped.
+    fn expect_stdout(&mut self, want: &[u8]) {
+        let start = Instant::now();
+        let mut from = 0;
+        loop {
+            if let Some(i) = self.seen[from..]
+                .windows(want.len())
+                .position(|w| w == want)
+            {
+                self.seen.drain(..from + i + want.len());
+                return;
+            }
+            from = self.seen.len().saturating_sub(want.len() - 1);
+            let left = DEADLINE.saturating_sub(start.elapsed());
+            match self.stdout.recv_timeout(left) {
+                Ok(b) => self.seen.extend(b),
+                Err(e) => panic!(
+                    "the peer did not print {:?}: {e}; it printed {:?}",
+                    String::from_utf8_lossy(&want[..want.len().min(80)]),
+                    String::from_utf8_lossy(&self.seen[self.seen.len().saturating_sub(2000)..])
+                ),
+            }
+        }
+    }
+
+    /// Everything printed until the process exits.
+    fn stdout_to_end(&mut self) -> Vec<u8> {
+        let start = Instant::now();
+        loop {
+            let left = DEADLINE.saturating_sub(start.elapsed());
+            match self.stdout.recv_timeout(left) {
+                Ok(b) => self.seen.extend(b),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return std::mem::take(&mut self.seen),
+                Err(e) => panic!("the peer did not exit: {e}"),
+            }
+        }
+    }
+
+    fn type_in(&mut self, data: &[u8]) {
+        let w = self.stdin.as_mut().unwrap();
+        w.write_all(data).unwrap();
+        w.flush().unwrap();
+    }
+
+    /// A one-line command (the peer takes a read of at most 2 bytes as one):
+    /// typed alone, with pauses around it.
+    fn command(&mut self, c: &[u8]) {
+        std::thread::sleep(Duration::from_millis(300));
+        self.type_in(c);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    fn wait_exit(&mut self) {
+        let start = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(start.elapsed() < DEADLINE, "openssl did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Digits and newlines only: never one of s_server's command letters.
+fn body(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            if i % 64 == 63 {
+                b'\n'
+            } else {
+                b'0' + ((i / 7 + seed as usize) % 10) as u8
+            }
+        })
+        .collect()
+}
+
+/// Feeds `data` into the peer's stdin from another thread, `pieces` at a
+/// time, with a command typed alone between pieces; gives stdin back.
+fn feed(
+    stdin: ChildStdin,
+    data: Vec<u8>,
+    pieces: usize,
+    command: Option<&'static [u8]>,
+) -> std::thread::JoinHandle<ChildStdin> {
+    std::thread::spawn(move || {
+        let mut stdin = stdin;
+        let step = data.len().div_ceil(pieces);
+        for (i, piece) in data.chunks(step).enumerate() {
+            stdin.write_all(piece).unwrap();
+            stdin.flush().unwrap();
+            if let (Some(c), true) = (command, i + 1 < pieces) {
+                std::thread::sleep(Duration::from_millis(300));
+                stdin.write_all(c).unwrap();
+                stdin.flush().unwrap();
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        }
+        stdin
+    })
+}
+
+fn nonblocking(sock: TcpStream, session: Session) -> SslStream<TcpStream> {
+    sock.set_nonblocking(true).unwrap();
+    SslStream::new(session, sock)
+}
+
+/// Handshakes over a non-blocking socket.
+fn handshake(tls: &mut SslStream<TcpStream>) {
+    let start = Instant::now();
+    loop {
+        match tls.do_handshake() {
+            Ok(()) => return,
+            Err(SslError::WantRead | SslError::WantWrite) => {
+                assert!(start.elapsed() < DEADLINE, "handshake timed out");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => panic!("handshake: {e:?} ({:?})", tls.take_io_error()),
+        }
+    }
+}
+
+/// Writes `out` and reads until `expect_in` bytes arrived, both at once, on
+/// a non-blocking socket; `at(sent, tls)` runs after each write (to ask for
+/// renegotiations at chosen points).
+fn pump(
+    tls: &mut SslStream<TcpStream>,
+    out: &[u8],
+    expect_in: usize,
+    mut at: impl FnMut(usize, &mut SslStream<TcpStream>),
+) -> Vec<u8> {
+    const CHUNK: usize = 40_000;
+    let start = Instant::now();
+    let mut sent = 0;
+    let mut got = Vec::with_capacity(expect_in);
+    let mut buf = vec![0u8; 65536];
+    while sent < out.len() || got.len() < expect_in {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "timed out: sent {sent} of {}, got {} of {expect_in}",
+            out.len(),
+            got.len()
+        );
+        let mut progress = false;
+        if sent < out.len() {
+            // A retry passes the same bytes at the same address.
+            let end = (sent + CHUNK).min(out.len());
+            match tls.ssl_write(&out[sent..end]) {
+                Ok(n) => {
+                    sent += n;
+                    progress = true;
+                    at(sent, tls);
+                }
+                Err(SslError::WantRead | SslError::WantWrite) => {}
+                Err(e) => panic!("write: {e:?} ({:?})", tls.take_io_error()),
+            }
+        }
+        match tls.ssl_read(&mut buf) {
+            Ok(0) => panic!("end of stream after {} bytes", got.len()),
+            Ok(n) => {
+                got.extend_from_slice(&buf[..n]);
+                progress = true;
+            }
+            Err(SslError::WantRead | SslError::WantWrite) => {}
+            Err(e) => panic!("read: {e:?} ({:?})", tls.take_io_error()),
+        }
+        let _ = tls.flush();
+        if !progress {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    got
+}
+
+/// Reads until the peer's close_notify.
+fn read_to_close(tls: &mut SslStream<TcpStream>) -> Vec<u8> {
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        assert!(start.elapsed() < DEADLINE, "no close_notify");
+        match tls.ssl_read(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(SslError::ZeroReturn) => return got,
+            Err(SslError::WantRead | SslError::WantWrite) => {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Err(e) => panic!("read: {e:?} ({:?})", tls.take_io_error()),
+        }
+    }
+}
+
+fn session_cfg() -> Config {
+    Config {
+        // A write that runs into the server's data during our own
+        // renegotiation says WantRead (a read takes the data), where
+        // OpenSSL 3.0 says SYSCALL with nothing consumed.
+        want_read_when_write_meets_app_data: true,
+        ..Config::default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// tlsrec client, openssl s_server.
+// ---------------------------------------------------------------------------
+
+const MB: usize = 1 << 20;
+
+/// Every suite: 4 MB each way at once, three renegotiations started by
+/// tlsrec while both directions flow (s_server `-client_renegotiation`),
+/// byte-exact both ways, then s_server's close_notify.
+fn client_renegotiates(suite: CipherSuite) {
+    let mut server = Peer::s_server(
+        which_cert(suite),
+        &[
+            "-quiet",
+            "-client_renegotiation",
+            "-cipher",
+            suite.openssl_name(),
+        ],
+    );
+    let mut ccfg = client_cfg();
+    ccfg.suites = vec![suite];
+    let (session, status) = tls12::client_session(Arc::new(ccfg), session_cfg());
+    let mut tls = nonblocking(server.connect(), session);
+    handshake(&mut tls);
+    assert_eq!(status.last().unwrap().suite, suite);
+
+    let up = body(4 * MB, 1);
+    let down = body(4 * MB, 2);
+    let feeder = feed(server.stdin.take().unwrap(), down.clone(), 1, None);
+    let mut asked = 0;
+    let got = pump(&mut tls, &up, down.len(), |sent, tls| {
+        if asked < 3 && sent >= (asked + 1) * MB {
+            tls.session_mut().renegotiate().unwrap();
+            asked += 1;
+        }
+    });
+    assert!(got == down, "s_server's data arrived changed");
+    // Any renegotiation still running finishes on the next calls.
+    let start = Instant::now();
+    while status.handshakes() < 4 {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "renegotiations: {}",
+            status.handshakes()
+        );
+        let _ = tls.ssl_read(&mut [0u8; 64]);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert_eq!(
+        status.handshakes(),
+        4,
+        "the first handshake and 3 renegotiations"
+    );
+    assert!(status.last().unwrap().renegotiation);
+    // quiet s_server sends close_notify at stdin's end, then exits.
+    drop(feeder.join().unwrap());
+    assert_eq!(read_to_close(&mut tls), b"");
+    let printed = server.stdout_to_end();
+    assert!(
+        printed == up,
+        "s_server printed {} bytes, we sent {}",
+        printed.len(),
+        up.len()
+    );
+}
+
+#[test]
+fn s_server_client_renegotiates_ecdhe_ecdsa_aes128gcm() {
+    client_renegotiates(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+}
+
+#[test]
+fn s_server_client_renegotiates_ecdhe_ecdsa_aes256gcm() {
+    client_renegotiates(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384);
+}
+
+#[test]
+fn s_server_client_renegotiates_ecdhe_ecdsa_chacha20() {
+    client_renegotiates(CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+}
+
+#[test]
+fn s_server_client_renegotiates_ecdhe_rsa_aes128gcm() {
+    client_renegotiates(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256);
+}
+
+#[test]
+fn s_server_client_renegotiates_ecdhe_rsa_aes256gcm() {
+    client_renegotiates(CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384);
+}
+
+#[test]
+fn s_server_client_renegotiates_ecdhe_rsa_chacha20() {
+    client_renegotiates(CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256);
+}
