@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -415,6 +416,42 @@ fn feed(
     })
 }
 
+/// Feeds `data` into s_server's stdin in `pieces`; before each command it
+/// waits until tlsrec has read everything sent so far (a client holding
+/// part of a record defers a HelloRequest, as OpenSSL's does), types the
+/// command alone, and goes on 50 ms later: the data that follows is
+/// written after the HelloRequest, before s_server has read the
+/// ClientHello.
+fn feed_synced(
+    stdin: ChildStdin,
+    data: Vec<u8>,
+    pieces: usize,
+    command: &'static [u8],
+    received: Arc<AtomicUsize>,
+) -> std::thread::JoinHandle<ChildStdin> {
+    std::thread::spawn(move || {
+        let mut stdin = stdin;
+        let step = data.len().div_ceil(pieces);
+        let mut fed = 0;
+        for (i, piece) in data.chunks(step).enumerate() {
+            stdin.write_all(piece).unwrap();
+            stdin.flush().unwrap();
+            fed += piece.len();
+            if i + 1 < pieces {
+                let start = Instant::now();
+                while received.load(Ordering::Acquire) < fed {
+                    assert!(start.elapsed() < DEADLINE, "tlsrec did not read");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                stdin.write_all(command).unwrap();
+                stdin.flush().unwrap();
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        stdin
+    })
+}
+
 fn nonblocking(sock: TcpStream, session: Session) -> SslStream<TcpStream> {
     sock.set_nonblocking(true).unwrap();
     SslStream::new(session, sock)
@@ -442,7 +479,18 @@ fn pump(
     tls: &mut SslStream<TcpStream>,
     out: &[u8],
     expect_in: usize,
+    at: impl FnMut(usize, &mut SslStream<TcpStream>),
+) -> Vec<u8> {
+    pump_counting(tls, out, expect_in, at, &AtomicUsize::new(0))
+}
+
+/// [`pump`], publishing how many bytes arrived so far in `received`.
+fn pump_counting(
+    tls: &mut SslStream<TcpStream>,
+    out: &[u8],
+    expect_in: usize,
     mut at: impl FnMut(usize, &mut SslStream<TcpStream>),
+    received: &AtomicUsize,
 ) -> Vec<u8> {
     const CHUNK: usize = 40_000;
     let start = Instant::now();
@@ -474,6 +522,7 @@ fn pump(
             Ok(0) => panic!("end of stream after {} bytes", got.len()),
             Ok(n) => {
                 got.extend_from_slice(&buf[..n]);
+                received.store(got.len(), Ordering::Release);
                 progress = true;
             }
             Err(SslError::WantRead | SslError::WantWrite) => {}
@@ -507,6 +556,11 @@ fn read_to_close(tls: &mut SslStream<TcpStream>) -> Vec<u8> {
 
 fn session_cfg() -> Config {
     Config {
+        // A HelloRequest read while a record is half read (data keeps
+        // coming) is answered once it can be; OpenSSL 3.0's client loses
+        // it there, and its server would wait for a ClientHello that never
+        // comes.
+        deferred_renegotiation_sends_hello: true,
         // A write that runs into the server's data during our own
         // renegotiation says WantRead (a read takes the data), where
         // OpenSSL 3.0 says SYSCALL with nothing consumed.
@@ -572,6 +626,7 @@ fn client_renegotiates(suite: CipherSuite) {
     // quiet s_server sends close_notify at stdin's end, then exits.
     drop(feeder.join().unwrap());
     assert_eq!(read_to_close(&mut tls), b"");
+    drop(tls);
     let printed = server.stdout_to_end();
     assert!(
         printed == up,
@@ -609,4 +664,178 @@ fn s_server_client_renegotiates_ecdhe_rsa_aes256gcm() {
 #[test]
 fn s_server_client_renegotiates_ecdhe_rsa_chacha20() {
     client_renegotiates(CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256);
+}
+
+/// Reads until the connection ends (close_notify or not: `s_server -www`
+/// closes without one).
+fn read_to_end_any(tls: &mut SslStream<TcpStream>) -> Vec<u8> {
+    let start = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        assert!(start.elapsed() < DEADLINE, "the connection did not end");
+        match tls.ssl_read(&mut buf) {
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(SslError::WantRead | SslError::WantWrite) => {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Err(_) => return got,
+        }
+    }
+}
+
+fn client_with_cert(suite: CipherSuite) -> ClientConfig {
+    let mut ccfg = client_cfg();
+    ccfg.suites = vec![suite];
+    ccfg.identity = Some(pki().identity("client"));
+    ccfg
+}
+
+/// s_server starts three renegotiations (`R` typed on its stdin, which
+/// also asks for a client certificate) while 4 MB flow to tlsrec and 2 MB
+/// from it; tlsrec answers each HelloRequest with its certificate.
+fn server_renegotiates(suite: CipherSuite, cert: &str) {
+    let ca = pki().path("ca.pem");
+    let mut server = Peer::s_server(
+        cert,
+        &[
+            "-cipher",
+            suite.openssl_name(),
+            "-CAfile",
+            ca.to_str().unwrap(),
+        ],
+    );
+    let (session, status) = tls12::client_session(Arc::new(client_with_cert(suite)), session_cfg());
+    let mut tls = nonblocking(server.connect(), session);
+    handshake(&mut tls);
+    let up = body(2 * MB, 3);
+    let down = body(4 * MB, 4);
+    let received = Arc::new(AtomicUsize::new(0));
+    let feeder = feed_synced(
+        server.stdin.take().unwrap(),
+        down.clone(),
+        4,
+        b"R\n",
+        received.clone(),
+    );
+    let got = pump_counting(&mut tls, &up, down.len(), |_, _| {}, &received);
+    assert!(got == down, "s_server's data arrived changed");
+    server.stdin = Some(feeder.join().unwrap());
+    assert_eq!(
+        status.handshakes(),
+        4,
+        "the first handshake and 3 of s_server's"
+    );
+    // (`R` asks for a client certificate with SSL_VERIFY_CLIENT_ONCE: only
+    // the first renegotiation asks, and gets ours.)
+    assert!(status.last().unwrap().renegotiation);
+    // The data we sent reached s_server whole (among its own reports).
+    server.expect_stdout(&up);
+    // And a line after the last renegotiation.
+    tls.write_all(b"after the renegotiations\n").unwrap();
+    let start = Instant::now();
+    while tls.flush().is_err() {
+        assert!(start.elapsed() < DEADLINE);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    server.expect_stdout(b"after the renegotiations\n");
+}
+
+#[test]
+fn s_server_renegotiates_with_r_ecdsa() {
+    server_renegotiates(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "ec");
+}
+
+#[test]
+fn s_server_renegotiates_with_r_rsa() {
+    server_renegotiates(
+        CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        "rsa",
+    );
+}
+
+/// `s_server -www`: `GET /reneg` makes it renegotiate before the page,
+/// `GET /renegcert` also asks for a client certificate (and prints it).
+fn www(path: &str, cert: &str, suite: CipherSuite, with_cert: bool) -> (String, tls12::Status) {
+    let ca = pki().path("ca.pem");
+    let mut server = Peer::s_server(
+        cert,
+        &[
+            "-www",
+            "-cipher",
+            suite.openssl_name(),
+            "-CAfile",
+            ca.to_str().unwrap(),
+        ],
+    );
+    let ccfg = if with_cert {
+        client_with_cert(suite)
+    } else {
+        let mut c = client_cfg();
+        c.suites = vec![suite];
+        c
+    };
+    let (session, status) = tls12::client_session(Arc::new(ccfg), session_cfg());
+    let mut tls = nonblocking(server.connect(), session);
+    handshake(&mut tls);
+    // The request's first line alone: s_server renegotiates, then reads a
+    // line through SSL_read, which runs the handshake, and sends the page
+    // (with the request's blank line sent at once, that line would already
+    // wait in s_server's BIO buffer, and the page would go out before the
+    // renegotiation ran).
+    let request = format!("GET {path} HTTP/1.0\r\n");
+    // (The write's loop may read the start of the page.)
+    let mut page = pump(&mut tls, request.as_bytes(), 0, |_, _| {});
+    page.extend(read_to_end_any(&mut tls));
+    let page = String::from_utf8(page).unwrap();
+    // s_server waits for our side of the TCP connection to close.
+    drop(tls);
+    server.wait_exit();
+    (page, status)
+}
+
+#[test]
+fn s_server_www_get_reneg() {
+    let (page, status) = www(
+        "/reneg",
+        "ec",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        false,
+    );
+    assert!(page.starts_with("HTTP/1.0 200 ok\r\n"), "{page}");
+    assert!(page.contains("Secure Renegotiation IS supported"), "{page}");
+    assert!(page.contains("no client certificate available"), "{page}");
+    assert!(page.ends_with("</BODY></HTML>\r\n\r\n"), "{page}");
+    assert_eq!(status.handshakes(), 2);
+    assert!(!status.last().unwrap().client_cert_requested);
+}
+
+#[test]
+fn s_server_www_get_renegcert_sends_client_certificate() {
+    let (page, status) = www(
+        "/renegcert",
+        "rsa",
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        true,
+    );
+    assert!(page.contains("Secure Renegotiation IS supported"), "{page}");
+    assert!(page.contains("Client certificate"), "{page}");
+    assert!(page.ends_with("</BODY></HTML>\r\n\r\n"), "{page}");
+    assert_eq!(status.handshakes(), 2);
+    assert!(status.last().unwrap().client_cert_requested);
+}
+
+#[test]
+fn s_server_www_get_renegcert_empty_certificate() {
+    // No identity: an empty Certificate, which s_server accepts (no
+    // SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+    let (page, status) = www(
+        "/renegcert",
+        "ec",
+        CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        false,
+    );
+    assert!(page.contains("no client certificate available"), "{page}");
+    assert_eq!(status.handshakes(), 2);
+    assert!(status.last().unwrap().client_cert_requested);
 }
