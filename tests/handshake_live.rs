@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -427,7 +427,8 @@ fn feed_synced(
     data: Vec<u8>,
     pieces: usize,
     command: &'static [u8],
-    received: Arc<AtomicUsize>,
+    flow: Arc<Flow>,
+    wait_for: Option<tls12::Status>,
 ) -> std::thread::JoinHandle<ChildStdin> {
     std::thread::spawn(move || {
         let mut stdin = stdin;
@@ -439,13 +440,35 @@ fn feed_synced(
             fed += piece.len();
             if i + 1 < pieces {
                 let start = Instant::now();
-                while received.load(Ordering::Acquire) < fed {
+                while flow.received.load(Ordering::Acquire) < fed {
                     assert!(start.elapsed() < DEADLINE, "tlsrec did not read");
                     std::thread::sleep(Duration::from_millis(1));
+                }
+                let before = wait_for.as_ref().map(tls12::Status::handshakes);
+                if wait_for.is_some() {
+                    // s_client's `R` starts its renegotiation from a
+                    // zero-length SSL_write, and application data read
+                    // inside SSL_write's handshake is fatal for OpenSSL
+                    // (unexpected_message, "unexpected record"; only
+                    // SSL_read takes it, D1). So tlsrec stops writing and
+                    // lets what is in flight arrive before the `R`.
+                    flow.pause.store(true, Ordering::Release);
+                    while !flow.idle.load(Ordering::Acquire) {
+                        assert!(start.elapsed() < DEADLINE, "tlsrec did not pause");
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    std::thread::sleep(Duration::from_millis(300));
                 }
                 stdin.write_all(command).unwrap();
                 stdin.flush().unwrap();
                 std::thread::sleep(Duration::from_millis(50));
+                if let (Some(st), Some(before)) = (&wait_for, before) {
+                    while st.handshakes() == before {
+                        assert!(start.elapsed() < DEADLINE, "no renegotiation");
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    flow.pause.store(false, Ordering::Release);
+                }
             }
         }
         stdin
@@ -481,22 +504,34 @@ fn pump(
     expect_in: usize,
     at: impl FnMut(usize, &mut SslStream<TcpStream>),
 ) -> Vec<u8> {
-    pump_counting(tls, out, expect_in, at, &AtomicUsize::new(0))
+    pump_counting(tls, out, expect_in, at, &Flow::default())
 }
 
-/// [`pump`], publishing how many bytes arrived so far in `received`.
+/// Shared between [`pump_counting`] and a feeder thread.
+#[derive(Default)]
+struct Flow {
+    /// Bytes tlsrec has read so far.
+    received: AtomicUsize,
+    /// Asked: start no new write.
+    pause: AtomicBool,
+    /// Paused, no write half done, everything handed to the socket.
+    idle: AtomicBool,
+}
+
+/// [`pump`], sharing its progress with a feeder thread through `flow`.
 fn pump_counting(
     tls: &mut SslStream<TcpStream>,
     out: &[u8],
     expect_in: usize,
     mut at: impl FnMut(usize, &mut SslStream<TcpStream>),
-    received: &AtomicUsize,
+    flow: &Flow,
 ) -> Vec<u8> {
     const CHUNK: usize = 40_000;
     let start = Instant::now();
     let mut sent = 0;
     let mut got = Vec::with_capacity(expect_in);
     let mut buf = vec![0u8; 65536];
+    let mut mid_write = false;
     while sent < out.len() || got.len() < expect_in {
         assert!(
             start.elapsed() < DEADLINE,
@@ -505,16 +540,17 @@ fn pump_counting(
             got.len()
         );
         let mut progress = false;
-        if sent < out.len() {
+        if sent < out.len() && (mid_write || !flow.pause.load(Ordering::Acquire)) {
             // A retry passes the same bytes at the same address.
             let end = (sent + CHUNK).min(out.len());
             match tls.ssl_write(&out[sent..end]) {
                 Ok(n) => {
                     sent += n;
                     progress = true;
+                    mid_write = false;
                     at(sent, tls);
                 }
-                Err(SslError::WantRead | SslError::WantWrite) => {}
+                Err(SslError::WantRead | SslError::WantWrite) => mid_write = true,
                 Err(e) => panic!("write: {e:?} ({:?})", tls.take_io_error()),
             }
         }
@@ -522,13 +558,17 @@ fn pump_counting(
             Ok(0) => panic!("end of stream after {} bytes", got.len()),
             Ok(n) => {
                 got.extend_from_slice(&buf[..n]);
-                received.store(got.len(), Ordering::Release);
+                flow.received.store(got.len(), Ordering::Release);
                 progress = true;
             }
             Err(SslError::WantRead | SslError::WantWrite) => {}
             Err(e) => panic!("read: {e:?} ({:?})", tls.take_io_error()),
         }
-        let _ = tls.flush();
+        let flushed = tls.flush().is_ok();
+        flow.idle.store(
+            flow.pause.load(Ordering::Acquire) && !mid_write && flushed,
+            Ordering::Release,
+        );
         if !progress {
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -710,15 +750,16 @@ fn server_renegotiates(suite: CipherSuite, cert: &str) {
     handshake(&mut tls);
     let up = body(2 * MB, 3);
     let down = body(4 * MB, 4);
-    let received = Arc::new(AtomicUsize::new(0));
+    let flow = Arc::new(Flow::default());
     let feeder = feed_synced(
         server.stdin.take().unwrap(),
         down.clone(),
         4,
         b"R\n",
-        received.clone(),
+        flow.clone(),
+        None,
     );
-    let got = pump_counting(&mut tls, &up, down.len(), |_, _| {}, &received);
+    let got = pump_counting(&mut tls, &up, down.len(), |_, _| {}, &flow);
     assert!(got == down, "s_server's data arrived changed");
     server.stdin = Some(feeder.join().unwrap());
     assert_eq!(
@@ -838,4 +879,136 @@ fn s_server_www_get_renegcert_empty_certificate() {
     assert!(page.contains("no client certificate available"), "{page}");
     assert_eq!(status.handshakes(), 2);
     assert!(status.last().unwrap().client_cert_requested);
+}
+
+// ---------------------------------------------------------------------------
+// tlsrec server, openssl s_client.
+// ---------------------------------------------------------------------------
+
+/// A tlsrec server on a free port and `openssl s_client` connected to it
+/// (`-no_ign_eof`: it takes commands, and leaves at its stdin's end).
+fn accept_s_client(
+    scfg: ServerConfig,
+    session: Config,
+    suite: CipherSuite,
+    extra: &[&str],
+) -> (SslStream<TcpStream>, tls12::Status, Peer) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut args = vec!["-no_ign_eof", "-cipher", suite.openssl_name()];
+    args.extend_from_slice(extra);
+    let client = Peer::s_client(port, &args);
+    let (sock, _) = listener.accept().unwrap();
+    let (session, status) = tls12::server_session(Arc::new(scfg), session);
+    let mut tls = nonblocking(sock, session);
+    handshake(&mut tls);
+    assert_eq!(status.last().unwrap().suite, suite);
+    (tls, status, client)
+}
+
+fn allow_client_reneg() -> Config {
+    Config {
+        allow_client_renegotiation: true,
+        ..session_cfg()
+    }
+}
+
+/// s_client renegotiates three times (`R`) while 2 MB flow from it and 4 MB
+/// to it; the server requests a client certificate in renegotiations only.
+fn s_client_renegotiates(suite: CipherSuite) {
+    let mut scfg = ServerConfig::new(pki().identity(which_cert(suite)));
+    scfg.client_auth = ClientAuth::Request(ClientCertVerification::Roots(pki().roots()));
+    scfg.client_auth_renegotiation_only = true;
+    let cert = pki().path("client.pem");
+    let key = pki().path("client.key");
+    let (mut tls, status, mut client) = accept_s_client(
+        scfg,
+        allow_client_reneg(),
+        suite,
+        &[
+            "-cert",
+            cert.to_str().unwrap(),
+            "-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(status.last().unwrap().peer_certificates.is_empty());
+    let up = body(2 * MB, 5);
+    let mut down = body(4 * MB, 6);
+    down.extend_from_slice(b"END-OF-BODY\n");
+    let flow = Arc::new(Flow::default());
+    let feeder = feed_synced(
+        client.stdin.take().unwrap(),
+        up.clone(),
+        4,
+        b"R\n",
+        flow.clone(),
+        Some(status.clone()),
+    );
+    let got = pump_counting(&mut tls, &down, up.len(), |_, _| {}, &flow);
+    assert!(got == up, "s_client's data arrived changed");
+    client.stdin = Some(feeder.join().unwrap());
+    let start = Instant::now();
+    while status.handshakes() < 4 {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "handshakes: {}",
+            status.handshakes()
+        );
+        let _ = tls.ssl_read(&mut [0u8; 64]);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let last = status.last().unwrap();
+    assert!(last.renegotiation && last.client_cert_requested);
+    // s_client's certificate (and the CA it found in -CAfile).
+    assert!(!last.peer_certificates.is_empty());
+    client.expect_stdout(&down[down.len() - 100_000..]);
+    // s_client keeps talking after its renegotiations.
+    client.type_in(b"still talking\n");
+    let more = pump(&mut tls, b"", 14, |_, _| {});
+    assert_eq!(more, b"still talking\n");
+}
+
+#[test]
+fn s_client_renegotiates_ecdhe_ecdsa_aes256gcm() {
+    s_client_renegotiates(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384);
+}
+
+#[test]
+fn s_client_renegotiates_ecdhe_rsa_aes128gcm() {
+    s_client_renegotiates(CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256);
+}
+
+#[test]
+fn s_client_renegotiates_ecdhe_rsa_chacha20() {
+    s_client_renegotiates(CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256);
+}
+
+/// Config says no: the server answers s_client's ClientHello with a
+/// warning no_renegotiation; OpenSSL's client takes that as fatal
+/// (handshake_failure) and leaves.
+#[test]
+fn s_client_renegotiation_refused_by_config() {
+    let suite = CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
+    let scfg = ServerConfig::new(pki().identity("ec"));
+    let (mut tls, status, mut client) = accept_s_client(scfg, session_cfg(), suite, &[]);
+    client.type_in(b"hello\n");
+    assert_eq!(pump(&mut tls, b"", 6, |_, _| {}), b"hello\n");
+    client.command(b"R\n");
+    let start = Instant::now();
+    let r = loop {
+        assert!(start.elapsed() < DEADLINE);
+        match tls.ssl_read(&mut [0u8; 64]) {
+            Err(SslError::WantRead) => std::thread::sleep(Duration::from_millis(1)),
+            r => break r,
+        }
+    };
+    assert_eq!(
+        r,
+        Err(SslError::Ssl(Error::AlertReceived(
+            AlertDescription::HandshakeFailure
+        )))
+    );
+    assert_eq!(status.handshakes(), 1);
+    client.wait_exit();
 }
