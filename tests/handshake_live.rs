@@ -1012,3 +1012,164 @@ fn s_client_renegotiation_refused_by_config() {
     assert_eq!(status.handshakes(), 1);
     client.wait_exit();
 }
+
+// ---------------------------------------------------------------------------
+// The seed cases, with OpenSSL as the peer.
+// ---------------------------------------------------------------------------
+
+/// Seed case (1): s_server's data, written before it has read our
+/// renegotiation ClientHello, arrives after the ClientHello went out and
+/// before the ServerHello: a read returns it, and the renegotiation goes
+/// on (OpenSSL 3.0's client does the same, D1 / D2).
+#[test]
+fn seed1_s_server_data_before_server_hello_is_read() {
+    let suite = CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384;
+    let mut server = Peer::s_server("rsa", &["-quiet", "-client_renegotiation"]);
+    let mut ccfg = client_cfg();
+    ccfg.suites = vec![suite];
+    let (session, status) = tls12::client_session(Arc::new(ccfg), session_cfg());
+    let mut tls = nonblocking(server.connect(), session);
+    handshake(&mut tls);
+    // s_server writes; the record waits in our socket, unread.
+    server.type_in(b"written before the hello\n");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(tls.session().unread_input(), 0);
+    tls.session_mut().renegotiate().unwrap();
+    // The read sends the ClientHello, then meets the data.
+    let mut buf = [0u8; 64];
+    let start = Instant::now();
+    let n = loop {
+        assert!(start.elapsed() < DEADLINE);
+        match tls.ssl_read(&mut buf) {
+            Ok(n) => break n,
+            Err(SslError::WantRead) => std::thread::sleep(Duration::from_millis(1)),
+            Err(e) => panic!("{e:?}"),
+        }
+    };
+    assert_eq!(&buf[..n], b"written before the hello\n");
+    assert!(
+        tls.session().in_handshake(),
+        "delivered during the renegotiation"
+    );
+    assert_eq!(status.handshakes(), 1);
+    // The renegotiation completes and both directions go on.
+    let start = Instant::now();
+    while status.handshakes() < 2 {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the renegotiation did not complete"
+        );
+        match tls.ssl_read(&mut buf) {
+            Err(SslError::WantRead) => std::thread::sleep(Duration::from_millis(1)),
+            r => panic!("{r:?}"),
+        }
+    }
+    assert!(status.last().unwrap().renegotiation);
+    pump(&mut tls, b"after the renegotiation\n", 0, |_, _| {});
+    server.expect_stdout(b"after the renegotiation\n");
+    server.type_in(b"and back\n");
+    assert_eq!(pump(&mut tls, b"", 9, |_, _| {}), b"and back\n");
+}
+
+/// A certificate lookup that pauses (`Pending`) `pauses` times in each
+/// renegotiation before it answers, as an asynchronous one would.
+struct SlowLookup {
+    identity: Arc<Identity>,
+    pauses: u32,
+    calls: std::sync::Mutex<u32>,
+    seen: std::sync::Mutex<Vec<ClientHelloInfo>>,
+}
+
+impl ResolvesServerCert for SlowLookup {
+    fn resolve(&self, hello: &ClientHelloInfo) -> CertResolution {
+        self.seen.lock().unwrap().push(hello.clone());
+        if !hello.renegotiation {
+            return CertResolution::Ready(self.identity.clone());
+        }
+        let mut calls = self.calls.lock().unwrap();
+        *calls += 1;
+        if *calls % (self.pauses + 1) == 0 {
+            CertResolution::Ready(self.identity.clone())
+        } else {
+            CertResolution::Pending
+        }
+    }
+}
+
+/// Seed case (3): s_client renegotiates; the server's certificate lookup
+/// pauses three times. Each read returns WantCallback with nothing more
+/// taken from the transport, the same ClientHello is offered again, and
+/// the fourth call completes the handshake.
+#[test]
+fn seed3_paused_cert_lookup_resumes_on_the_same_client_hello() {
+    let suite = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    let lookup = Arc::new(SlowLookup {
+        identity: pki().identity("ec"),
+        pauses: 3,
+        calls: std::sync::Mutex::new(0),
+        seen: std::sync::Mutex::new(Vec::new()),
+    });
+    let scfg = ServerConfig::with_resolver(lookup.clone());
+    let (mut tls, status, mut client) = accept_s_client(scfg, allow_client_reneg(), suite, &[]);
+    client.type_in(b"before\n");
+    assert_eq!(pump(&mut tls, b"", 7, |_, _| {}), b"before\n");
+    client.command(b"R\n");
+    let mut buf = [0u8; 64];
+    let start = Instant::now();
+    // Until the ClientHello is read: WantRead.
+    loop {
+        assert!(start.elapsed() < DEADLINE);
+        match tls.ssl_read(&mut buf) {
+            Err(SslError::WantRead) => std::thread::sleep(Duration::from_millis(1)),
+            Err(SslError::WantCallback) => break,
+            r => panic!("{r:?}"),
+        }
+    }
+    let unread = tls.session().unread_input();
+    let queued = tls.session().outgoing_len();
+    for pause in 2..=3 {
+        // No transport read happens on a paused call (the session returns
+        // before it asks for bytes), and nothing is sent.
+        assert_eq!(
+            tls.ssl_read(&mut buf),
+            Err(SslError::WantCallback),
+            "pause {pause}"
+        );
+        assert_eq!(tls.session().unread_input(), unread);
+        assert_eq!(tls.session().outgoing_len(), queued);
+    }
+    assert_eq!(
+        status.cert_lookups(),
+        1 + 3,
+        "the first handshake's, then 3 pauses"
+    );
+    // The fourth call goes on from the same ClientHello.
+    let start = Instant::now();
+    while status.handshakes() < 2 {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the renegotiation did not complete"
+        );
+        match tls.ssl_read(&mut buf) {
+            Err(SslError::WantRead) => std::thread::sleep(Duration::from_millis(1)),
+            r => panic!("{r:?}"),
+        }
+    }
+    assert_eq!(status.cert_lookups(), 1 + 4);
+    {
+        let seen = lookup.seen.lock().unwrap();
+        assert_eq!(seen.len(), 5);
+        let reneg: Vec<_> = seen.iter().filter(|h| h.renegotiation).collect();
+        assert_eq!(
+            reneg.len(),
+            4,
+            "the renegotiation's ClientHello, four times"
+        );
+        assert!(reneg.iter().all(|h| h.suites == reneg[0].suites
+            && h.signature_schemes == reneg[0].signature_schemes
+            && h.server_name.as_deref() == Some("localhost")));
+    }
+    client.type_in(b"after\n");
+    assert_eq!(pump(&mut tls, b"reply\n", 6, |_, _| {}), b"after\n");
+    client.expect_stdout(b"reply\n");
+}
