@@ -1173,3 +1173,287 @@ fn seed3_paused_cert_lookup_resumes_on_the_same_client_hello() {
     assert_eq!(pump(&mut tls, b"reply\n", 6, |_, _| {}), b"after\n");
     client.expect_stdout(b"reply\n");
 }
+
+// ---------------------------------------------------------------------------
+// Malformed and out-of-order messages: the alert OpenSSL sends.
+// ---------------------------------------------------------------------------
+
+/// A plaintext handshake record (version 3.1, as a first ClientHello's).
+fn record(typ: u8, body: &[u8]) -> Vec<u8> {
+    record_v(1, typ, body)
+}
+
+fn record_v(minor: u8, typ: u8, body: &[u8]) -> Vec<u8> {
+    let mut msg = vec![typ];
+    msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    msg.extend_from_slice(body);
+    let mut rec = vec![22, 3, minor];
+    rec.extend_from_slice(&(msg.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&msg);
+    rec
+}
+
+fn ext(t: u16, body: &[u8]) -> Vec<u8> {
+    let mut e = t.to_be_bytes().to_vec();
+    e.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    e.extend_from_slice(body);
+    e
+}
+
+/// A ClientHello body: `version`, the suites, and the extensions given.
+fn client_hello(version: u16, suites: &[u16], exts: &[Vec<u8>]) -> Vec<u8> {
+    let mut b = version.to_be_bytes().to_vec();
+    b.extend_from_slice(&[7; 32]);
+    b.push(0);
+    b.extend_from_slice(&((suites.len() * 2) as u16).to_be_bytes());
+    for s in suites {
+        b.extend_from_slice(&s.to_be_bytes());
+    }
+    b.extend_from_slice(&[1, 0]);
+    let all: Vec<u8> = exts.concat();
+    b.extend_from_slice(&(all.len() as u16).to_be_bytes());
+    b.extend_from_slice(&all);
+    b
+}
+
+fn good_exts() -> Vec<Vec<u8>> {
+    vec![
+        ext(0xff01, &[0]),
+        ext(23, &[]),
+        ext(10, &[0, 2, 0, 0x1d]),
+        ext(13, &[0, 2, 4, 3]),
+    ]
+}
+
+/// The alert a tlsrec server sends for these bytes as its first input.
+fn server_alert(input: &[u8]) -> Option<AlertDescription> {
+    let (mut s, _) = tls12::server_session(
+        Arc::new(ServerConfig::new(pki().identity("ec"))),
+        Config::default(),
+    );
+    s.recv(input);
+    match s.do_handshake() {
+        Err(SslError::Ssl(e)) => e.alert(),
+        r => panic!("no alert: {r:?}"),
+    }
+}
+
+#[test]
+fn malformed_client_hellos_get_openssl_alerts() {
+    use AlertDescription as A;
+    let ecdsa = [0xc02b];
+    let ok = client_hello(0x0303, &ecdsa, &good_exts());
+    // The well-formed one is answered (sanity check of the builder).
+    let (mut s, _) = tls12::server_session(
+        Arc::new(ServerConfig::new(pki().identity("ec"))),
+        Config::default(),
+    );
+    s.recv(&record(1, &ok));
+    assert_eq!(s.do_handshake(), Err(SslError::WantRead));
+    assert!(s.outgoing_len() > 0, "the server's flight");
+
+    // Truncated, or with bytes after the extensions.
+    assert_eq!(server_alert(&record(1, &ok[..40])), Some(A::DecodeError));
+    let mut long = ok.clone();
+    long.push(0);
+    assert_eq!(server_alert(&record(1, &long)), Some(A::DecodeError));
+    // TLS 1.1 only.
+    let old = client_hello(0x0302, &ecdsa, &good_exts());
+    assert_eq!(server_alert(&record(1, &old)), Some(A::ProtocolVersion));
+    // No extended master secret (required).
+    let mut e = good_exts();
+    e.remove(1);
+    let no_ems = client_hello(0x0303, &ecdsa, &e);
+    assert_eq!(server_alert(&record(1, &no_ems)), Some(A::HandshakeFailure));
+    // No renegotiation_info and no SCSV (secure renegotiation required);
+    // the SCSV alone is enough.
+    let mut e = good_exts();
+    e.remove(0);
+    let legacy = client_hello(0x0303, &ecdsa, &e);
+    assert_eq!(server_alert(&record(1, &legacy)), Some(A::HandshakeFailure));
+    let scsv = client_hello(0x0303, &[0xc02b, 0x00ff], &e);
+    let (mut s, _) = tls12::server_session(
+        Arc::new(ServerConfig::new(pki().identity("ec"))),
+        Config::default(),
+    );
+    s.recv(&record(1, &scsv));
+    assert_eq!(s.do_handshake(), Err(SslError::WantRead));
+    // A non-empty renegotiation_info in a first handshake.
+    let mut e = good_exts();
+    e[0] = ext(0xff01, &[1, 9]);
+    assert_eq!(
+        server_alert(&record(1, &client_hello(0x0303, &ecdsa, &e))),
+        Some(A::HandshakeFailure)
+    );
+    // The same extension twice.
+    let mut e = good_exts();
+    e.push(ext(23, &[]));
+    assert_eq!(
+        server_alert(&record(1, &client_hello(0x0303, &ecdsa, &e))),
+        Some(A::IllegalParameter)
+    );
+    // No suite in common (RSA suites only for an ECDSA key), no group in
+    // common, no signature scheme in common.
+    assert_eq!(
+        server_alert(&record(1, &client_hello(0x0303, &[0xc02f], &good_exts()))),
+        Some(A::HandshakeFailure)
+    );
+    let mut e = good_exts();
+    e[2] = ext(10, &[0, 2, 0, 0x1e]); // x448
+    assert_eq!(
+        server_alert(&record(1, &client_hello(0x0303, &ecdsa, &e))),
+        Some(A::HandshakeFailure)
+    );
+    let mut e = good_exts();
+    e[3] = ext(13, &[0, 2, 4, 1]); // rsa_pkcs1_sha256 only
+    assert_eq!(
+        server_alert(&record(1, &client_hello(0x0303, &ecdsa, &e))),
+        Some(A::HandshakeFailure)
+    );
+    // ec_point_formats without uncompressed.
+    let mut e = good_exts();
+    e.push(ext(11, &[1, 1]));
+    assert_eq!(
+        server_alert(&record(1, &client_hello(0x0303, &ecdsa, &e))),
+        Some(A::IllegalParameter)
+    );
+    // Out of order: a ClientKeyExchange first.
+    assert_eq!(
+        server_alert(&record(16, &[1, 4])),
+        Some(A::UnexpectedMessage)
+    );
+}
+
+/// What a tlsrec client says to a ServerHello flight built by a tlsrec
+/// server whose messages `tamper` changes (a body set to `DROP` is left
+/// out).
+fn client_alert(ccfg: ClientConfig, tamper: impl Fn(u8, &mut Vec<u8>)) -> Option<AlertDescription> {
+    let (mut c, _) = tls12::client_session(Arc::new(ccfg), Config::default());
+    let (mut s, _) = tls12::server_session(
+        Arc::new(ServerConfig::new(pki().identity("ec"))),
+        Config::default(),
+    );
+    assert_eq!(c.do_handshake(), Err(SslError::WantRead));
+    transfer(&mut c, &mut s);
+    assert_eq!(s.do_handshake(), Err(SslError::WantRead));
+    // The server's flight, one message per plaintext record: re-framed
+    // with `tamper` applied to each body.
+    let flight = s.take_outgoing(usize::MAX);
+    let mut out = Vec::new();
+    let mut rest = &flight[..];
+    while rest.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        let payload = &rest[5..5 + len];
+        let mut body = payload[4..].to_vec();
+        tamper(payload[0], &mut body);
+        if body != b"DROP" {
+            out.extend(record_v(3, payload[0], &body));
+        }
+        rest = &rest[5 + len..];
+    }
+    c.recv(&out);
+    match c.do_handshake() {
+        Err(SslError::Ssl(e)) => e.alert(),
+        r => panic!("no alert: {r:?}"),
+    }
+}
+
+#[test]
+fn bad_server_flights_get_openssl_alerts() {
+    use AlertDescription as A;
+    // Unchanged, it works (the client sends its flight).
+    let (mut c, _) = tls12::client_session(Arc::new(client_cfg()), Config::default());
+    let (mut s, _) = tls12::server_session(
+        Arc::new(ServerConfig::new(pki().identity("ec"))),
+        Config::default(),
+    );
+    connect_in_memory(&mut c, &mut s).unwrap();
+
+    // The certificate is for localhost: another name is refused.
+    let other = ClientConfig::new("example.com", ServerCertVerification::Roots(pki().roots()));
+    assert_eq!(client_alert(other, |_, _| {}), Some(A::CertificateUnknown));
+    // Roots that do not include its CA: unknown_ca.
+    let leaf_as_root = Roots::from_pem(&pki().read("rsa.pem")).unwrap();
+    let wrong = ClientConfig::new(
+        "localhost",
+        ServerCertVerification::Roots(Arc::new(leaf_as_root)),
+    );
+    assert_eq!(client_alert(wrong, |_, _| {}), Some(A::UnknownCa));
+    // DangerousNone takes the name mismatch...
+    let none = ClientConfig::new("example.com", ServerCertVerification::DangerousNone);
+    let (mut c, _) = tls12::client_session(Arc::new(none.clone()), Config::default());
+    let (mut s, _) = tls12::server_session(
+        Arc::new(ServerConfig::new(pki().identity("ec"))),
+        Config::default(),
+    );
+    connect_in_memory(&mut c, &mut s).unwrap();
+    // ...but still checks the key exchange signature: decrypt_error.
+    assert_eq!(
+        client_alert(none.clone(), |t, b| if t == 12 {
+            let n = b.len();
+            b[n - 10] ^= 1;
+        }),
+        Some(A::DecryptError)
+    );
+    // A ServerHello without extended master secret, or with a wrong
+    // renegotiation_info: handshake_failure.
+    let drop_ext = |kind: u16| {
+        move |t: u8, b: &mut Vec<u8>| {
+            if t != 2 {
+                return;
+            }
+            // version, random, session id (empty), suite, compression.
+            let start = 2 + 32 + 1 + 2 + 1 + 2;
+            let mut kept = Vec::new();
+            let mut i = start;
+            while i < b.len() {
+                let k = u16::from_be_bytes([b[i], b[i + 1]]);
+                let l = usize::from(u16::from_be_bytes([b[i + 2], b[i + 3]]));
+                if k != kind {
+                    kept.extend_from_slice(&b[i..i + 4 + l]);
+                }
+                i += 4 + l;
+            }
+            b.truncate(start - 2);
+            b.extend_from_slice(&(kept.len() as u16).to_be_bytes());
+            b.extend_from_slice(&kept);
+        }
+    };
+    assert_eq!(
+        client_alert(none.clone(), drop_ext(23)),
+        Some(A::HandshakeFailure)
+    );
+    assert_eq!(
+        client_alert(none.clone(), drop_ext(0xff01)),
+        Some(A::HandshakeFailure)
+    );
+    // A suite it did not offer: illegal_parameter.
+    let mut only = none.clone();
+    only.suites = vec![CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384];
+    let (mut c, _) = tls12::client_session(Arc::new(only), Config::default());
+    c.do_handshake().unwrap_err();
+    let _ = c.take_outgoing(usize::MAX);
+    let mut sh = vec![3, 3];
+    sh.extend_from_slice(&[1; 32]);
+    sh.extend_from_slice(&[0, 0xc0, 0x2b, 0]);
+    c.recv(&record_v(3, 2, &sh));
+    match c.do_handshake() {
+        Err(SslError::Ssl(e)) => assert_eq!(e.alert(), Some(A::IllegalParameter)),
+        r => panic!("{r:?}"),
+    }
+    // Out of order: no Certificate, so a ServerKeyExchange where it
+    // belongs.
+    assert_eq!(
+        client_alert(none.clone(), |t, b| if t == 11 {
+            *b = b"DROP".to_vec();
+        }),
+        Some(A::UnexpectedMessage)
+    );
+    // An empty certificate list from a server.
+    assert_eq!(
+        client_alert(none, |t, b| if t == 11 {
+            *b = vec![0, 0, 0];
+        }),
+        Some(A::DecodeError)
+    );
+}
