@@ -244,12 +244,21 @@ impl Drop for Peer {
     }
 }
 
+/// A port for an openssl s_server: below the kernel's ephemeral range
+/// (32768 and up on Linux), where the listeners this process binds to port
+/// 0 (and other tests' probes) get theirs, so no test's own listener takes
+/// the port between the check here and s_server's bind. Each one is handed
+/// out once per process.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base = 10_000 + (std::process::id() as usize * 97) % 20_000;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (10_000 + (base + n * 7) % 22_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 impl Peer {
@@ -304,9 +313,12 @@ impl Peer {
         Peer::spawn(cmd, port)
     }
 
-    fn connect(&self) -> TcpStream {
+    fn connect(&mut self) -> TcpStream {
         let start = Instant::now();
         loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("openssl exited before it listened: {status}");
+            }
             match TcpStream::connect(("127.0.0.1", self.port)) {
                 Ok(s) => return s,
                 Err(_) if start.elapsed() < Duration::from_secs(10) => {
@@ -1456,4 +1468,103 @@ fn bad_server_flights_get_openssl_alerts() {
         }),
         Some(A::DecodeError)
     );
+}
+
+// ---------------------------------------------------------------------------
+// Signature schemes, groups and key types against OpenSSL.
+// ---------------------------------------------------------------------------
+
+/// One handshake with s_server and a line each way; what was negotiated.
+fn s_server_once(cert: &str, ccfg: ClientConfig) -> tls12::HandshakeSummary {
+    let mut server = Peer::s_server(cert, &["-quiet"]);
+    let (session, status) = tls12::client_session(Arc::new(ccfg), session_cfg());
+    let mut tls = nonblocking(server.connect(), session);
+    handshake(&mut tls);
+    pump(&mut tls, b"ping\n", 0, |_, _| {});
+    server.expect_stdout(b"ping\n");
+    server.type_in(b"pong\n");
+    assert_eq!(pump(&mut tls, b"", 5, |_, _| {}), b"pong\n");
+    status.last().unwrap()
+}
+
+#[test]
+fn s_server_signature_schemes_groups_and_keys() {
+    use tlsrec::tls12::{NamedGroup as G, SignatureScheme as S};
+    // RSA: PSS when offered (OpenSSL's choice), PKCS#1 v1.5 when only it is.
+    let h = s_server_once("rsa", client_cfg());
+    assert_eq!(h.signature_scheme, S::RsaPssRsaeSha256);
+    for scheme in [
+        S::RsaPkcs1Sha256,
+        S::RsaPkcs1Sha384,
+        S::RsaPkcs1Sha512,
+        S::RsaPssRsaeSha384,
+    ] {
+        let mut c = client_cfg();
+        c.signature_schemes = vec![scheme];
+        assert_eq!(s_server_once("rsa", c).signature_scheme, scheme);
+    }
+    // ECDSA P-256 and P-384 keys.
+    assert_eq!(
+        s_server_once("ec", client_cfg()).signature_scheme,
+        S::EcdsaSecp256r1Sha256
+    );
+    // A P-384 key: OpenSSL signs with ECDSA-SHA256 (TLS 1.2 does not bind
+    // the hash to the curve); tlsrec verifies it with the P-384 key.
+    assert_eq!(
+        s_server_once("ec384", client_cfg()).signature_scheme,
+        S::EcdsaSecp256r1Sha256
+    );
+    // Each group (with the RSA certificate: OpenSSL serves an ECDSA one
+    // only if its curve is among the client's groups, RFC 8422 5.1.1).
+    for g in [G::X25519, G::Secp256r1, G::Secp384r1] {
+        let mut c = client_cfg();
+        c.groups = vec![g];
+        assert_eq!(s_server_once("rsa", c).group, g);
+    }
+}
+
+/// tlsrec server: s_client limited to one signature algorithm or group
+/// gets it.
+#[test]
+fn s_client_signature_schemes_and_groups() {
+    use tlsrec::tls12::{NamedGroup as G, SignatureScheme as S};
+    for (cert, sigalgs, groups, want_scheme, want_group) in [
+        ("rsa", "RSA+SHA256", "X25519", S::RsaPkcs1Sha256, G::X25519),
+        (
+            "rsa",
+            "rsa_pss_rsae_sha384",
+            "P-256",
+            S::RsaPssRsaeSha384,
+            G::Secp256r1,
+        ),
+        (
+            "ec384",
+            "ECDSA+SHA384",
+            "P-384",
+            S::EcdsaSecp384r1Sha384,
+            G::Secp384r1,
+        ),
+    ] {
+        let suite = if cert == "rsa" {
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+        } else {
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+        };
+        let scfg = ServerConfig::new(pki().identity(cert));
+        let (mut tls, status, mut client) = accept_s_client(
+            scfg,
+            session_cfg(),
+            suite,
+            &["-sigalgs", sigalgs, "-groups", groups],
+        );
+        let h = status.last().unwrap();
+        assert_eq!(
+            (h.signature_scheme, h.group),
+            (want_scheme, want_group),
+            "{cert} {sigalgs}"
+        );
+        client.type_in(b"ping\n");
+        assert_eq!(pump(&mut tls, b"pong\n", 5, |_, _| {}), b"ping\n");
+        client.expect_stdout(b"pong\n");
+    }
 }
