@@ -1,9 +1,10 @@
 //! The handshake as a plug-in: a [`HandshakeDriver`] runs a connection's
 //! handshakes (the first one or renegotiations) for a [`Session`] built with
 //! [`Session::driven`] (renegotiations of an established connection) or
-//! [`Session::handshaking`] (from plaintext, its first handshake too). The session's record layer hands it every complete
-//! handshake message and carries out what it answers, in order: messages to
-//! send, key changes per direction, then continue, done, pending or fail.
+//! [`Session::handshaking`] (from plaintext, its first handshake too). The
+//! session's record layer hands it every complete handshake message and
+//! carries out what it answers, in order: messages to send, key changes per
+//! direction, then continue, done, pending or fail.
 //!
 //! The record layer keeps everything else: reading and writing records,
 //! the read cursor, alerts, ChangeCipherSpec, KeyUpdate, NewSessionTicket,

@@ -45,6 +45,10 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! The rest is docs/handshake.md:
+//!
+#![doc = include_str!("../../docs/handshake.md")]
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
