@@ -1568,3 +1568,114 @@ fn s_client_signature_schemes_and_groups() {
         client.expect_stdout(b"pong\n");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Mutated handshakes: never a panic, always an alert or a wait.
+// ---------------------------------------------------------------------------
+
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Flips, truncates, inserts or overwrites bytes of a flight's records'
+/// payloads (headers kept, so the handshake layer sees the damage).
+fn mutate(rng: &mut XorShift, wire: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = wire;
+    while rest.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        let (typ, minor) = (rest[0], rest[2]);
+        let mut payload = rest[5..5 + len].to_vec();
+        rest = &rest[5 + len..];
+        if typ == 22 && !payload.is_empty() {
+            for _ in 0..=rng.below(3) {
+                let at = rng.below(payload.len());
+                match rng.below(5) {
+                    0 => payload[at] ^= 1 << rng.below(8),
+                    1 => payload.truncate(at.max(1)),
+                    2 => payload.insert(at, rng.next() as u8),
+                    3 => payload[at] = [0, 0xff, 1, 0x7f][rng.below(4)],
+                    _ => {
+                        // A length byte of the message header.
+                        let i = 1 + rng.below(3);
+                        if i < payload.len() {
+                            payload[i] = payload[i].wrapping_add(1 + rng.below(3) as u8);
+                        }
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(&[typ, 3, minor]);
+        out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        out.extend_from_slice(&payload);
+    }
+    out
+}
+
+fn outcome_ok(r: Result<(), SslError>) {
+    match r {
+        Ok(()) | Err(SslError::WantRead) => {}
+        Err(SslError::Ssl(e)) => assert!(e.alert().is_some(), "no alert: {e:?}"),
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+#[test]
+fn mutated_flights_end_in_an_alert_or_a_wait() {
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let scfg = Arc::new(ServerConfig::new(pki().identity("ec")));
+    let ccfg = Arc::new(client_cfg());
+    for _ in 0..500 {
+        // A genuine ClientHello, and the flight answering it.
+        let (mut c, _) = tls12::client_session(ccfg.clone(), Config::default());
+        let (mut s, _) = tls12::server_session(scfg.clone(), Config::default());
+        let _ = c.do_handshake();
+        let hello = c.take_outgoing(usize::MAX);
+        s.recv(&hello);
+        let _ = s.do_handshake();
+        let flight = s.take_outgoing(usize::MAX);
+        // The server meets the client's flight (ClientKeyExchange,
+        // ChangeCipherSpec, Finished) damaged.
+        {
+            let (mut c2, _) = tls12::client_session(ccfg.clone(), Config::default());
+            let (mut s2, _) = tls12::server_session(scfg.clone(), Config::default());
+            let _ = c2.do_handshake();
+            transfer(&mut c2, &mut s2);
+            let _ = s2.do_handshake();
+            transfer(&mut s2, &mut c2);
+            let _ = c2.do_handshake();
+            let second = c2.take_outgoing(usize::MAX);
+            s2.recv(&mutate(&mut rng, &second));
+            outcome_ok(s2.do_handshake());
+        }
+        // Another server meets the ClientHello damaged.
+        let (mut s, _) = tls12::server_session(scfg.clone(), Config::default());
+        s.recv(&mutate(&mut rng, &hello));
+        outcome_ok(s.do_handshake());
+        // The client meets its flight damaged.
+        let m = mutate(&mut rng, &flight);
+        // In random segments.
+        let mut at = 0;
+        while at < m.len() {
+            let n = 1 + rng.below(m.len() - at);
+            c.recv(&m[at..at + n]);
+            at += n;
+            let r = c.do_handshake();
+            let failed = r.is_err() && r != Err(SslError::WantRead);
+            outcome_ok(r);
+            if failed {
+                break;
+            }
+        }
+    }
+}
