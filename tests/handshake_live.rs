@@ -1275,7 +1275,7 @@ fn good_exts() -> Vec<Vec<u8>> {
     vec![
         ext(0xff01, &[0]),
         ext(23, &[]),
-        ext(10, &[0, 2, 0, 0x1d]),
+        ext(10, &[0, 4, 0, 0x1d, 0, 0x17]),
         ext(13, &[0, 2, 4, 3]),
     ]
 }
@@ -1361,6 +1361,14 @@ fn malformed_client_hellos_get_openssl_alerts() {
     );
     let mut e = good_exts();
     e[3] = ext(13, &[0, 2, 4, 1]); // rsa_pkcs1_sha256 only
+    assert_eq!(
+        server_alert(&record(1, &client_hello(0x0303, &ecdsa, &e))),
+        Some(A::HandshakeFailure)
+    );
+    // X25519 only: the ECDSA certificate's curve (P-256) is not among the
+    // client's groups (RFC 8422 5.1.1), and no other suite fits the key.
+    let mut e = good_exts();
+    e[2] = ext(10, &[0, 2, 0, 0x1d]);
     assert_eq!(
         server_alert(&record(1, &client_hello(0x0303, &ecdsa, &e))),
         Some(A::HandshakeFailure)

@@ -332,7 +332,7 @@ impl Client {
         }
         let ms = hs.master.as_ref().ok_or(A::InternalError)?;
         let want = crypto::verify_data(suite, ms, b"server finished", &hs.transcript);
-        if !ct_eq(&want, body) {
+        if !crypto::ct_eq(&want, body) {
             // OpenSSL: "digest check failed".
             return Err(A::DecryptError);
         }
@@ -350,11 +350,6 @@ impl Client {
         });
         Ok(())
     }
-}
-
-/// Constant-time comparison of verify_data.
-pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 impl HandshakeDriver for Client {

@@ -6,7 +6,7 @@
 use pki_types::{CertificateDer, ServerName, UnixTime};
 use ring::agreement;
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{self as rsig, EcdsaKeyPair, KeyPair, RsaKeyPair};
+use ring::signature::{self as rsig, EcdsaKeyPair, RsaKeyPair};
 use sha2::{Digest, Sha256, Sha384};
 use webpki::ring as algs;
 use zeroize::Zeroizing;
@@ -192,6 +192,17 @@ impl SigningKey {
         matches!(self, SigningKey::Ecdsa(..))
     }
 
+    /// An ECDSA key's curve.
+    pub(super) fn curve(&self) -> Option<NamedGroup> {
+        match self {
+            SigningKey::Ecdsa(_, SignatureScheme::EcdsaSecp384r1Sha384) => {
+                Some(NamedGroup::Secp384r1)
+            }
+            SigningKey::Ecdsa(..) => Some(NamedGroup::Secp256r1),
+            SigningKey::Rsa(_) => None,
+        }
+    }
+
     /// The schemes this key signs with, in our order of preference (RSA:
     /// PSS first, as OpenSSL).
     pub(super) fn schemes(&self) -> &'static [SignatureScheme] {
@@ -239,14 +250,6 @@ impl SigningKey {
                 Ok(sig)
             }
             SigningKey::Ecdsa(..) => Err(A::InternalError),
-        }
-    }
-
-    #[allow(dead_code)]
-    pub(super) fn public(&self) -> &[u8] {
-        match self {
-            SigningKey::Ecdsa(k, _) => k.public_key().as_ref(),
-            SigningKey::Rsa(k) => k.public_key().as_ref(),
         }
     }
 }
@@ -421,6 +424,11 @@ pub(super) fn verify_data(
         &mut out,
     );
     out
+}
+
+/// Constant-time comparison of verify_data.
+pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The signature algorithm a suite's certificate signs with.

@@ -9,7 +9,6 @@ use crate::handshake::{HandshakeMessage, HandshakeType as T};
 use crate::keys::{tls12_key_block, RecordKeys, Secret};
 use crate::record::Version;
 
-use super::client::ct_eq;
 use super::codec::{self, ext, Rd, Wr, EMPTY_RENEGOTIATION_INFO_SCSV};
 use super::crypto::{self, Ephemeral, Transcript};
 use super::{
@@ -199,12 +198,22 @@ impl Server {
         };
         // OpenSSL: "no shared cipher", "no suitable signature algorithm",
         // "no suitable key share": all handshake_failure.
+        // RFC 8422 5.1.1: an ECDSA certificate's curve must be among the
+        // client's groups (OpenSSL's server checks it too).
+        let key_fits = match (id.key.curve(), &hello.groups) {
+            (Some(curve), Some(groups)) => groups.contains(&curve),
+            _ => true,
+        };
         let suite = self
             .cfg
             .suites
             .iter()
             .copied()
-            .find(|s| hello.suites.contains(s) && crypto::suite_is_ecdsa(*s) == id.key.is_ecdsa())
+            .find(|s| {
+                hello.suites.contains(s)
+                    && crypto::suite_is_ecdsa(*s) == id.key.is_ecdsa()
+                    && key_fits
+            })
             .ok_or(A::HandshakeFailure)?;
         let scheme = id.key.choose(&hello.schemes).ok_or(A::HandshakeFailure)?;
         let group = self
@@ -376,7 +385,7 @@ impl Server {
         }
         let ms = hs.master.take().ok_or(A::InternalError)?;
         let want = crypto::verify_data(hs.suite, &ms, b"client finished", &hs.transcript);
-        if !ct_eq(&want, body) {
+        if !crypto::ct_eq(&want, body) {
             return Err(A::DecryptError);
         }
         hs.transcript.add(20, body);
