@@ -1,8 +1,10 @@
 //! The handshake as a plug-in: a [`HandshakeDriver`] runs a connection's
 //! handshakes (the first one or renegotiations) for a [`Session`] built with
-//! [`Session::driven`]. The session's record layer hands it every complete
-//! handshake message and carries out what it answers, in order: messages to
-//! send, key changes per direction, then continue, done, pending or fail.
+//! [`Session::driven`] (renegotiations of an established connection) or
+//! [`Session::handshaking`] (from plaintext, its first handshake too). The
+//! session's record layer hands it every complete handshake message and
+//! carries out what it answers, in order: messages to send, key changes per
+//! direction, then continue, done, pending or fail.
 //!
 //! The record layer keeps everything else: reading and writing records,
 //! the read cursor, alerts, ChangeCipherSpec, KeyUpdate, NewSessionTicket,
@@ -17,6 +19,7 @@
 //!
 //! [`Session`]: crate::Session
 //! [`Session::driven`]: crate::Session::driven
+//! [`Session::handshaking`]: crate::Session::handshaking
 
 use crate::alert::AlertDescription;
 use crate::handshake::{HandshakeMessage, HandshakeType};

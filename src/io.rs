@@ -103,6 +103,29 @@ impl<T: Read + Write> SslStream<T> {
         self.io_error.take()
     }
 
+    /// `SSL_do_handshake` over the transport: runs the handshake (the first
+    /// one of a [`Session::handshaking`] session, or a renegotiation that
+    /// is due) until it completes.
+    ///
+    /// # Errors
+    /// As [`Session::do_handshake`]; `WantRead` / `WantWrite` when the
+    /// transport would block, `WantCallback` when the driver paused.
+    pub fn do_handshake(&mut self) -> Result<(), SslError> {
+        loop {
+            let r = self.session.do_handshake();
+            let flushed = self.flush_out().map_err(|e| self.io_failed(e))?;
+            match r {
+                Err(SslError::WantWrite) if flushed => {}
+                Err(SslError::WantRead) => {
+                    if !self.fill()? {
+                        return Err(SslError::WantRead);
+                    }
+                }
+                r => return r,
+            }
+        }
+    }
+
     /// `SSL_read` over the transport.
     ///
     /// # Errors

@@ -46,6 +46,9 @@
 //! * [`follow`] and [`decode`]: following a captured connection with its key
 //!   log, record by record.
 //! * [`io`]: a session over any `std::io::Read + Write` transport.
+//! * `tls12` (feature `handshake`): a TLS 1.2 handshake, client and server,
+//!   as a [`HandshakeDriver`]: [`Session::handshaking`] runs the first
+//!   handshake from plaintext and every renegotiation (docs/handshake.md).
 //! * `takeover` (feature `rustls`): a rustls handshake over the caller's
 //!   transport that hands every byte read past it to the session, with the
 //!   TLS 1.3 traffic secrets for KeyUpdate collected; [`first_bytes`]: the
@@ -81,7 +84,8 @@
 //!
 //! Features (none by default): `transcript` adds the `transcript` and
 //! `replay` modules and `decode::decode_transcript` (the JSON transcript
-//! format, with `serde_json`); `rustls`, `tokio`, and the AEAD providers
+//! format, with `serde_json`); `handshake` (the `tls12` module); `rustls`,
+//! `tokio`, and the AEAD providers
 //! `ring` (alias `fast`) and `aws-lc`. The `tlsrec` command-line tool is a
 //! package of its own (`cli/` in the repository).
 //!
@@ -112,6 +116,8 @@ pub mod role;
 pub mod session;
 #[cfg(feature = "rustls")]
 pub mod takeover;
+#[cfg(feature = "handshake")]
+pub mod tls12;
 #[cfg(feature = "tokio")]
 pub mod tokio_io;
 #[cfg(feature = "transcript")]

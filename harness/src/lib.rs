@@ -6,6 +6,9 @@
 
 use bytes::BytesMut;
 
+mod handshake;
+pub use handshake::handshake;
+
 use tlsrec::cipher::{CipherSuite, Sealer};
 use tlsrec::keys::RecordKeys;
 use tlsrec::reader::RecordReader;

@@ -24,6 +24,58 @@ impl Session {
         Ok(s)
     }
 
+    /// A session whose FIRST handshake, and every later one, `driver` runs,
+    /// starting from plaintext in `role`: a client's driver is asked to
+    /// [`start`](HandshakeDriver::start) (its ClientHello) at the first
+    /// call that enters the handshake (`do_handshake`, `read`, `write`); a
+    /// server's driver sees the client's ClientHello. Until the driver says
+    /// [`Progress::Done`], application data is refused as OpenSSL refuses it
+    /// in a first handshake (`unexpected_message`); then the session is the
+    /// same as one made with [`driven`](Self::driven), renegotiations and
+    /// all.
+    ///
+    /// The record layer learns the version (TLS 1.2) from the ServerHello
+    /// (the one it reads as a client, or the one its driver sends as a
+    /// server); a driver for TLS 1.3 is not supported here yet.
+    #[must_use]
+    pub fn handshaking(role: Role, driver: Box<dyn HandshakeDriver + Send>, cfg: Config) -> Self {
+        let mut s = Session::passive_client(KeyLog::default(), cfg);
+        s.role = role;
+        s.mode = Mode::Driven(driver);
+        s.handshake_state = HandshakeState::Handshaking {
+            stage: Stage::Hello,
+            first: true,
+            ours: role == Role::Client,
+        };
+        // A client writes its ClientHello at the first entry to the
+        // handshake; a server waits for one.
+        s.start_due = role == Role::Client;
+        s
+    }
+
+    /// The first handshake of a [`handshaking`](Self::handshaking) session
+    /// meets its ServerHello (read or sent): from now on records carry the
+    /// version it chose, and the record layer knows the suite.
+    fn learn_from_server_hello(&mut self, body: &[u8]) {
+        if self.tracker.version().is_some() {
+            return;
+        }
+        let Ok(sh) = crate::handshake::parse_server_hello(body) else {
+            return;
+        };
+        let (Some(suite), Some(v)) = (sh.suite, sh.version) else {
+            return;
+        };
+        if suite.version() != v {
+            return;
+        }
+        self.tracker.set_established(suite, [None, None]);
+        let mut p = *self.deframer.policy();
+        p.version = Some(v);
+        p.first_record = false;
+        self.deframer.set_policy(p);
+    }
+
     /// From now on, this session's handshakes are run by `driver`: a session
     /// that followed its first handshake from a key log (or was taken over)
     /// runs its renegotiations itself and seals its own KeyUpdates, on the
@@ -87,6 +139,9 @@ impl Session {
                 Role::Server => T::ClientHello,
             };
             if msg.typ == peer_hello {
+                if msg.typ == T::ServerHello {
+                    self.learn_from_server_hello(&msg.body);
+                }
                 // D1: from here on application data is refused.
                 self.handshake_state = HandshakeState::Handshaking {
                     stage: Stage::Driven,
@@ -94,6 +149,12 @@ impl Session {
                     ours,
                 };
             }
+        }
+        if msg.typ == T::Finished && !tls13 && self.ccs_expected {
+            // TLS 1.2: the driver prepared read keys, so the peer's
+            // Finished must come after its ChangeCipherSpec (OpenSSL:
+            // unexpected_message, "unexpected message").
+            return Err(self.unexpected());
         }
         let mut items = Vec::new();
         let Mode::Driven(driver) = &mut self.mode else {
@@ -142,10 +203,14 @@ impl Session {
                 .fatal(fatal_err(Reason::HandshakeFailure, alert))
                 .into());
         }
-        let tls12 = self.tracker.version() == Some(Version::Tls12);
         for item in items {
+            // Known from the first ServerHello on (handshaking sessions).
+            let tls12 = self.tracker.version() == Some(Version::Tls12);
             match item {
                 FlightItem::Message(typ, body) => {
+                    if typ == HandshakeType::ServerHello {
+                        self.learn_from_server_hello(&body);
+                    }
                     // A handshake message length is 24 bits.
                     let len = match u32::try_from(body.len()) {
                         Ok(len) if len < 1 << 24 => len,

@@ -1,0 +1,406 @@
+//! The client's TLS 1.2 full handshake (RFC 5246 7.3), as a driver.
+
+use std::sync::Arc;
+
+use crate::alert::AlertDescription as A;
+use crate::cipher::CipherSuite;
+use crate::driver::{FlightItem, HandshakeDriver, Progress};
+use crate::handshake::{HandshakeMessage, HandshakeType as T};
+use crate::keys::{tls12_key_block, Secret};
+use crate::record::Version;
+
+use super::codec::{self, ext, Rd, Wr};
+use super::crypto::{self, Ephemeral, Transcript};
+use super::{ClientConfig, HandshakeSummary, NamedGroup, SignatureScheme, Status};
+
+/// Which server message comes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// No handshake runs.
+    Idle,
+    ServerHello,
+    Certificate,
+    ServerKeyExchange,
+    /// CertificateRequest or ServerHelloDone.
+    RequestOrDone,
+    ServerHelloDone,
+    Finished,
+}
+
+/// The handshake that runs.
+struct Hs {
+    transcript: Transcript,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    suite: Option<CipherSuite>,
+    chain: Vec<Vec<u8>>,
+    group: Option<NamedGroup>,
+    scheme: Option<SignatureScheme>,
+    server_public: Vec<u8>,
+    /// CertificateRequest's signature schemes, if one came.
+    requested: Option<Vec<SignatureScheme>>,
+    master: Option<Secret>,
+    client_verify: [u8; 12],
+}
+
+pub(super) struct Client {
+    cfg: Arc<ClientConfig>,
+    status: Status,
+    wait: Wait,
+    hs: Option<Hs>,
+    /// The last completed handshake's verify_data, (client, server): RFC
+    /// 5746's renegotiation_info.
+    previous: Option<([u8; 12], [u8; 12])>,
+}
+
+impl Client {
+    pub(super) fn new(cfg: Arc<ClientConfig>, status: Status) -> Self {
+        Client {
+            cfg,
+            status,
+            wait: Wait::Idle,
+            hs: None,
+            previous: None,
+        }
+    }
+
+    fn client_hello(&mut self) -> Result<Vec<u8>, A> {
+        let random = crypto::random32()?;
+        let mut b = Vec::new();
+        b.u16(0x0303);
+        b.extend_from_slice(&random);
+        b.vec8(&[]); // no session to resume
+        let mut suites = Vec::new();
+        for s in &self.cfg.suites {
+            if s.version() == Version::Tls12 {
+                suites.u16(s.code());
+            }
+        }
+        if suites.is_empty() {
+            return Err(A::InternalError);
+        }
+        b.vec16(&suites);
+        b.vec8(&[0]); // null compression
+        let mut exts: Vec<(u16, Vec<u8>)> = Vec::new();
+        if !self.cfg.server_name.is_empty()
+            && self.cfg.server_name.parse::<std::net::IpAddr>().is_err()
+        {
+            exts.push((
+                ext::SERVER_NAME,
+                codec::put_server_name(&self.cfg.server_name),
+            ));
+        }
+        // RFC 5746 3.4 / 3.5: an empty renegotiation_info in the first
+        // handshake, the client's last verify_data in a renegotiation.
+        let ri = match &self.previous {
+            None => vec![0],
+            Some((c, _)) => {
+                let mut v = Vec::new();
+                v.vec8(c);
+                v
+            }
+        };
+        exts.push((ext::RENEGOTIATION_INFO, ri));
+        let mut groups = Vec::new();
+        for g in &self.cfg.groups {
+            groups.u16(g.code());
+        }
+        let mut v = Vec::new();
+        v.vec16(&groups);
+        exts.push((ext::SUPPORTED_GROUPS, v));
+        exts.push((ext::EC_POINT_FORMATS, vec![1, 0]));
+        let mut algs = Vec::new();
+        for s in &self.cfg.signature_schemes {
+            algs.u16(s.code());
+        }
+        let mut v = Vec::new();
+        v.vec16(&algs);
+        exts.push((ext::SIGNATURE_ALGORITHMS, v));
+        exts.push((ext::EXTENDED_MASTER_SECRET, Vec::new()));
+        codec::put_extensions(&mut b, &exts);
+        let mut hs = Hs {
+            transcript: Transcript::default(),
+            client_random: random,
+            server_random: [0; 32],
+            suite: None,
+            chain: Vec::new(),
+            group: None,
+            scheme: None,
+            server_public: Vec::new(),
+            requested: None,
+            master: None,
+            client_verify: [0; 12],
+        };
+        hs.transcript.add(1, &b);
+        self.hs = Some(hs);
+        Ok(b)
+    }
+
+    fn server_hello(&mut self, body: &[u8]) -> Result<(), A> {
+        let hs = self.hs.as_mut().ok_or(A::InternalError)?;
+        let mut r = Rd::new(body);
+        let version = r.u16()?;
+        let random = r.take(32)?;
+        let _session_id = r.vec8()?;
+        let suite = r.u16()?;
+        let compression = r.u8()?;
+        let exts = codec::extensions(&mut r)?;
+        if version != 0x0303 {
+            // OpenSSL: "unsupported protocol" / wrong version.
+            return Err(A::ProtocolVersion);
+        }
+        let suite = CipherSuite::from_code(suite)
+            .filter(|s| self.cfg.suites.contains(s) && s.version() == Version::Tls12)
+            .ok_or(A::IllegalParameter)?;
+        if compression != 0 {
+            return Err(A::IllegalParameter);
+        }
+        for (t, _) in &exts {
+            // RFC 5246 7.4.1.4: only extensions the client offered.
+            let offered = matches!(
+                *t,
+                ext::SERVER_NAME
+                    | ext::RENEGOTIATION_INFO
+                    | ext::SUPPORTED_GROUPS
+                    | ext::EC_POINT_FORMATS
+                    | ext::EXTENDED_MASTER_SECRET
+            );
+            if !offered {
+                return Err(A::UnsupportedExtension);
+            }
+        }
+        // RFC 5746 3.4 / 3.5 (secure renegotiation required).
+        let want = match &self.previous {
+            None => vec![0u8],
+            Some((c, s)) => {
+                let mut v = vec![24u8];
+                v.extend_from_slice(c);
+                v.extend_from_slice(s);
+                v
+            }
+        };
+        match codec::find(&exts, ext::RENEGOTIATION_INFO) {
+            Some(ri) if ri == want.as_slice() => {}
+            // A wrong value: OpenSSL "renegotiation mismatch".
+            Some(_) => return Err(A::HandshakeFailure),
+            // OpenSSL: "unsafe legacy renegotiation disabled".
+            None => return Err(A::HandshakeFailure),
+        }
+        match codec::find(&exts, ext::EXTENDED_MASTER_SECRET) {
+            Some([]) => {}
+            Some(_) => return Err(A::DecodeError),
+            // Required (RFC 7627 5.2 lets a client abort).
+            None => return Err(A::HandshakeFailure),
+        }
+        hs.server_random.copy_from_slice(random);
+        hs.suite = Some(suite);
+        hs.transcript.add(2, body);
+        Ok(())
+    }
+
+    fn certificate(&mut self, body: &[u8]) -> Result<(), A> {
+        let hs = self.hs.as_mut().ok_or(A::InternalError)?;
+        let chain = codec::certificate_list(body)?;
+        if chain.is_empty() {
+            // OpenSSL's client: a server must send one.
+            return Err(A::DecodeError);
+        }
+        crypto::verify_server_chain(&self.cfg.verification, &chain, &self.cfg.server_name)?;
+        hs.chain = chain;
+        hs.transcript.add(11, body);
+        Ok(())
+    }
+
+    fn server_key_exchange(&mut self, body: &[u8]) -> Result<(), A> {
+        let hs = self.hs.as_mut().ok_or(A::InternalError)?;
+        let suite = hs.suite.ok_or(A::InternalError)?;
+        let mut r = Rd::new(body);
+        let curve_type = r.u8()?;
+        let group = r.u16()?;
+        let public = r.vec8()?;
+        let params_len = body.len() - r.remaining();
+        let scheme = r.u16()?;
+        let sig = r.vec16()?;
+        r.end()?;
+        if curve_type != 3 {
+            // Only named curves (RFC 8422 5.4).
+            return Err(A::IllegalParameter);
+        }
+        let group = NamedGroup::from_code(group)
+            .filter(|g| self.cfg.groups.contains(g))
+            .ok_or(A::IllegalParameter)?;
+        if public.is_empty() {
+            return Err(A::DecodeError);
+        }
+        let scheme = SignatureScheme::from_code(scheme)
+            .filter(|s| self.cfg.signature_schemes.contains(s))
+            .ok_or(A::IllegalParameter)?;
+        if scheme.is_ecdsa() != crypto::suite_is_ecdsa(suite) {
+            // OpenSSL: "wrong signature type".
+            return Err(A::IllegalParameter);
+        }
+        let mut signed = Vec::with_capacity(64 + params_len);
+        signed.extend_from_slice(&hs.client_random);
+        signed.extend_from_slice(&hs.server_random);
+        signed.extend_from_slice(&body[..params_len]);
+        crypto::verify_signature(&hs.chain[0], scheme, &signed, sig)?;
+        hs.group = Some(group);
+        hs.scheme = Some(scheme);
+        hs.server_public = public.to_vec();
+        hs.transcript.add(12, body);
+        Ok(())
+    }
+
+    fn certificate_request(&mut self, body: &[u8]) -> Result<(), A> {
+        let hs = self.hs.as_mut().ok_or(A::InternalError)?;
+        let mut r = Rd::new(body);
+        let types = r.vec8()?;
+        let algs = r.vec16()?;
+        let _authorities = r.vec16()?;
+        r.end()?;
+        if types.is_empty() {
+            return Err(A::DecodeError);
+        }
+        let algs = codec::u16_list(algs)?;
+        hs.requested = Some(
+            algs.into_iter()
+                .filter_map(SignatureScheme::from_code)
+                .collect(),
+        );
+        hs.transcript.add(13, body);
+        Ok(())
+    }
+
+    /// ServerHelloDone: our flight.
+    fn flight(&mut self, body: &[u8], out: &mut Vec<FlightItem>) -> Result<(), A> {
+        if !body.is_empty() {
+            return Err(A::DecodeError);
+        }
+        let identity = self.cfg.identity.clone();
+        let hs = self.hs.as_mut().ok_or(A::InternalError)?;
+        let suite = hs.suite.ok_or(A::InternalError)?;
+        hs.transcript.add(14, body);
+        // Certificate, if asked: ours if its key can sign one of the
+        // schemes asked for, else an empty one.
+        let mut signer = None;
+        if let Some(asked) = &hs.requested {
+            let chosen = identity
+                .as_ref()
+                .and_then(|id| id.key.choose(asked).map(|s| (id.clone(), s)));
+            let chain: Vec<&[u8]> = match &chosen {
+                Some((id, _)) => id.chain.iter().map(|c| c.as_ref()).collect(),
+                None => Vec::new(),
+            };
+            let m = codec::put_certificate_list(&chain);
+            hs.transcript.add(11, &m);
+            out.push(FlightItem::Message(T::Certificate, m));
+            signer = chosen;
+        }
+        let eph = Ephemeral::new(hs.group.ok_or(A::InternalError)?)?;
+        let mut cke = Vec::new();
+        cke.vec8(&eph.public);
+        let pms = eph.agree(&hs.server_public)?;
+        hs.transcript.add(16, &cke);
+        out.push(FlightItem::Message(T::ClientKeyExchange, cke));
+        let session_hash = hs.transcript.hash(suite.hash());
+        let ms = crypto::extended_master_secret(suite, &pms, &session_hash);
+        if let Some((id, scheme)) = signer {
+            let sig = id.key.sign(scheme, hs.transcript.bytes())?;
+            let mut cv = Vec::new();
+            cv.u16(scheme.code());
+            cv.vec16(&sig);
+            hs.transcript.add(15, &cv);
+            out.push(FlightItem::Message(T::CertificateVerify, cv));
+        }
+        let (cw, sw) = tls12_key_block(suite, &ms, &hs.client_random, &hs.server_random)
+            .map_err(|_| A::InternalError)?;
+        let vd = crypto::verify_data(suite, &ms, b"client finished", &hs.transcript);
+        hs.transcript.add(20, &vd);
+        hs.client_verify = vd;
+        hs.master = Some(ms);
+        out.push(FlightItem::WriteKeys(cw));
+        out.push(FlightItem::Message(T::Finished, vd.to_vec()));
+        out.push(FlightItem::ReadKeys(sw));
+        Ok(())
+    }
+
+    fn finished(&mut self, body: &[u8]) -> Result<(), A> {
+        let hs = self.hs.take().ok_or(A::InternalError)?;
+        let suite = hs.suite.ok_or(A::InternalError)?;
+        if body.len() != 12 {
+            return Err(A::DecodeError);
+        }
+        let ms = hs.master.as_ref().ok_or(A::InternalError)?;
+        let want = crypto::verify_data(suite, ms, b"server finished", &hs.transcript);
+        if !crypto::ct_eq(&want, body) {
+            // OpenSSL: "digest check failed".
+            return Err(A::DecryptError);
+        }
+        let mut server_vd = [0u8; 12];
+        server_vd.copy_from_slice(body);
+        let renegotiation = self.previous.is_some();
+        self.previous = Some((hs.client_verify, server_vd));
+        self.status.completed(HandshakeSummary {
+            suite,
+            group: hs.group.ok_or(A::InternalError)?,
+            signature_scheme: hs.scheme.ok_or(A::InternalError)?,
+            peer_certificates: hs.chain,
+            renegotiation,
+            client_cert_requested: hs.requested.is_some(),
+        });
+        Ok(())
+    }
+}
+
+impl HandshakeDriver for Client {
+    fn start(&mut self, out: &mut Vec<FlightItem>) -> Progress {
+        match self.client_hello() {
+            Ok(body) => {
+                out.push(FlightItem::Message(T::ClientHello, body));
+                self.wait = Wait::ServerHello;
+                Progress::Continue
+            }
+            Err(a) => Progress::Fail(a),
+        }
+    }
+
+    fn message(&mut self, msg: &HandshakeMessage, out: &mut Vec<FlightItem>) -> Progress {
+        let r = match (self.wait, msg.typ) {
+            (Wait::ServerHello, T::ServerHello) => {
+                self.server_hello(&msg.body).map(|()| Wait::Certificate)
+            }
+            (Wait::Certificate, T::Certificate) => self
+                .certificate(&msg.body)
+                .map(|()| Wait::ServerKeyExchange),
+            (Wait::ServerKeyExchange, T::ServerKeyExchange) => self
+                .server_key_exchange(&msg.body)
+                .map(|()| Wait::RequestOrDone),
+            (Wait::RequestOrDone, T::CertificateRequest) => self
+                .certificate_request(&msg.body)
+                .map(|()| Wait::ServerHelloDone),
+            (Wait::RequestOrDone | Wait::ServerHelloDone, T::ServerHelloDone) => {
+                self.flight(&msg.body, out).map(|()| Wait::Finished)
+            }
+            (Wait::Finished, T::Finished) => self.finished(&msg.body).map(|()| Wait::Idle),
+            // Anything else, anywhere: OpenSSL's read_state_machine
+            // "unexpected message".
+            _ => Err(A::UnexpectedMessage),
+        };
+        match r {
+            Ok(Wait::Idle) => {
+                self.wait = Wait::Idle;
+                Progress::Done
+            }
+            Ok(w) => {
+                self.wait = w;
+                Progress::Continue
+            }
+            Err(a) => {
+                out.clear();
+                self.wait = Wait::Idle;
+                self.hs = None;
+                Progress::Fail(a)
+            }
+        }
+    }
+}
