@@ -270,13 +270,13 @@ fn handshake12(
         .set_nonblocking(true)
         .map_err(|e| Failed::new(EXIT_NETWORK, format!("socket: {e}")))?;
     let mut tls = SslStream::new(session, sock);
-    let mut last = Instant::now();
+    let start = Instant::now();
     let mut idle = 0;
     loop {
         match tls.do_handshake() {
             Ok(()) => break,
             Err(SslError::WantRead | SslError::WantWrite) => {
-                if last.elapsed() > timeout {
+                if start.elapsed() > timeout {
                     return Err(Failed::new(
                         EXIT_HANDSHAKE,
                         format!("handshake: no answer for {} s", timeout.as_secs()),
@@ -289,7 +289,6 @@ fn handshake12(
                 return Err(handshake_failed(&End::of(&e, io)));
             }
         }
-        last = Instant::now();
     }
     Ok(Conn {
         tls,

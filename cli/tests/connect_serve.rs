@@ -727,3 +727,62 @@ fn connect_and_serve_errors() {
         "cannot listen on 127.0.0.1:",
     );
 }
+
+/// `--cert` / `--key`: a client certificate for a server that requires
+/// one (`s_server -Verify 1`, which puts it in its page), TLS 1.2 and 1.3;
+/// without one, s_server's handshake_failure (exit 5).
+#[test]
+fn connect_with_client_certificate() {
+    if !have_openssl() {
+        return;
+    }
+    let verify = ["-Verify", "1", "-CAfile"];
+    for version in ["-tls1_2", "-tls1_3"] {
+        let ca = file("ca.pem");
+        let mut extra = verify.to_vec();
+        extra.extend([ca.as_str(), version]);
+        let (mut server, port) = s_server("rsa", &extra);
+        let mut args = vec![
+            addr(port),
+            "--cafile".into(),
+            ca.clone(),
+            "--servername".into(),
+            "localhost".into(),
+            "--http-get".into(),
+            "/".into(),
+            "--cert".into(),
+            file("ec.pem"),
+            "--key".into(),
+            file("ec.key"),
+        ];
+        if version == "-tls1_3" {
+            args.push("--tls1_3".into());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = connect(&args);
+        let (out, err) = (text(&o.stdout), text(&o.stderr));
+        assert_eq!(o.status.code(), Some(0), "{version}: {err}");
+        assert!(out.contains("Client certificate"), "{version}: {out}");
+        server.finish();
+    }
+    let ca = file("ca.pem");
+    let mut extra = verify.to_vec();
+    extra.extend([ca.as_str(), "-tls1_2"]);
+    let (mut server, port) = s_server("rsa", &extra);
+    let o = connect(&[
+        &addr(port),
+        "--cafile",
+        &ca,
+        "--servername",
+        "localhost",
+        "--http-get",
+        "/",
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("handshake failed: fatal alert handshake_failure from the peer"),
+        "{err}"
+    );
+    server.finish();
+}
