@@ -64,12 +64,13 @@ enum Cmd {
     /// certificate was not accepted (or it refused ours); 5 the handshake
     /// failed otherwise.
     Connect(tlsrec_cli::connect::ConnectArgs),
-    /// Serve TLS 1.2, like `openssl s_server -www`: each HTTP request gets a
-    /// text page (suite, handshakes, counts).
+    /// Serve TLS 1.2 (or with --tls1_3, TLS 1.3), like `openssl s_server
+    /// -www`: each HTTP request gets a text page (suite, handshakes, counts).
     ///
     /// GET /reneg renegotiates from the server and answers once it
-    /// completed; GET /keyupdate answers 400 (KeyUpdate is TLS 1.3 only);
-    /// GET /bytes/N sends N bytes. HTTP/1.1 keeps the connection open,
+    /// completed (TLS 1.2; 400 in TLS 1.3); GET /keyupdate sends a
+    /// KeyUpdate before the page (TLS 1.3; 400 in TLS 1.2); GET /bytes/N
+    /// sends N bytes. HTTP/1.1 keeps the connection open,
     /// HTTP/1.0 closes it (close_notify) after the answer. One line per
     /// connection and event on stderr. Exit code 2 for an unreadable
     /// certificate or key, 3 for an address it cannot listen on.

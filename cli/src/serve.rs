@@ -1,8 +1,10 @@
-//! `tlsrec serve`: a TLS 1.2 server like `openssl s_server -www`, on the
-//! crate's own handshake (`tlsrec::tls12::server_session`). Each HTTP
-//! request gets a small text page; `GET /reneg` renegotiates from the
-//! server first, `GET /bytes/N` sends N bytes (to keep data flowing while
-//! a client renegotiates). One thread per connection; one log line per
+//! `tlsrec serve`: a TLS server like `openssl s_server -www`. TLS 1.2 on
+//! the crate's own handshake (`tlsrec::tls12::server_session`), or with
+//! `--tls1_3` rustls's handshake and then tlsrec (`tlsrec::takeover`).
+//! Each HTTP request gets a small text page; `GET /reneg` renegotiates
+//! from the server first (TLS 1.2), `GET /keyupdate` sends a KeyUpdate
+//! (TLS 1.3), `GET /bytes/N` sends N bytes (to keep data flowing while a
+//! client renegotiates). One thread per connection; one log line per
 //! connection and event on stderr.
 
 use std::io;
@@ -38,6 +40,11 @@ pub struct ServeArgs {
     /// write, or PKCS#1 RSA).
     #[arg(long, value_name = "PEM")]
     pub key: PathBuf,
+    /// Serve TLS 1.3 instead of 1.2: rustls's handshake (ring), then
+    /// tlsrec carries the connection; GET /keyupdate sends a KeyUpdate
+    /// (asking the client to update too), GET /reneg answers 400.
+    #[arg(long = "tls1_3")]
+    pub tls1_3: bool,
     /// Refuse renegotiations the client starts (a warning no_renegotiation,
     /// as OpenSSL 3 does by default; allowed by default here).
     #[arg(long)]
@@ -71,7 +78,11 @@ pub fn run(a: &ServeArgs) -> Result<(), Failed> {
             ),
         )
     })?;
-    let cfg = Arc::new(ServerConfig::new(Arc::new(id)));
+    let cfg = if a.tls1_3 {
+        Tls::V13(Arc::new(rustls_config(a, &cert, &key)?))
+    } else {
+        Tls::V12(Arc::new(ServerConfig::new(Arc::new(id))))
+    };
     let listener = TcpListener::bind((a.bind.as_str(), a.port)).map_err(|e| {
         Failed::new(
             EXIT_NETWORK,
@@ -81,14 +92,18 @@ pub fn run(a: &ServeArgs) -> Result<(), Failed> {
     let local = listener
         .local_addr()
         .map_err(|e| Failed::new(EXIT_NETWORK, format!("listening socket: {e}")))?;
-    eprintln!(
-        "tlsrec serve: listening on {local} (TLS 1.2, client renegotiation {})",
-        if a.no_client_renegotiation {
-            "refused"
-        } else {
-            "allowed"
-        }
-    );
+    if a.tls1_3 {
+        eprintln!("tlsrec serve: listening on {local} (TLS 1.3)");
+    } else {
+        eprintln!(
+            "tlsrec serve: listening on {local} (TLS 1.2, client renegotiation {})",
+            if a.no_client_renegotiation {
+                "refused"
+            } else {
+                "allowed"
+            }
+        );
+    }
     let max = if a.once { Some(1) } else { a.max_connections };
     let opts = Arc::new(Opts {
         allow_client_renegotiation: !a.no_client_renegotiation,
@@ -121,6 +136,39 @@ pub fn run(a: &ServeArgs) -> Result<(), Failed> {
     Ok(())
 }
 
+/// The server's handshake: tlsrec's TLS 1.2 or rustls's TLS 1.3.
+#[derive(Clone)]
+enum Tls {
+    V12(Arc<ServerConfig>),
+    V13(Arc<rustls::ServerConfig>),
+}
+
+/// The TLS 1.3 server's rustls options: the same chain and key.
+fn rustls_config(a: &ServeArgs, cert: &[u8], key: &[u8]) -> Result<rustls::ServerConfig, Failed> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |e: String| {
+        Failed::new(
+            EXIT_USAGE,
+            format!(
+                "--cert {} / --key {}: {e}",
+                a.cert.display(),
+                a.key.display()
+            ),
+        )
+    };
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| bad(e.to_string()))?;
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| bad(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| bad(e.to_string()))
+}
+
 struct Opts {
     allow_client_renegotiation: bool,
     timeout: Duration,
@@ -131,7 +179,10 @@ struct Conn {
     n: u64,
     peer: SocketAddr,
     tls: SslStream<TcpStream>,
-    status: Status,
+    /// TLS 1.2 only.
+    status: Option<Status>,
+    /// KeyUpdates sent (TLS 1.3).
+    key_updates: u64,
     /// Handshakes seen so far (to log each renegotiation once).
     seen: u64,
     /// A renegotiation this server started and has not seen complete.
@@ -146,9 +197,25 @@ impl Conn {
         eprintln!("tlsrec serve: conn {} {}: {what}", self.n, self.peer);
     }
 
+    fn handshakes(&self) -> u64 {
+        self.status.as_ref().map_or(1, Status::handshakes)
+    }
+
+    fn tls13(&self) -> bool {
+        self.status.is_none()
+    }
+
+    fn suite(&self) -> &'static str {
+        self.tls
+            .session()
+            .sealer()
+            .suite()
+            .map_or("?", |s| s.name())
+    }
+
     /// Logs each handshake completed since the last look.
     fn look(&mut self) {
-        let now = self.status.handshakes();
+        let now = self.handshakes();
         while self.seen < now {
             self.seen += 1;
             let by = match self.ours {
@@ -158,7 +225,7 @@ impl Conn {
                 }
                 _ => "the client",
             };
-            let suite = self.status.last().map_or("?", |h| h.suite.name());
+            let suite = self.suite();
             self.log(&format!(
                 "renegotiation by {by} done (handshake {}, {suite})",
                 self.seen
@@ -167,29 +234,52 @@ impl Conn {
     }
 }
 
-fn connection(n: u64, sock: TcpStream, peer: SocketAddr, cfg: &Arc<ServerConfig>, o: &Opts) {
+fn connection(n: u64, sock: TcpStream, peer: SocketAddr, tls: &Tls, o: &Opts) {
     eprintln!("tlsrec serve: conn {n} {peer}: accepted");
-    if let Err(e) = sock.set_nonblocking(true) {
-        eprintln!("tlsrec serve: conn {n} {peer}: socket: {e}");
-        return;
-    }
-    let (session, status) = tls12::server_session(
-        cfg.clone(),
-        Config {
-            allow_client_renegotiation: o.allow_client_renegotiation,
-            // The loop reads whenever a write cannot go on.
-            want_read_when_write_meets_app_data: true,
-            // A renegotiation asked for while a record is half read still
-            // starts with our HelloRequest.
-            deferred_renegotiation_sends_hello: true,
-            ..Config::default()
-        },
-    );
+    let say = |what: String| eprintln!("tlsrec serve: conn {n} {peer}: {what}");
+    let session_cfg = Config {
+        allow_client_renegotiation: o.allow_client_renegotiation,
+        // The loop reads whenever a write cannot go on.
+        want_read_when_write_meets_app_data: true,
+        // A renegotiation asked for while a record is half read still
+        // starts with our HelloRequest.
+        deferred_renegotiation_sends_hello: true,
+        ..Config::default()
+    };
+    let (tls, status) = match tls {
+        Tls::V12(cfg) => {
+            if let Err(e) = sock.set_nonblocking(true) {
+                return say(format!("socket: {e}"));
+            }
+            let (session, status) = tls12::server_session(cfg.clone(), session_cfg);
+            (SslStream::new(session, sock), Some(status))
+        }
+        Tls::V13(cfg) => {
+            // rustls's handshake blocks, for at most the timeout per read.
+            let _ = sock.set_read_timeout(Some(o.timeout));
+            match tlsrec::takeover::accept(cfg.clone(), sock, session_cfg) {
+                Ok(tlsrec::takeover::Accepted::Tls(tls)) => {
+                    if let Err(e) = tls.get_ref().set_nonblocking(true) {
+                        return say(format!("socket: {e}"));
+                    }
+                    (tls, None)
+                }
+                Ok(tlsrec::takeover::Accepted::NotTls { first_bytes, .. }) => {
+                    return say(format!(
+                        "closed: not a TLS handshake (first bytes {:?})",
+                        String::from_utf8_lossy(&first_bytes[..first_bytes.len().min(16)])
+                    ));
+                }
+                Err(e) => return say(format!("closed: handshake failed: {e}")),
+            }
+        }
+    };
     let mut c = Conn {
         n,
         peer,
-        tls: SslStream::new(session, sock),
+        tls,
         status,
+        key_updates: 0,
         seen: 1,
         ours: None,
         requests: 0,
@@ -197,12 +287,14 @@ fn connection(n: u64, sock: TcpStream, peer: SocketAddr, cfg: &Arc<ServerConfig>
         sent: 0,
     };
     let end = serve_connection(&mut c, o);
+    let changes = if c.tls13() {
+        format!("{} KeyUpdates sent", c.key_updates)
+    } else {
+        format!("{} renegotiations", c.handshakes().saturating_sub(1))
+    };
     c.log(&format!(
-        "closed: {end}; {} requests, {} renegotiations, {} bytes in, {} bytes out",
-        c.requests,
-        c.status.handshakes().saturating_sub(1),
-        c.received,
-        c.sent
+        "closed: {end}; {} requests, {changes}, {} bytes in, {} bytes out",
+        c.requests, c.received, c.sent
     ));
 }
 
@@ -278,26 +370,31 @@ fn parse_request(lines: &[String]) -> Option<Request> {
 }
 
 fn page(c: &Conn, req: &Request, note: &str) -> Vec<u8> {
-    let last = c.status.last();
+    let last = c.status.as_ref().and_then(Status::last);
     let mut p = String::new();
     p.push_str("tlsrec serve\n");
     p.push_str(&format!("connection: {} from {}\n", c.n, c.peer));
-    p.push_str("protocol: TLSv1.2\n");
-    p.push_str(&format!(
-        "suite: {}\n",
-        last.as_ref().map_or("?", |h| h.suite.name())
-    ));
+    p.push_str(if c.tls13() {
+        "protocol: TLSv1.3\n"
+    } else {
+        "protocol: TLSv1.2\n"
+    });
+    p.push_str(&format!("suite: {}\n", c.suite()));
     if let Some(h) = &last {
         p.push_str(&format!(
             "group: {:?}, signature: {:?}\n",
             h.group, h.signature_scheme
         ));
     }
-    let hs = c.status.handshakes();
-    p.push_str(&format!(
-        "handshakes: {hs} (renegotiations: {})\n",
-        hs.saturating_sub(1)
-    ));
+    if c.tls13() {
+        p.push_str(&format!("key updates sent: {}\n", c.key_updates));
+    } else {
+        let hs = c.handshakes();
+        p.push_str(&format!(
+            "handshakes: {hs} (renegotiations: {})\n",
+            hs.saturating_sub(1)
+        ));
+    }
     p.push_str(&format!("request {}: {}\n", c.requests, req.line));
     p.push_str(&format!(
         "application data so far: {} bytes received, {} bytes sent\n",
@@ -349,7 +446,30 @@ fn answer(c: &mut Conn, req: Option<&Request>) -> Option<Response> {
         ));
     }
     match req.path.as_str() {
+        "/reneg" if c.tls13() => {
+            c.log("renegotiation asked: TLS 1.3 has none, 400");
+            let mut body = page(c, req, "");
+            body.extend_from_slice(
+                b"reneg: not done: TLS 1.3 has no renegotiation (RFC 8446); \
+                  GET /keyupdate sends a KeyUpdate instead\n",
+            );
+            Some(text("400 Bad Request", body, ka))
+        }
         "/reneg" => None,
+        "/keyupdate" if c.tls13() => {
+            let note = match c.tls.session_mut().key_update(true) {
+                Ok(()) => {
+                    c.key_updates += 1;
+                    c.log("KeyUpdate (update_requested) goes out before the page");
+                    "keyupdate: sent before this page, asking the client to update too".to_string()
+                }
+                Err(e) => {
+                    c.log(&format!("cannot send a KeyUpdate: {e}"));
+                    format!("keyupdate: refused: {e}")
+                }
+            };
+            Some(text("200 OK", page(c, req, &note), ka))
+        }
         "/keyupdate" => {
             c.log("KeyUpdate asked: TLS 1.2 has none, 400");
             let mut body = page(c, req, "");
@@ -375,8 +495,10 @@ fn answer(c: &mut Conn, req: Option<&Request>) -> Option<Response> {
 fn serve_connection(c: &mut Conn, o: &Opts) -> String {
     let mut last = Instant::now();
     let mut idle = 0;
-    // The handshake.
-    loop {
+    // The handshake (TLS 1.3: done by rustls already; tlsrec's
+    // do_handshake on that established session would read the client's
+    // first record and refuse application data as unexpected_message).
+    while !c.tls13() {
         match c.tls.do_handshake() {
             Ok(()) => break,
             Err(SslError::WantRead | SslError::WantWrite) => {
@@ -391,8 +513,8 @@ fn serve_connection(c: &mut Conn, o: &Opts) -> String {
             }
         }
     }
-    let suite = c.status.last().map_or("?", |h| h.suite.name());
-    c.log(&format!("handshake done: TLSv1.2 {suite}"));
+    let version = if c.tls13() { "TLSv1.3" } else { "TLSv1.2" };
+    c.log(&format!("handshake done: {version} {}", c.suite()));
     let mut inbuf: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 16384];
     // The response being written: its head and body so far.
@@ -425,7 +547,7 @@ fn serve_connection(c: &mut Conn, o: &Opts) -> String {
                 let note = if done {
                     format!(
                         "renegotiation started by the server: done (handshake {})",
-                        c.status.handshakes()
+                        c.handshakes()
                     )
                 } else {
                     "renegotiation started by the server: NOT completed after 10 s".to_string()
@@ -447,7 +569,7 @@ fn serve_connection(c: &mut Conn, o: &Opts) -> String {
                         let req = req.expect("only a request asks for /reneg");
                         match c.tls.session_mut().renegotiate() {
                             Ok(()) => {
-                                c.ours = Some(c.status.handshakes() + 1);
+                                c.ours = Some(c.handshakes() + 1);
                                 c.log("renegotiation started by the server (GET /reneg)");
                                 reneg = Some((req, Instant::now()));
                             }

@@ -786,3 +786,64 @@ fn connect_with_client_certificate() {
     );
     server.finish();
 }
+
+/// `tlsrec serve --tls1_3`: `GET /keyupdate` sends a KeyUpdate before the
+/// page (seen in the client's trace), `GET /reneg` answers 400; `openssl
+/// s_client -tls1_3` typing `K` (a KeyUpdate asking ours) keeps talking.
+#[test]
+fn serve_tls13_key_update() {
+    if !have_openssl() {
+        return;
+    }
+    let (mut server, port) = serve("ec", &["--tls1_3", "--max-connections", "3"]);
+    let base = [
+        addr(port),
+        "--tls1_3".into(),
+        "--cafile".into(),
+        file("ca.pem"),
+        "--servername".into(),
+        "localhost".into(),
+    ];
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.iter().map(String::as_str).collect();
+        args.extend_from_slice(extra);
+        connect(&args)
+    };
+    let o = run(&["--http-get", "/keyupdate", "--key-update", "1", "--trace"]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(out.contains("protocol: TLSv1.3"), "{out}");
+    assert!(out.contains("keyupdate: sent before this page"), "{out}");
+    let has = |dir: &str, what: &str| err.lines().any(|l| l.starts_with(dir) && l.ends_with(what));
+    assert!(has("s2c", "KeyUpdate(update_requested)"), "{err}");
+    assert!(has("c2s", "KeyUpdate(update_requested)"), "{err}");
+    assert!(!err.contains("trace: "), "{err}");
+
+    let o = run(&["--http-get", "/reneg"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.starts_with("HTTP/1.0 400 Bad Request"), "{out}");
+    assert!(out.contains("TLS 1.3 has no renegotiation"), "{out}");
+
+    let mut client = Proc::spawn({
+        let mut c = Command::new("openssl");
+        c.args(["s_client", "-connect", &addr(port), "-tls1_3"])
+            .args(["-servername", "localhost", "-CAfile", &file("ca.pem")]);
+        c
+    });
+    server.expect("conn 3 127.0.0.1");
+    client.expect("Verification: OK");
+    std::thread::sleep(Duration::from_millis(300));
+    client.type_in("K\n");
+    std::thread::sleep(Duration::from_millis(300));
+    client.type_in("GET /after-K HTTP/1.0\n\n");
+    client.expect("request 1: GET /after-K HTTP/1.0");
+    client.finish();
+    let (log, code) = server.finish();
+    assert_eq!(code, Some(0), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("conn 3") && l.contains("close_notify both ways")),
+        "{log:?}"
+    );
+}
