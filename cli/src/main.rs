@@ -3,7 +3,9 @@
 //! Exit codes: 0 success; 1 a finding (a transcript that does not replay, a
 //! record `decode` could not open or bytes it left over); 2 a usage error
 //! (an unknown flag, a missing path, a folder without transcripts, a file
-//! that cannot be read or parsed).
+//! that cannot be read or parsed); `connect` and `serve` also 3 (no TCP
+//! connection, an address to listen on that is taken), 4 (a certificate
+//! not accepted) and 5 (a failed handshake).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,6 +50,31 @@ enum Cmd {
     /// against each provider's raw AEAD; rustls 0.23 and OpenSSL 3 too when
     /// built with the `bench-peers` feature.
     Bench(BenchArgs),
+    /// Connect to a TLS server, like `openssl s_client`: TLS 1.2 with
+    /// tlsrec's own handshake (renegotiations), or TLS 1.3 with rustls's
+    /// handshake then tlsrec (KeyUpdates).
+    ///
+    /// What the server sends goes to stdout; the connection line, the
+    /// trace and the summary (bytes each way, renegotiations, key updates,
+    /// how it ended) to stderr. Exit code 0 when the server ended with
+    /// close_notify; 1 when the connection failed after the handshake (an
+    /// alert, EOF without close_notify, a timeout); 2 a usage error (a bad
+    /// address or flag, an unreadable certificate, key or CA file); 3 no
+    /// TCP connection (unresolvable, refused, unreachable); 4 the server's
+    /// certificate was not accepted (or it refused ours); 5 the handshake
+    /// failed otherwise.
+    Connect(tlsrec_cli::connect::ConnectArgs),
+    /// Serve TLS 1.2 (or with --tls1_3, TLS 1.3), like `openssl s_server
+    /// -www`: each HTTP request gets a text page (suite, handshakes, counts).
+    ///
+    /// GET /reneg renegotiates from the server and answers once it
+    /// completed (TLS 1.2; 400 in TLS 1.3); GET /keyupdate sends a
+    /// KeyUpdate before the page (TLS 1.3; 400 in TLS 1.2); GET /bytes/N
+    /// sends N bytes. HTTP/1.1 keeps the connection open,
+    /// HTTP/1.0 closes it (close_notify) after the answer. One line per
+    /// connection and event on stderr. Exit code 2 for an unreadable
+    /// certificate or key, 3 for an address it cannot listen on.
+    Serve(tlsrec_cli::serve::ServeArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +169,19 @@ struct BenchArgs {
 enum Failure {
     Usage(String),
     Finding,
+    /// `connect` / `serve`: an exit code and what to say.
+    Exit(u8, String),
+}
+
+/// A `connect` / `serve` result: usage errors as every command's.
+fn net(r: Result<(), tlsrec_cli::net::Failed>) -> Result<(), Failure> {
+    r.map_err(|f| {
+        if f.code == tlsrec_cli::net::EXIT_USAGE {
+            Failure::Usage(f.message)
+        } else {
+            Failure::Exit(f.code, f.message)
+        }
+    })
 }
 
 fn usage(msg: impl Into<String>) -> Failure {
@@ -677,10 +717,16 @@ fn main() -> ExitCode {
         Cmd::Replay(a) => ("replay", replay(a)),
         Cmd::Decode(a) => ("decode", decode(a)),
         Cmd::Bench(a) => ("bench", bench(a)),
+        Cmd::Connect(a) => ("connect", net(tlsrec_cli::connect::run(a))),
+        Cmd::Serve(a) => ("serve", net(tlsrec_cli::serve::run(a))),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Finding) => ExitCode::FAILURE,
+        Err(Failure::Exit(code, msg)) => {
+            eprintln!("tlsrec {name}: {msg}");
+            ExitCode::from(code)
+        }
         Err(Failure::Usage(msg)) => {
             // clap's own format and exit code (2), with the command's usage line.
             let mut cmd = Cli::command();

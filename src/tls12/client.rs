@@ -304,6 +304,7 @@ impl Client {
         out.push(FlightItem::Message(T::ClientKeyExchange, cke));
         let session_hash = hs.transcript.hash(suite.hash());
         let ms = crypto::extended_master_secret(suite, &pms, &session_hash);
+        self.status.master_secret(hs.client_random, &ms);
         if let Some((id, scheme)) = signer {
             let sig = id.key.sign(scheme, hs.transcript.bytes())?;
             let mut cv = Vec::new();

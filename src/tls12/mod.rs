@@ -388,6 +388,9 @@ struct StatusInner {
     completed: u64,
     last: Option<HandshakeSummary>,
     lookups: u64,
+    /// Each handshake's client random and master secret (Secret redacts
+    /// itself in Debug).
+    secrets: Vec<([u8; 32], crate::keys::Secret)>,
 }
 
 /// A view of a driver's handshakes, shared with the driver inside the
@@ -415,6 +418,27 @@ impl Status {
         self.lock().lookups
     }
 
+    /// The key log of every handshake whose master secret was computed so
+    /// far, in SSLKEYLOGFILE format: one `CLIENT_RANDOM <client random>
+    /// <master secret>` line each (hex), renegotiations included, for
+    /// `tlsrec decode`, [`KeyLog::parse`](crate::keylog::KeyLog::parse) or
+    /// Wireshark. Secret material: it decrypts the connection.
+    #[must_use]
+    pub fn key_log(&self) -> String {
+        use crate::keylog::encode_hex;
+        self.lock()
+            .secrets
+            .iter()
+            .map(|(cr, ms)| {
+                format!(
+                    "CLIENT_RANDOM {} {}\n",
+                    encode_hex(cr),
+                    encode_hex(ms.as_bytes())
+                )
+            })
+            .collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, StatusInner> {
         self.0
             .lock()
@@ -425,6 +449,10 @@ impl Status {
         let mut s = self.lock();
         s.completed += 1;
         s.last = Some(summary);
+    }
+
+    fn master_secret(&self, client_random: [u8; 32], ms: &crate::keys::Secret) {
+        self.lock().secrets.push((client_random, ms.clone()));
     }
 
     fn looked_up(&self) {

@@ -352,6 +352,7 @@ impl Server {
         hs.transcript.add(16, body);
         let session_hash = hs.transcript.hash(hs.suite.hash());
         let ms = crypto::extended_master_secret(hs.suite, &pms, &session_hash);
+        self.status.master_secret(hs.client_random, &ms);
         let (cw, sw) = tls12_key_block(hs.suite, &ms, &hs.client_random, &hs.server_random)
             .map_err(|_| A::InternalError)?;
         hs.master = Some(ms);
