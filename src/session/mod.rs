@@ -84,9 +84,10 @@ pub enum Profile {
     /// TLS 1.3 alert later reads say ZERO_RETURN, and after user_canceled
     /// then close_notify they say SYSCALL (3.0: the other way round).
     OpenSsl3_5,
-    /// OpenSSL 4.0 (4.0.3): 3.5's alert rule, and once a call has failed
-    /// the connection, every later read, peek and write reports SSL (its
-    /// error state sticks) where 3.0 says SYSCALL.
+    /// OpenSSL 4.0 (4.0.3): 3.5's rules, and once the connection has
+    /// failed (a call's fatal error, or the peer's fatal alert), every later
+    /// read, peek and write reports SSL (its error state sticks) where 3.0
+    /// says SYSCALL or ZERO_RETURN.
     OpenSsl4_0,
     /// RFC 8446 / 5246 read strictly where OpenSSL is lenient or silent, as
     /// tlsfuzzer expects: a KeyUpdate that asks for one is answered before
@@ -132,7 +133,10 @@ impl Profile {
         }
     }
 
-    /// 4.0: a failed connection's later calls report SSL, not SYSCALL.
+    /// 4.0: a failed connection's later reads, peeks and writes report SSL
+    /// first of all, whether the failure was ours or the peer's fatal alert
+    /// (both leave the state machine in `MSG_FLOW_ERROR`); 3.0 says SYSCALL,
+    /// or after the peer's alert ZERO_RETURN / SYSCALL by the last warning.
     pub(crate) fn failure_sticks(self) -> bool {
         self == Profile::OpenSsl4_0
     }
@@ -140,6 +144,33 @@ impl Profile {
     /// 1.1.1: an unexpected EOF is SYSCALL, no alert sent.
     pub(crate) fn eof_is_syscall(self) -> bool {
         self == Profile::OpenSsl1_1_1
+    }
+
+    /// 4.0 and the RFC profile: a TLS 1.2 record too short for the
+    /// explicit nonce and the tag is bad_record_mac (RFC 5246 6.2.3.3);
+    /// 1.1.1 to 3.5 answer internal_error (their cipher refuses the length).
+    pub(crate) fn short_record_is_bad_mac(self) -> bool {
+        matches!(self, Profile::OpenSsl4_0 | Profile::Rfc)
+    }
+
+    /// 3.5 and 4.0: a TLS 1.3 client goes on dropping a ChangeCipherSpec
+    /// record (the byte 01, counted as an empty record) after the
+    /// handshake, for as long as it reads under the first handshake's keys
+    /// (their record layer keeps `is_first_handshake` set until a KeyUpdate
+    /// replaces it). 1.1.1, 3.0 and RFC 8446 5: after the peer's Finished it
+    /// is an unexpected record (bad record type).
+    pub(crate) fn drops_ccs_after_handshake(self) -> bool {
+        matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
+    }
+
+    /// 1.1.1 and 3.0: a write that fails as a bad write retry keeps what
+    /// the interrupted write had sent (`wnum`), so a later shorter write is
+    /// "bad length". 3.5 and 4.0 (`tls_write_check_pending` returns before
+    /// `wnum` is restored) forget it: a later write as long as the pending
+    /// record passes that check and meets the failed connection (SYSCALL in
+    /// 3.5; 4.0's sticky error state answers first).
+    pub(crate) fn bad_write_retry_keeps_progress(self) -> bool {
+        !matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
     }
 
     /// The profile of the OpenSSL release `version` names (`"4.0.3"`),
@@ -559,6 +590,7 @@ impl Session {
             sealer.set_provider(p);
         }
         opener.set_inner_plaintext_limit(cfg.profile.limits_inner_plaintext());
+        opener.set_short_record_bad_mac(cfg.profile.short_record_is_bad_mac());
         Session {
             cfg,
             input: BytesMut::new(),

@@ -93,7 +93,7 @@ impl Session {
     /// once a fatal alert arrived with no warning alert but close_notify
     /// before it (`warn_alert` starts at 0, close_notify), else SYSCALL.
     pub(super) fn dead_error_write(&self) -> Option<SslError> {
-        if self.failure == Some(Failure::Local) && self.cfg.profile.failure_sticks() {
+        if self.failure.is_some() && self.cfg.profile.failure_sticks() {
             return Some(failed_earlier());
         }
         self.failure.map(|_| self.later_read_error())
@@ -105,6 +105,11 @@ impl Session {
                 return Ok(n);
             }
         }
+        // 4.0: a failed connection (our fatal error or the peer's fatal
+        // alert) answers SSL before anything else (`ssl_reset_error_state`).
+        if self.failure.is_some() && self.cfg.profile.failure_sticks() {
+            return Err(failed_earlier());
+        }
         // A6: after close_notify (or a fatal alert) reads return 0 at once.
         if self.received_shutdown {
             return Err(self.later_read_error());
@@ -113,9 +118,6 @@ impl Session {
             // OpenSSL's state machine refuses before `ssl3_read_bytes`
             // resets `rwstate`: SSL_get_error repeats what the last call
             // was left waiting for, else SYSCALL.
-            if self.failure == Some(Failure::Local) && self.cfg.profile.failure_sticks() {
-                return Err(failed_earlier());
-            }
             return Err(self.last_blocked.clone().unwrap_or(SslError::Syscall));
         }
         if self.renegotiate {

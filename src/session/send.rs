@@ -228,9 +228,12 @@ impl Session {
                 !self.cfg.accept_moving_buffer && self.pending_write.buf_addr != addr
             };
             if moved || self.pending_write.typ != Some(typ) {
-                // ssl3_write_bytes restores `wnum` whenever the pending write
-                // fails, so a later shorter call still gets `bad length`.
-                self.write_progress = tot;
+                // 1.1.1 and 3.0 restore `wnum` whenever the pending write
+                // fails, so a later shorter call still gets `bad length`
+                // (3.5 and 4.0 do not: `bad_write_retry_keeps_progress`).
+                if self.cfg.profile.bad_write_retry_keeps_progress() {
+                    self.write_progress = tot;
+                }
                 return Err(self.misuse(Reason::BadWriteRetry));
             }
             if let Err(e) = self.flush_pending() {
