@@ -304,8 +304,8 @@ fn a_changed_shutdown_or_has_pending_is_caught() {
 #[test]
 fn other_openssl_releases_replay_under_their_profile() {
     for (dir, count) in [
-        ("vectors/openssl-1.1.1", 42),
-        ("vectors/openssl-3.5", 44),
+        ("vectors/openssl-1.1.1", 46),
+        ("vectors/openssl-3.5", 50),
         ("vectors/openssl-4.0", 47),
         ("vectors/openssl-3.0", 1),
     ] {
@@ -343,7 +343,7 @@ fn each_profile_difference_replays_only_under_the_profiles_that_share_it() {
     use tlsrec::Profile::{OpenSsl1_1_1 as P111, OpenSsl3_0 as P30, OpenSsl3_5 as P35};
     use tlsrec::Profile::{OpenSsl4_0 as P40, Rfc};
     const ALL: [tlsrec::Profile; 5] = [P111, P30, P35, P40, Rfc];
-    let cases: [(&str, &[tlsrec::Profile]); 14] = [
+    let cases: [(&str, &[tlsrec::Profile]); 24] = [
         // A TLS 1.3 alert other than user_canceled is not the last warning:
         // later reads ZERO_RETURN (3.5); 4.0's sticky error state says SSL.
         (
@@ -409,6 +409,53 @@ fn each_profile_difference_replays_only_under_the_profiles_that_share_it() {
         (
             "openssl-3.0/min-crafted-tls_ecdhe_ecdsa_with_aes_256_gcm_sha384-s5000557-eof",
             &[P111, P30, P35],
+        ),
+        // 1.1.1: an unexpected EOF is SYSCALL (ZERO_RETURN after a
+        // close_notify) and fails nothing: writes and SSL_shutdown work on.
+        (
+            "openssl-1.1.1/min-crafted-tls_aes_256_gcm_sha384-s5000053-end",
+            &[P111],
+        ),
+        (
+            "openssl-1.1.1/min-crafted-tls_ecdhe_ecdsa_with_chacha20_poly1305_sha256-s5001817-end",
+            &[P111],
+        ),
+        (
+            "openssl-1.1.1/min-real-tls_aes_256_gcm_sha384-s5000740-end",
+            &[P111],
+        ),
+        (
+            "openssl-1.1.1/min-write-tls_aes_256_gcm_sha384-s5000894-end",
+            &[P111],
+        ),
+        // 3.5, 4.0: the read that meets close_notify after user_canceled
+        // (TLS 1.3) says SYSCALL.
+        (
+            "openssl-3.5/min-crafted-tls_aes_128_gcm_sha256-s5000601-end",
+            &[P35, P40],
+        ),
+        // 3.5, 4.0: a TLS 1.3 close_notify's record stays (has_pending).
+        (
+            "openssl-3.5/min-write-tls_aes_256_gcm_sha384-s5001326-end",
+            &[P35, P40],
+        ),
+        // 3.5, 4.0: SSL_shutdown drops its close_notify queued behind a
+        // pending write (1.1.1, 3.0: bad write retry).
+        (
+            "openssl-3.5/min-write-tls_aes_256_gcm_sha384-s5000070-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_aes_256_gcm_sha384-s5001334-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_ecdhe_rsa_with_chacha20_poly1305_sha256-s5000350-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_ecdhe_rsa_with_chacha20_poly1305_sha256-s5000694-end",
+            &[P35, P40],
         ),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");

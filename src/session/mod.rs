@@ -73,28 +73,31 @@ pub enum Profile {
     /// and every shipped transcript checks.
     #[default]
     OpenSsl3_0,
-    /// OpenSSL 1.1.1 (1.1.1w): on every scenario of the live differential
-    /// test (2,000 and 10,000 cases) it answers as 3.0 does; where the
-    /// sources differ at the end of the stream, it reports an unexpected
-    /// EOF as SYSCALL and sends no alert (read in its source; the oracle's
-    /// transport cannot show libssl an EOF, so not checked live).
+    /// OpenSSL 1.1.1 (1.1.1w): 3.0's rules but at the end of the stream:
+    /// an unexpected EOF is SYSCALL (ZERO_RETURN once a close_notify came),
+    /// no alert is sent, and nothing fails (writes and SSL_shutdown go on).
     OpenSsl1_1_1,
     /// OpenSSL 3.5 LTS (3.5.5): a TLS 1.3 alert other than user_canceled
-    /// does not replace the last warning alert, so after the peer's fatal
-    /// TLS 1.3 alert later reads say ZERO_RETURN, and after user_canceled
-    /// then close_notify they say SYSCALL (3.0: the other way round).
+    /// does not replace the last warning alert; a TLS 1.3 client drops a
+    /// ChangeCipherSpec after the handshake until the peer's first
+    /// KeyUpdate; a bad write retry forgets the write's progress; a TLS 1.3
+    /// close_notify's record stays (SSL_has_pending); SSL_shutdown drops its
+    /// close_notify queued behind a pending write.
     OpenSsl3_5,
     /// OpenSSL 4.0 (4.0.3): 3.5's rules, and once the connection has
     /// failed (a call's fatal error, or the peer's fatal alert), every later
     /// read, peek and write reports SSL (its error state sticks) where 3.0
-    /// says SYSCALL or ZERO_RETURN.
+    /// says SYSCALL or ZERO_RETURN; a TLS 1.2 record too short for nonce
+    /// and tag is bad_record_mac.
     OpenSsl4_0,
     /// RFC 8446 / 5246 read strictly where OpenSSL is lenient or silent, as
     /// tlsfuzzer expects: a KeyUpdate that asks for one is answered before
     /// anything more is read; a TLS 1.3 inner plaintext over 2^14 + 1 bytes
     /// is record_overflow; a KeyUpdate body of the wrong length is
     /// decode_error; application data between the peer's renegotiation
-    /// messages is taken (RFC 5246 allows it), until its ChangeCipherSpec.
+    /// messages is taken (RFC 5246 allows it), until its ChangeCipherSpec;
+    /// a TLS 1.2 record too short for nonce and tag is bad_record_mac.
+    /// Elsewhere (the API's error codes) it answers as 3.0.
     Rfc,
 }
 
@@ -160,6 +163,23 @@ impl Profile {
     /// replaces it). 1.1.1, 3.0 and RFC 8446 5: after the peer's Finished it
     /// is an unexpected record (bad record type).
     pub(crate) fn drops_ccs_after_handshake(self) -> bool {
+        matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
+    }
+
+    /// 3.5 and 4.0: the record of a TLS 1.3 close_notify is not released
+    /// when the read returns at it (`ssl3_read_bytes`), so SSL_has_pending
+    /// says true from then on; 1.1.1 and 3.0: false.
+    pub(crate) fn keeps_tls13_close_notify_record(self) -> bool {
+        matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
+    }
+
+    /// 3.5 and 4.0: SSL_shutdown's close_notify, queued behind an
+    /// application data record still pending, is dropped when a later
+    /// SSL_shutdown tries to send it (`ssl3_dispatch_alert` finds a write
+    /// pending that is not its own: `alert_dispatch` = none, -1, no error
+    /// of its own; the connection lives on). 1.1.1 and 3.0 try the write
+    /// and fail it as a bad write retry (fatal).
+    pub(crate) fn drops_alert_behind_pending_write(self) -> bool {
         matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
     }
 

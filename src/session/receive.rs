@@ -344,7 +344,18 @@ impl Session {
                         .take()
                         .map(|(_, d)| d)
                         .unwrap_or_default();
-                    if let Err(e) = self.handle_alert(&data) {
+                    let r = self.handle_alert(&data);
+                    if self.received_shutdown
+                        && self.cfg.profile.keeps_tls13_close_notify_record()
+                        && self.tracker.version() == Some(Version::Tls13)
+                        && data.get(1) == Some(&u8::from(AlertDescription::CloseNotify))
+                    {
+                        // 3.5 and 4.0 return at a TLS 1.3 close_notify
+                        // without releasing its record: SSL_has_pending
+                        // stays true.
+                        self.current_record = Some((ContentType::Alert, data.clone()));
+                    }
+                    if let Err(e) = r {
                         // An alert OpenSSL cannot parse (length, level) is
                         // refused before it marks the record read.
                         if let SslError::Ssl(err) = &e {
@@ -411,7 +422,10 @@ impl Session {
         }
         if desc == AlertDescription::CloseNotify && (tls13 || level == AlertLevel::Warning) {
             self.received_shutdown = true;
-            return Err(SslError::ZeroReturn);
+            // SSL_read returns 0 and SSL_get_error judges by the last
+            // warning alert: ZERO_RETURN, unless (3.5, 4.0) a TLS 1.3
+            // user_canceled came last.
+            return Err(self.later_read_error());
         }
         if level == AlertLevel::Fatal || tls13 {
             self.received_shutdown = true;
@@ -630,11 +644,11 @@ impl Session {
         }
         if self.cfg.profile.eof_is_syscall() {
             // OpenSSL 1.1.1: the read returns 0 with an empty error queue
-            // (SYSCALL, errno 0) and sends nothing; the connection is over.
-            if self.failure.is_none() {
-                self.failure = Some(Failure::Local);
-            }
-            return SslError::Syscall;
+            // and sends nothing; SSL_get_error says SYSCALL (errno 0), or
+            // ZERO_RETURN once a close_notify was the last alert (a
+            // renegotiation's read after it). Nothing fails: writes and
+            // SSL_shutdown go on working (seen live, oracle --ends).
+            return self.later_read_error();
         }
         // OpenSSL 3.0 sends decode_error and reports SSL_ERROR_SSL with
         // "unexpected eof while reading" (libssl 3.0.19 over a memory BIO,

@@ -523,6 +523,15 @@ impl Session {
         {
             // Sending the queued close_notify meets the pending record of
             // another type: OpenSSL's write retry check fails (fatal).
+            if self.cfg.profile.drops_alert_behind_pending_write() {
+                // 3.5, 4.0: the alert is dropped, the call fails as the
+                // first one did.
+                self.queued_alert = None;
+                return Err(self
+                    .last_blocked
+                    .clone()
+                    .unwrap_or_else(|| self.later_read_error()));
+            }
             return Err(self.misuse(Reason::BadWriteRetry));
         }
         if !self.sent_shutdown {
