@@ -305,7 +305,7 @@ fn a_changed_shutdown_or_has_pending_is_caught() {
 fn other_openssl_releases_replay_under_their_profile() {
     for (dir, count) in [
         ("vectors/openssl-1.1.1", 46),
-        ("vectors/openssl-3.5", 50),
+        ("vectors/openssl-3.5", 53),
         ("vectors/openssl-4.0", 47),
         ("vectors/openssl-3.0", 1),
     ] {
@@ -343,7 +343,7 @@ fn each_profile_difference_replays_only_under_the_profiles_that_share_it() {
     use tlsrec::Profile::{OpenSsl1_1_1 as P111, OpenSsl3_0 as P30, OpenSsl3_5 as P35};
     use tlsrec::Profile::{OpenSsl4_0 as P40, Rfc};
     const ALL: [tlsrec::Profile; 5] = [P111, P30, P35, P40, Rfc];
-    let cases: [(&str, &[tlsrec::Profile]); 24] = [
+    let cases: [(&str, &[tlsrec::Profile]); 27] = [
         // A TLS 1.3 alert other than user_canceled is not the last warning:
         // later reads ZERO_RETURN (3.5); 4.0's sticky error state says SSL.
         (
@@ -451,6 +451,20 @@ fn each_profile_difference_replays_only_under_the_profiles_that_share_it() {
         ),
         (
             "openssl-3.5/min-write-tls_ecdhe_rsa_with_chacha20_poly1305_sha256-s5000350-end",
+            &[P35, P40],
+        ),
+        // ... and the SSL_shutdown after that reads for the peer's
+        // close_notify, or returns 1 once it came.
+        (
+            "openssl-3.5/min-write-tls_aes_128_gcm_sha256-s8009890-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_chacha20_poly1305_sha256-s8000618-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_ecdhe_rsa_with_aes_128_gcm_sha256-s8008774-end",
             &[P35, P40],
         ),
         (
