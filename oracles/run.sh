@@ -10,6 +10,13 @@
 # are made once and cached with the rest of the target folder. With no
 # arguments after VERSION it only builds and prints the binary's path.
 #
+# The first run for 1.1.1, 3.5 or 4.0 builds all three OpenSSL releases in
+# one cargo invocation, side by side, at -O0 (about 10 minutes on 2 cores;
+# oracles/README.md). Each release's oracle program has its own target
+# folder (one binary links one libssl); a new one starts as a copy of one
+# already built, so tlsrec, serde_json and the rest compile once and only
+# openssl-sys, openssl and the program itself are rebuilt.
+#
 # Examples:
 #   oracles/run.sh 4.0 --cases 2000 --seed 5000000 --check --shrink
 #   oracles/run.sh 1.1.1 --cases 40 --seed 7000000 --out vectors/openssl-1.1.1
@@ -21,24 +28,32 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 case "$target" in /*) ;; *) target="$root/$target" ;; esac
 target="$target/oracles"
 case "$version" in
-    1.1.1) feature=v1_1_1 ;;
-    3.5) feature=v3_5 ;;
-    4.0) feature=v4_0 ;;
-    3.0) feature= ;;
+    1.1.1 | 3.5 | 4.0) built=yes ;;
+    3.0) built= ;;
     *) echo "unknown version $version (1.1.1, 3.0, 3.5, 4.0)" >&2; exit 2 ;;
 esac
-if [ -n "$feature" ]; then
-    # `cargo run` builds OpenSSL the first time (minutes) and then only prints
-    # where its install folder is.
+if [ -n "$built" ]; then
+    # `cargo run` builds the three OpenSSL releases the first time (minutes)
+    # and then only prints where VERSION's install folder is.
     dir="$(cargo run --quiet --release --manifest-path "$root/oracles/openssl-build/Cargo.toml" \
-        --features "$feature" --target-dir "$target/openssl-build")"
+        --features v1_1_1,v3_5,v4_0 --target-dir "$target/openssl-build" -- "$version")"
     export OPENSSL_DIR="$dir" OPENSSL_STATIC=1
 else
     unset OPENSSL_DIR OPENSSL_STATIC
 fi
+prog="$target/oracle-$version"
+if [ ! -d "$prog/release" ]; then
+    for other in "$target"/oracle-*; do
+        if [ -d "$other/release" ]; then
+            mkdir -p "$prog"
+            cp -a "$other/." "$prog/"
+            break
+        fi
+    done
+fi
 cargo build --quiet --release --manifest-path "$root/oracles/oracle/Cargo.toml" \
-    --target-dir "$target/oracle-$version"
-bin="$target/oracle-$version/release/tlsrec-oracle"
+    --target-dir "$prog"
+bin="$prog/release/tlsrec-oracle"
 if [ $# -eq 0 ]; then
     echo "$bin"
 else

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tlsrec::replay::{replay, replay_as, ReplayMode};
+use tlsrec::replay::{replay, replay_as, replay_under, ReplayMode};
 use tlsrec::transcript::{Outcome, Step, Transcript};
 
 fn transcripts(dir: &str) -> Vec<(PathBuf, Transcript)> {
@@ -304,9 +304,9 @@ fn a_changed_shutdown_or_has_pending_is_caught() {
 #[test]
 fn other_openssl_releases_replay_under_their_profile() {
     for (dir, count) in [
-        ("vectors/openssl-1.1.1", 40),
-        ("vectors/openssl-3.5", 42),
-        ("vectors/openssl-4.0", 43),
+        ("vectors/openssl-1.1.1", 46),
+        ("vectors/openssl-3.5", 53),
+        ("vectors/openssl-4.0", 47),
         ("vectors/openssl-3.0", 1),
     ] {
         let all = transcripts(dir);
@@ -332,4 +332,160 @@ fn other_openssl_releases_replay_under_their_profile() {
             }
         }
     }
+}
+
+/// Every behaviour that differs between the profiles (docs/behaviour.md,
+/// "Profiles"), each as a transcript recorded live from a release that has
+/// it: the transcript replays (followed and driven) under exactly the
+/// profiles that share that behaviour, and fails under every other one.
+#[test]
+fn each_profile_difference_replays_only_under_the_profiles_that_share_it() {
+    use tlsrec::Profile::{OpenSsl1_1_1 as P111, OpenSsl3_0 as P30, OpenSsl3_5 as P35};
+    use tlsrec::Profile::{OpenSsl4_0 as P40, Rfc};
+    const ALL: [tlsrec::Profile; 5] = [P111, P30, P35, P40, Rfc];
+    let cases: [(&str, &[tlsrec::Profile]); 27] = [
+        // A TLS 1.3 alert other than user_canceled is not the last warning:
+        // later reads ZERO_RETURN (3.5); 4.0's sticky error state says SSL.
+        (
+            "openssl-3.5/min-crafted-tls_chacha20_poly1305_sha256-s5000281",
+            &[P35],
+        ),
+        (
+            "openssl-3.5/min-crafted-tls_aes_128_gcm_sha256-s5000301",
+            &[P35],
+        ),
+        (
+            "openssl-4.0/min-crafted-tls_chacha20_poly1305_sha256-s5000281",
+            &[P40],
+        ),
+        // A failed connection's later calls: SSL in 4.0.
+        (
+            "openssl-4.0/min-write-tls_aes_128_gcm_sha256-s5000606",
+            &[P40],
+        ),
+        (
+            "openssl-4.0/min-crafted-tls_aes_256_gcm_sha384-s5001417",
+            &[P40],
+        ),
+        (
+            "openssl-4.0/min-crafted-tls_ecdhe_rsa_with_aes_256_gcm_sha384-s5000457",
+            &[P40],
+        ),
+        // A write after a bad write retry: bad length (1.1.1, 3.0, RFC) or
+        // SYSCALL (3.5, which forgot the write's progress).
+        (
+            "openssl-3.5/write-tls_ecdhe_ecdsa_with_aes_128_gcm_sha256-s7002074",
+            &[P35],
+        ),
+        // TLS 1.3 ChangeCipherSpec after the handshake: dropped by 3.5 and
+        // 4.0, an unexpected record for 1.1.1, 3.0 and RFC 8446.
+        (
+            "openssl-3.5/crafted-tls_aes_128_gcm_sha256-ccs-probe-2",
+            &[P35, P40],
+        ),
+        (
+            "openssl-4.0/crafted-tls_chacha20_poly1305_sha256-ccs-probe-3",
+            &[P35, P40],
+        ),
+        (
+            "openssl-1.1.1/crafted-tls_aes_256_gcm_sha384-ccs-probe-2",
+            &[P111, P30, Rfc],
+        ),
+        // A TLS 1.2 record too short for nonce and tag: internal_error up to
+        // 3.5, bad_record_mac in 4.0 and RFC 5246.
+        (
+            "openssl-4.0/crafted-tls_ecdhe_rsa_with_aes_128_gcm_sha256-ccs-probe-2",
+            &[P40, Rfc],
+        ),
+        (
+            "openssl-4.0/crafted-tls_ecdhe_rsa_with_chacha20_poly1305_sha256-ccs-probe-1",
+            &[P40, Rfc],
+        ),
+        (
+            "openssl-1.1.1/crafted-tls_ecdhe_ecdsa_with_aes_256_gcm_sha384-ccs-probe-1",
+            &[P111, P30, P35],
+        ),
+        // The same, met by a peek, recorded from 3.0.
+        (
+            "openssl-3.0/min-crafted-tls_ecdhe_ecdsa_with_aes_256_gcm_sha384-s5000557-eof",
+            &[P111, P30, P35],
+        ),
+        // 1.1.1: an unexpected EOF is SYSCALL (ZERO_RETURN after a
+        // close_notify) and fails nothing: writes and SSL_shutdown work on.
+        (
+            "openssl-1.1.1/min-crafted-tls_aes_256_gcm_sha384-s5000053-end",
+            &[P111],
+        ),
+        (
+            "openssl-1.1.1/min-crafted-tls_ecdhe_ecdsa_with_chacha20_poly1305_sha256-s5001817-end",
+            &[P111],
+        ),
+        (
+            "openssl-1.1.1/min-real-tls_aes_256_gcm_sha384-s5000740-end",
+            &[P111],
+        ),
+        (
+            "openssl-1.1.1/min-write-tls_aes_256_gcm_sha384-s5000894-end",
+            &[P111],
+        ),
+        // 3.5, 4.0: the read that meets close_notify after user_canceled
+        // (TLS 1.3) says SYSCALL.
+        (
+            "openssl-3.5/min-crafted-tls_aes_128_gcm_sha256-s5000601-end",
+            &[P35, P40],
+        ),
+        // 3.5, 4.0: a TLS 1.3 close_notify's record stays (has_pending).
+        (
+            "openssl-3.5/min-write-tls_aes_256_gcm_sha384-s5001326-end",
+            &[P35, P40],
+        ),
+        // 3.5, 4.0: SSL_shutdown drops its close_notify queued behind a
+        // pending write (1.1.1, 3.0: bad write retry).
+        (
+            "openssl-3.5/min-write-tls_aes_256_gcm_sha384-s5000070-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_aes_256_gcm_sha384-s5001334-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_ecdhe_rsa_with_chacha20_poly1305_sha256-s5000350-end",
+            &[P35, P40],
+        ),
+        // ... and the SSL_shutdown after that reads for the peer's
+        // close_notify, or returns 1 once it came.
+        (
+            "openssl-3.5/min-write-tls_aes_128_gcm_sha256-s8009890-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_chacha20_poly1305_sha256-s8000618-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_ecdhe_rsa_with_aes_128_gcm_sha256-s8008774-end",
+            &[P35, P40],
+        ),
+        (
+            "openssl-3.5/min-write-tls_ecdhe_rsa_with_chacha20_poly1305_sha256-s5000694-end",
+            &[P35, P40],
+        ),
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
+    let mut wrong = Vec::new();
+    for (name, passes) in cases {
+        let path = root.join(format!("{name}.json"));
+        let t = Transcript::parse(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        for p in ALL {
+            for mode in [ReplayMode::Followed, ReplayMode::Driven] {
+                let r = replay_under(&t, mode, p);
+                if r.is_ok() != passes.contains(&p) {
+                    wrong.push(format!("{name} under {p:?} ({mode:?}): {r:?}"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

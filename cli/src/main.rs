@@ -14,8 +14,9 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use tlsrec::decode::{decode_capture, decode_transcript, Decoded};
 use tlsrec::keylog::KeyLog;
-use tlsrec::replay::{replay_as, ReplayMode};
+use tlsrec::replay::{profile_of, replay_under, ReplayMode};
 use tlsrec::transcript::Transcript;
+use tlsrec::Profile;
 
 /// TLS record layer with OpenSSL 3.0's SSL_read / SSL_write semantics:
 /// replay OpenSSL transcripts, decode captured connections, measure throughput.
@@ -99,6 +100,54 @@ struct ReplayArgs {
     /// One JSON object per transcript, then {"summary": ...}.
     #[arg(long)]
     json: bool,
+    /// Replay every transcript under this profile, whichever release
+    /// recorded it (default: the profile of the release its "openssl"
+    /// field names; 3.0 when it names none).
+    #[arg(long, value_enum, value_name = "PROFILE")]
+    profile: Option<CliProfile>,
+}
+
+/// `--profile`'s values: an OpenSSL release line, or the strict RFC one.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum CliProfile {
+    /// OpenSSL 1.1.1.
+    #[value(name = "1.1.1")]
+    V1_1_1,
+    /// OpenSSL 3.0.
+    #[value(name = "3.0")]
+    V3_0,
+    /// OpenSSL 3.5 LTS.
+    #[value(name = "3.5")]
+    V3_5,
+    /// OpenSSL 4.0.
+    #[value(name = "4.0")]
+    V4_0,
+    /// RFC 8446 / 5246 read strictly.
+    Rfc,
+}
+
+impl CliProfile {
+    fn profile(self) -> Profile {
+        match self {
+            CliProfile::V1_1_1 => Profile::OpenSsl1_1_1,
+            CliProfile::V3_0 => Profile::OpenSsl3_0,
+            CliProfile::V3_5 => Profile::OpenSsl3_5,
+            CliProfile::V4_0 => Profile::OpenSsl4_0,
+            CliProfile::Rfc => Profile::Rfc,
+        }
+    }
+}
+
+/// How `replay` names a profile (as `--profile` takes it).
+fn profile_name(p: Profile) -> &'static str {
+    match p {
+        Profile::OpenSsl1_1_1 => "1.1.1",
+        Profile::OpenSsl3_0 => "3.0",
+        Profile::OpenSsl3_5 => "3.5",
+        Profile::OpenSsl4_0 => "4.0",
+        Profile::Rfc => "rfc",
+        _ => "other",
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -501,9 +550,37 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// One transcript in one mode: `Ok` or why not.
-fn replay_one(t: &Transcript, mode: ReplayMode) -> Result<(), String> {
-    replay_as(t, mode).map(|_| ()).map_err(|m| m.to_string())
+/// One transcript in one mode under one profile: `Ok` or why not.
+fn replay_one(t: &Transcript, mode: ReplayMode, profile: Profile) -> Result<(), String> {
+    replay_under(t, mode, profile)
+        .map(|_| ())
+        .map_err(|m| m.to_string())
+}
+
+/// Per release counts of a replay: the release a transcript names (`None`:
+/// it names none), the profile it replayed under, passed, failed.
+#[derive(Default)]
+struct PerRelease(std::collections::BTreeMap<Option<String>, (&'static str, usize, usize)>);
+
+impl PerRelease {
+    fn add(&mut self, release: Option<&str>, profile: Profile, ok: bool) {
+        let e = self
+            .0
+            .entry(release.map(str::to_string))
+            .or_insert((profile_name(profile), 0, 0));
+        if ok {
+            e.1 += 1;
+        } else {
+            e.2 += 1;
+        }
+    }
+
+    fn label(release: Option<&String>) -> String {
+        release.map_or_else(
+            || "no release named".to_string(),
+            |r| format!("OpenSSL {r}"),
+        )
+    }
 }
 
 fn mode_name(m: ReplayMode) -> &'static str {
@@ -541,6 +618,7 @@ fn replay(a: &ReplayArgs) -> Result<(), Failure> {
         }
     };
     let (mut passed, mut failed) = (0usize, 0usize);
+    let mut per_release = PerRelease::default();
     for (i, f) in files.iter().enumerate() {
         if tty {
             eprint!("\r[{}/{}] {:<60.60}", i + 1, files.len(), f.display());
@@ -566,9 +644,15 @@ fn replay(a: &ReplayArgs) -> Result<(), Failure> {
                 continue;
             }
         };
-        let results: Vec<(ReplayMode, Result<(), String>)> =
-            modes.iter().map(|&m| (m, replay_one(&t, m))).collect();
+        let profile = a
+            .profile
+            .map_or_else(|| profile_of(&t), CliProfile::profile);
+        let results: Vec<(ReplayMode, Result<(), String>)> = modes
+            .iter()
+            .map(|&m| (m, replay_one(&t, m, profile)))
+            .collect();
         let ok = results.iter().all(|(_, r)| r.is_ok());
+        per_release.add(t.openssl.as_deref(), profile, ok);
         if ok {
             passed += 1;
         } else {
@@ -588,7 +672,8 @@ fn replay(a: &ReplayArgs) -> Result<(), Failure> {
                 .collect();
             println!(
                 "{}",
-                json!({"file": f.display().to_string(), "passed": ok, "modes": per_mode})
+                json!({"file": f.display().to_string(), "passed": ok, "modes": per_mode,
+                       "release": t.openssl, "profile": profile_name(profile)})
             );
         } else {
             for (m, r) in &results {
@@ -604,12 +689,33 @@ fn replay(a: &ReplayArgs) -> Result<(), Failure> {
     }
     clear();
     if a.json {
+        let releases: serde_json::Map<String, serde_json::Value> = per_release
+            .0
+            .iter()
+            .map(|(r, (p, ok, bad))| {
+                (
+                    PerRelease::label(r.as_ref()),
+                    json!({"profile": p, "passed": ok, "failed": bad}),
+                )
+            })
+            .collect();
         println!(
             "{}",
             json!({"summary": {"passed": passed, "failed": failed,
-                               "mode": format!("{:?}", a.mode).to_lowercase()}})
+                               "mode": format!("{:?}", a.mode).to_lowercase(),
+                               "releases": releases}})
         );
     } else {
+        // A folder mixing releases: each one's counts first (a file that
+        // could not be read names no release and is only in the total).
+        if per_release.0.len() > 1 {
+            for (r, (p, ok, bad)) in &per_release.0 {
+                println!(
+                    "{} (profile {p}): {ok} passed, {bad} failed",
+                    PerRelease::label(r.as_ref())
+                );
+            }
+        }
         println!("{passed} passed, {failed} failed");
     }
     if failed == 0 {

@@ -196,3 +196,94 @@ fn replay_json_and_modes() {
         .unwrap()
         .contains("pending"));
 }
+
+/// A folder holding transcripts of several releases: each release's counts
+/// (and the profile it replayed under), then the usual last line.
+#[test]
+fn replay_counts_per_release_in_a_mixed_folder() {
+    let dir = scratch("mixed");
+    let mut want = 0;
+    for (sub, n) in [
+        ("openssl-1.1.1", 3),
+        ("openssl-3.5", 3),
+        ("openssl-4.0", 3),
+        ("openssl-samples", 2),
+    ] {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(vectors(sub))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        names.sort();
+        // The minimal examples of each release's differences come first:
+        // they pass only under their own profile.
+        names.sort_by_key(|p| !p.file_name().unwrap().to_str().unwrap().starts_with("min-"));
+        for p in names.iter().take(n) {
+            let to = dir.join(format!(
+                "{sub}-{}",
+                p.file_name().unwrap().to_str().unwrap()
+            ));
+            std::fs::copy(p, to).unwrap();
+            want += 1;
+        }
+    }
+    let o = tlsrec(&["replay", "--mode", "both", dir.to_str().unwrap()]);
+    let out = text(&o.stdout);
+    assert!(o.status.success(), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "no release named (profile 3.0): 2 passed, 0 failed",
+            "OpenSSL 1.1.1w (profile 1.1.1): 3 passed, 0 failed",
+            "OpenSSL 3.5.5 (profile 3.5): 3 passed, 0 failed",
+            "OpenSSL 4.0.3 (profile 4.0): 3 passed, 0 failed",
+            &format!("{want} passed, 0 failed"),
+        ],
+        "{out}"
+    );
+
+    // --json: the same counts in the summary, and each file's release and
+    // profile.
+    let o = tlsrec(&["replay", "--json", dir.to_str().unwrap()]);
+    let out = text(&o.stdout);
+    let last: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let r = &last["summary"]["releases"];
+    assert_eq!(r["OpenSSL 4.0.3"]["profile"], "4.0", "{last}");
+    assert_eq!(r["OpenSSL 4.0.3"]["passed"], 3, "{last}");
+    assert_eq!(r["no release named"]["passed"], 2, "{last}");
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(first["release"], "1.1.1w", "{first}");
+    assert_eq!(first["profile"], "1.1.1", "{first}");
+
+    // A folder of one release prints only the last line.
+    let o = tlsrec(&["replay", &vectors("openssl-samples")]);
+    assert_eq!(text(&o.stdout).lines().count(), 1);
+}
+
+/// `--profile` replays every transcript under the profile it names: 4.0's
+/// minimal differences fail under 3.0's rules and pass under 4.0's; a
+/// 3.0 transcript passes under 1.1.1 (the same answers there).
+#[test]
+fn replay_profile_overrides_the_release() {
+    let min = root().join("vectors/openssl-4.0/min-write-tls_aes_128_gcm_sha256-s5000606.json");
+    let min = min.to_str().unwrap();
+    let o = tlsrec(&["replay", min]);
+    assert!(o.status.success(), "{}", text(&o.stdout));
+    for p in ["3.0", "3.5", "1.1.1", "rfc"] {
+        let o = tlsrec(&["replay", "--profile", p, min]);
+        let out = text(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "--profile {p}: {out}");
+        assert!(out.contains("tlsrec err SYSCALL"), "--profile {p}: {out}");
+        assert_eq!(out.lines().last(), Some("0 passed, 1 failed"));
+    }
+    let o = tlsrec(&["replay", "--profile", "4.0", min]);
+    assert!(o.status.success(), "{}", text(&o.stdout));
+    // The profile shows in --json.
+    let o = tlsrec(&["replay", "--json", "--profile", "rfc", min]);
+    let first: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(first["profile"], "rfc");
+    assert_eq!(first["release"], "4.0.3");
+    usage_error(&["replay", "--profile", "2.0", min], "'2.0'");
+}

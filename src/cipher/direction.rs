@@ -111,6 +111,10 @@ struct DirectionState {
     /// Opener: refuse a TLS 1.3 inner plaintext (content, type and
     /// padding) over 2^14 + 1 bytes (RFC 8446 5.4); OpenSSL does not.
     inner_plaintext_limit: bool,
+    /// Opener: a TLS 1.2 body too short for the explicit nonce and tag is
+    /// bad_record_mac (OpenSSL 4.0, RFC 5246 6.2.3.3), not OpenSSL 3.0's
+    /// internal_error from its provider.
+    short_tls12_bad_mac: bool,
 }
 
 impl DirectionState {
@@ -262,6 +266,14 @@ impl Opener {
         self.state.inner_plaintext_limit = on;
     }
 
+    /// Refuses a TLS 1.2 record whose body cannot hold the explicit nonce
+    /// and the tag with bad_record_mac, as OpenSSL 4.0 does and RFC 5246
+    /// 6.2.3.3 asks; by default (OpenSSL 1.1.1 to 3.5) with internal_error,
+    /// the answer of OpenSSL's cipher to such a length.
+    pub fn set_short_record_bad_mac(&mut self, on: bool) {
+        self.state.short_tls12_bad_mac = on;
+    }
+
     /// What [`open`](Self::open) does, on a record (header and body) in a
     /// buffer the caller keeps: its content type and where its plaintext is
     /// in `rec` once authenticated and decrypted. Only the crate sees it, so
@@ -285,7 +297,7 @@ impl Opener {
         // like OpenSSL (docs/behaviour.md B3).
         let min = explicit + TAG_LEN + usize::from(active.version() == Version::Tls13);
         if body_len < min {
-            if active.version() == Version::Tls12 {
+            if active.version() == Version::Tls12 && !self.state.short_tls12_bad_mac {
                 // OpenSSL 3.0 hands the record's AAD to the provider before
                 // it decrypts; the provider refuses a length that cannot
                 // hold the explicit nonce and the tag (AES-GCM: "invalid

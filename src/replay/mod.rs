@@ -17,7 +17,7 @@ use crate::cipher::Opener;
 use crate::deframer::Deframer;
 use crate::keylog::encode_hex;
 use crate::record::PlainRecord;
-use crate::session::{Config, Session, SslError};
+use crate::session::{Config, Profile, Session, SslError};
 use crate::transcript::{Outcome, Step, Transcript};
 
 /// The first step where tlsrec and OpenSSL differ.
@@ -198,13 +198,20 @@ pub fn config_of(t: &Transcript) -> Config {
             .and_then(Value::as_u64)
             .map_or(d.max_send_fragment, |m| m as usize),
         // The release that recorded it decides whose rules apply.
-        profile: t
-            .openssl
-            .as_deref()
-            .and_then(crate::session::Profile::of_openssl)
-            .unwrap_or_default(),
+        profile: profile_of(t),
         ..d
     }
+}
+
+/// The profile a transcript replays under: that of the OpenSSL release it
+/// names (`"openssl": "4.0.3"`), else the default (3.0: transcripts without
+/// the field come from the system 3.0 library).
+#[must_use]
+pub fn profile_of(t: &Transcript) -> Profile {
+    t.openssl
+        .as_deref()
+        .and_then(Profile::of_openssl)
+        .unwrap_or_default()
 }
 
 /// Both sides' outgoing streams, compared record by record (TLS 1.2
@@ -319,7 +326,25 @@ pub struct Replayed {
 /// The first step where tlsrec's result (or, driven, what it sent) differs
 /// from OpenSSL's.
 pub fn replay_as(t: &Transcript, mode: ReplayMode) -> Result<Replayed, Mismatch> {
-    let mut s = Session::passive_client(t.keylog.clone(), config_of(t));
+    replay_under(t, mode, profile_of(t))
+}
+
+/// Replays `t` in `mode` under `profile`, whichever release recorded it
+/// (`tlsrec replay --profile`): which profile's rules a transcript agrees
+/// with.
+///
+/// # Errors
+/// As [`replay_as`].
+pub fn replay_under(
+    t: &Transcript,
+    mode: ReplayMode,
+    profile: Profile,
+) -> Result<Replayed, Mismatch> {
+    let cfg = Config {
+        profile,
+        ..config_of(t)
+    };
+    let mut s = Session::passive_client(t.keylog.clone(), cfg);
     let mut script = match mode {
         ReplayMode::Driven => Some(client_script(t)),
         ReplayMode::Followed => None,

@@ -393,7 +393,7 @@ impl Session {
                                 self.apply_read_action(a);
                             }
                             let mut p = *self.deframer.policy();
-                            p.allow_ccs = false;
+                            p.allow_ccs = self.cfg.profile.drops_ccs_after_handshake();
                             self.deframer.set_policy(p);
                         }
                         self.ccs_seen = false;

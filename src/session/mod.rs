@@ -74,27 +74,31 @@ pub enum Profile {
     /// and every shipped transcript checks.
     #[default]
     OpenSsl3_0,
-    /// OpenSSL 1.1.1 (1.1.1w): on every scenario of the live differential
-    /// test (2,000 and 10,000 cases) it answers as 3.0 does; where the
-    /// sources differ at the end of the stream, it reports an unexpected
-    /// EOF as SYSCALL and sends no alert (read in its source; the oracle's
-    /// transport cannot show libssl an EOF, so not checked live).
+    /// OpenSSL 1.1.1 (1.1.1w): 3.0's rules but at the end of the stream:
+    /// an unexpected EOF is SYSCALL (ZERO_RETURN once a close_notify came),
+    /// no alert is sent, and nothing fails (writes and SSL_shutdown go on).
     OpenSsl1_1_1,
     /// OpenSSL 3.5 LTS (3.5.5): a TLS 1.3 alert other than user_canceled
-    /// does not replace the last warning alert, so after the peer's fatal
-    /// TLS 1.3 alert later reads say ZERO_RETURN, and after user_canceled
-    /// then close_notify they say SYSCALL (3.0: the other way round).
+    /// does not replace the last warning alert; a TLS 1.3 client drops a
+    /// ChangeCipherSpec after the handshake until the peer's first
+    /// KeyUpdate; a bad write retry forgets the write's progress; a TLS 1.3
+    /// close_notify's record stays (SSL_has_pending); SSL_shutdown drops its
+    /// close_notify queued behind a pending write.
     OpenSsl3_5,
-    /// OpenSSL 4.0 (4.0.3): 3.5's alert rule, and once a call has failed
-    /// the connection, every later read, peek and write reports SSL (its
-    /// error state sticks) where 3.0 says SYSCALL.
+    /// OpenSSL 4.0 (4.0.3): 3.5's rules, and once the connection has
+    /// failed (a call's fatal error, or the peer's fatal alert), every later
+    /// read, peek and write reports SSL (its error state sticks) where 3.0
+    /// says SYSCALL or ZERO_RETURN; a TLS 1.2 record too short for nonce
+    /// and tag is bad_record_mac.
     OpenSsl4_0,
     /// RFC 8446 / 5246 read strictly where OpenSSL is lenient or silent, as
     /// tlsfuzzer expects: a KeyUpdate that asks for one is answered before
     /// anything more is read; a TLS 1.3 inner plaintext over 2^14 + 1 bytes
     /// is record_overflow; a KeyUpdate body of the wrong length is
     /// decode_error; application data between the peer's renegotiation
-    /// messages is taken (RFC 5246 allows it), until its ChangeCipherSpec.
+    /// messages is taken (RFC 5246 allows it), until its ChangeCipherSpec;
+    /// a TLS 1.2 record too short for nonce and tag is bad_record_mac.
+    /// Elsewhere (the API's error codes) it answers as 3.0.
     Rfc,
 }
 
@@ -133,7 +137,10 @@ impl Profile {
         }
     }
 
-    /// 4.0: a failed connection's later calls report SSL, not SYSCALL.
+    /// 4.0: a failed connection's later reads, peeks and writes report SSL
+    /// first of all, whether the failure was ours or the peer's fatal alert
+    /// (both leave the state machine in `MSG_FLOW_ERROR`); 3.0 says SYSCALL,
+    /// or after the peer's alert ZERO_RETURN / SYSCALL by the last warning.
     pub(crate) fn failure_sticks(self) -> bool {
         self == Profile::OpenSsl4_0
     }
@@ -141,6 +148,50 @@ impl Profile {
     /// 1.1.1: an unexpected EOF is SYSCALL, no alert sent.
     pub(crate) fn eof_is_syscall(self) -> bool {
         self == Profile::OpenSsl1_1_1
+    }
+
+    /// 4.0 and the RFC profile: a TLS 1.2 record too short for the
+    /// explicit nonce and the tag is bad_record_mac (RFC 5246 6.2.3.3);
+    /// 1.1.1 to 3.5 answer internal_error (their cipher refuses the length).
+    pub(crate) fn short_record_is_bad_mac(self) -> bool {
+        matches!(self, Profile::OpenSsl4_0 | Profile::Rfc)
+    }
+
+    /// 3.5 and 4.0: a TLS 1.3 client goes on dropping a ChangeCipherSpec
+    /// record (the byte 01, counted as an empty record) after the
+    /// handshake, for as long as it reads under the first handshake's keys
+    /// (their record layer keeps `is_first_handshake` set until a KeyUpdate
+    /// replaces it). 1.1.1, 3.0 and RFC 8446 5: after the peer's Finished it
+    /// is an unexpected record (bad record type).
+    pub(crate) fn drops_ccs_after_handshake(self) -> bool {
+        matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
+    }
+
+    /// 3.5 and 4.0: the record of a TLS 1.3 close_notify is not released
+    /// when the read returns at it (`ssl3_read_bytes`), so SSL_has_pending
+    /// says true from then on; 1.1.1 and 3.0: false.
+    pub(crate) fn keeps_tls13_close_notify_record(self) -> bool {
+        matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
+    }
+
+    /// 3.5 and 4.0: SSL_shutdown's close_notify, queued behind an
+    /// application data record still pending, is dropped when a later
+    /// SSL_shutdown tries to send it (`ssl3_dispatch_alert` finds a write
+    /// pending that is not its own: `alert_dispatch` = none, -1, no error
+    /// of its own; the connection lives on). 1.1.1 and 3.0 try the write
+    /// and fail it as a bad write retry (fatal).
+    pub(crate) fn drops_alert_behind_pending_write(self) -> bool {
+        matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
+    }
+
+    /// 1.1.1 and 3.0: a write that fails as a bad write retry keeps what
+    /// the interrupted write had sent (`wnum`), so a later shorter write is
+    /// "bad length". 3.5 and 4.0 (`tls_write_check_pending` returns before
+    /// `wnum` is restored) forget it: a later write as long as the pending
+    /// record passes that check and meets the failed connection (SYSCALL in
+    /// 3.5; 4.0's sticky error state answers first).
+    pub(crate) fn bad_write_retry_keeps_progress(self) -> bool {
+        !matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
     }
 
     /// The profile of the OpenSSL release `version` names (`"4.0.3"`),
@@ -567,6 +618,7 @@ impl Session {
             sealer.set_provider(p);
         }
         opener.set_inner_plaintext_limit(cfg.profile.limits_inner_plaintext());
+        opener.set_short_record_bad_mac(cfg.profile.short_record_is_bad_mac());
         Session {
             cfg,
             input: BytesMut::new(),

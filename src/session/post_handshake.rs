@@ -80,6 +80,11 @@ impl Session {
                         .into());
                 }
                 self.apply_read_action(a);
+                // New read keys end 3.5's and 4.0's dropping of a
+                // ChangeCipherSpec (`drops_ccs_after_handshake`).
+                let mut p = *self.deframer.policy();
+                p.allow_ccs = false;
+                self.deframer.set_policy(p);
                 if msg.body[0] == 1 {
                     if self.cfg.profile.answers_key_update_at_once()
                         && !matches!(self.mode, Mode::Follow)

@@ -94,7 +94,7 @@ impl Session {
     /// once a fatal alert arrived with no warning alert but close_notify
     /// before it (`warn_alert` starts at 0, close_notify), else SYSCALL.
     pub(super) fn dead_error_write(&self) -> Option<SslError> {
-        if self.failure == Some(Failure::Local) && self.cfg.profile.failure_sticks() {
+        if self.failure.is_some() && self.cfg.profile.failure_sticks() {
             return Some(failed_earlier());
         }
         self.failure.map(|_| self.later_read_error())
@@ -105,6 +105,11 @@ impl Session {
             if let Some(n) = self.read_app_data_fast(buf)? {
                 return Ok(n);
             }
+        }
+        // 4.0: a failed connection (our fatal error or the peer's fatal
+        // alert) answers SSL before anything else (`ssl_reset_error_state`).
+        if self.failure.is_some() && self.cfg.profile.failure_sticks() {
+            return Err(failed_earlier());
         }
         // A6: after close_notify (or a fatal alert) reads return 0 at once.
         if self.received_shutdown {
@@ -124,9 +129,6 @@ impl Session {
             // OpenSSL's state machine refuses before `ssl3_read_bytes`
             // resets `rwstate`: SSL_get_error repeats what the last call
             // was left waiting for, else SYSCALL.
-            if self.failure == Some(Failure::Local) && self.cfg.profile.failure_sticks() {
-                return Err(failed_earlier());
-            }
             return Err(self.last_blocked.clone().unwrap_or(SslError::Syscall));
         }
         if self.renegotiate {
@@ -410,6 +412,15 @@ impl Session {
     /// it marks the record read: it stays (`SSL_has_pending`).
     pub(super) fn alert_record(&mut self, data: Bytes) -> Result<(), SslError> {
         let r = self.handle_alert(&data);
+        if self.received_shutdown
+            && self.cfg.profile.keeps_tls13_close_notify_record()
+            && self.tracker.version() == Some(Version::Tls13)
+            && data.get(1) == Some(&u8::from(AlertDescription::CloseNotify))
+        {
+            // 3.5 and 4.0 return at a TLS 1.3 close_notify without
+            // releasing its record: SSL_has_pending stays true.
+            self.current_record = Some((ContentType::Alert, data.clone()));
+        }
         if let Err(SslError::Ssl(err)) = &r {
             if matches!(
                 err.reason(),
@@ -443,7 +454,10 @@ impl Session {
         }
         if desc == AlertDescription::CloseNotify && (tls13 || level == AlertLevel::Warning) {
             self.received_shutdown = true;
-            return Err(SslError::ZeroReturn);
+            // SSL_read returns 0 and SSL_get_error judges by the last
+            // warning alert: ZERO_RETURN, unless (3.5, 4.0) a TLS 1.3
+            // user_canceled came last.
+            return Err(self.later_read_error());
         }
         if level == AlertLevel::Fatal || tls13 {
             self.received_shutdown = true;
@@ -687,11 +701,11 @@ impl Session {
         }
         if self.cfg.profile.eof_is_syscall() {
             // OpenSSL 1.1.1: the read returns 0 with an empty error queue
-            // (SYSCALL, errno 0) and sends nothing; the connection is over.
-            if self.failure.is_none() {
-                self.failure = Some(Failure::Local);
-            }
-            return SslError::Syscall;
+            // and sends nothing; SSL_get_error says SYSCALL (errno 0), or
+            // ZERO_RETURN once a close_notify was the last alert (a
+            // renegotiation's read after it). Nothing fails: writes and
+            // SSL_shutdown go on working (seen live, oracle --ends).
+            return self.later_read_error();
         }
         // OpenSSL 3.0 sends decode_error and reports SSL_ERROR_SSL with
         // "unexpected eof while reading" (libssl 3.0.19 over a memory BIO,

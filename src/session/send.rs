@@ -228,9 +228,12 @@ impl Session {
                 !self.cfg.accept_moving_buffer && self.pending_write.buf_addr != addr
             };
             if moved || self.pending_write.typ != Some(typ) {
-                // ssl3_write_bytes restores `wnum` whenever the pending write
-                // fails, so a later shorter call still gets `bad length`.
-                self.write_progress = tot;
+                // 1.1.1 and 3.0 restore `wnum` whenever the pending write
+                // fails, so a later shorter call still gets `bad length`
+                // (3.5 and 4.0 do not: `bad_write_retry_keeps_progress`).
+                if self.cfg.profile.bad_write_retry_keeps_progress() {
+                    self.write_progress = tot;
+                }
                 return Err(self.misuse(Reason::BadWriteRetry));
             }
             if let Err(e) = self.flush_pending() {
@@ -474,6 +477,24 @@ impl Session {
         self.note_blocked(&r)
     }
 
+    /// `ssl3_shutdown` once our close_notify is out (or, 3.5 and 4.0,
+    /// dropped): read on for the peer's (`ssl3_read_bytes` asking for no
+    /// type); without it the call fails with what the read said.
+    /// (`ssl3_read_bytes` resets `rwstate` before it reads.)
+    fn shutdown_read(&mut self) -> Result<bool, SslError> {
+        self.last_blocked = None;
+        self.shutdown_reading = true;
+        let r = self.read_bytes(&mut [], false);
+        self.shutdown_reading = false;
+        if !self.received_shutdown {
+            return Err(match r {
+                Err(Interrupt::Err(e)) => e,
+                _ => SslError::WantRead,
+            });
+        }
+        Ok(self.sent_shutdown)
+    }
+
     pub(super) fn shutdown_internal(&mut self) -> Result<bool, SslError> {
         // OpenSSL 3.0 `SSL_shutdown` refuses, without failing the
         // connection, while in a handshake, and a failed connection counts
@@ -485,21 +506,7 @@ impl Session {
             }));
         }
         if self.sent_shutdown && self.pending_write.wire.is_empty() && !self.received_shutdown {
-            // `ssl3_shutdown` once our close_notify is out: read on for the
-            // peer's (`ssl3_read_bytes` asking for no type); without it the
-            // call fails with what the read said.
-            // (`ssl3_read_bytes` resets `rwstate` before it reads.)
-            self.last_blocked = None;
-            self.shutdown_reading = true;
-            let r = self.read_bytes(&mut [], false);
-            self.shutdown_reading = false;
-            if !self.received_shutdown {
-                return Err(match r {
-                    Err(Interrupt::Err(e)) => e,
-                    _ => SslError::WantRead,
-                });
-            }
-            return Ok(self.sent_shutdown);
+            return self.shutdown_read();
         }
         if !self.sent_shutdown
             && !self.pending_write.wire.is_empty()
@@ -522,6 +529,22 @@ impl Session {
         {
             // Sending the queued close_notify meets the pending record of
             // another type: OpenSSL's write retry check fails (fatal).
+            if self.cfg.profile.drops_alert_behind_pending_write() {
+                // 3.5, 4.0: the alert is dropped, the call fails as the
+                // first one did.
+                if self.queued_alert.take().is_some() {
+                    return Err(self
+                        .last_blocked
+                        .clone()
+                        .unwrap_or_else(|| self.later_read_error()));
+                }
+                // Dropped before: `ssl3_shutdown` reads for the peer's
+                // close_notify, or is done once it came.
+                if self.received_shutdown {
+                    return Ok(true);
+                }
+                return self.shutdown_read();
+            }
             return Err(self.misuse(Reason::BadWriteRetry));
         }
         if !self.sent_shutdown {

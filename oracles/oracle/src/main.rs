@@ -4,7 +4,7 @@
 //! tlsrec. Built once per OpenSSL version (oracles/README.md).
 //!
 //! ```text
-//! tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--fail-on-difference] [--probe-ccs]
+//! tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--ends] [--fail-on-difference] [--probe-ccs]
 //! ```
 //! Case `i` is family `i % 4` (real, crafted, write, reneg) with seed
 //! `S + i`, as in tests/differential.rs. `--out` writes each transcript
@@ -16,8 +16,12 @@
 //! differing case; `--fail-on-difference` makes any difference exit 1
 //! (a scenario the oracle itself cannot run always does). `--probe-eof` ends every scenario with the end of the
 //! stream and calls after it (names get `-eof`), which the generator never
-//! does. `--probe-ccs` runs only a fixed probe: the crafted peer's 1-byte
-//! ChangeCipherSpec record after the handshake, in every suite.
+//! does. `--ends` makes every case as the differential test's second
+//! test does (`Scenario::generate_with_end`: the stream ends one of several
+//! ways, calls follow; names get `-end`). `--probe-ccs` runs only a fixed probe: the crafted peer's 1-byte
+//! ChangeCipherSpec record after the handshake, in every suite (27
+//! scenarios; with `--out` their transcripts, with `--fail-on-difference`
+//! exit 1 if tlsrec differs on any).
 
 #[allow(dead_code, unreachable_pub, unsafe_code, clippy::all)]
 mod oracle {
@@ -59,6 +63,17 @@ enum Outcome {
 
 /// The scenario as this libssl can run it: 1.1.1 has no
 /// SSL_OP_IGNORE_UNEXPECTED_EOF, so the option is off there.
+/// Case `seed` of `family`: as tests/differential.rs's first test makes it,
+/// or with `ends` as its second (`Scenario::generate_with_end`: the stream
+/// ends one of several ways and calls follow).
+fn scenario(family: Family, seed: u64, ends: bool) -> Scenario {
+    if ends {
+        Scenario::generate_with_end(family, seed, true)
+    } else {
+        Scenario::generate(family, seed, true)
+    }
+}
+
 fn adapt(mut s: Scenario) -> Scenario {
     if cfg!(before_ossl3) {
         s.options.ignore_unexpected_eof = false;
@@ -87,8 +102,10 @@ fn probe_eof(mut s: Scenario) -> Scenario {
 
 /// `--probe-ccs`: the crafted peer's 1-byte ChangeCipherSpec record after
 /// the handshake, read with and without data before it, in every suite.
-/// Prints what OpenSSL answered and whether tlsrec agrees.
-fn probe_ccs(release: &str) {
+/// Prints what OpenSSL answered and whether tlsrec agrees; with `out`,
+/// writes each transcript as `OUT/NAME.json`. Returns how many differ.
+fn probe_ccs(release: &str, out: Option<&str>) -> usize {
+    let mut differ = 0;
     use oracle::{Action, Options, Seg, TLS12_SUITES, TLS13_SUITES};
     let scripts: [(&str, Vec<Action>); 3] = [
         (
@@ -121,9 +138,13 @@ fn probe_ccs(release: &str) {
         ),
     ];
     for suite in TLS12_SUITES.iter().chain(TLS13_SUITES.iter()) {
-        for (label, actions) in &scripts {
+        for (i, (label, actions)) in scripts.iter().enumerate() {
             let s = Scenario {
-                name: format!("crafted-{}-ccs-probe", suite.name().to_ascii_lowercase()),
+                name: format!(
+                    "crafted-{}-ccs-probe-{}",
+                    suite.name().to_ascii_lowercase(),
+                    i + 1
+                ),
                 family: Family::Crafted,
                 suite: *suite,
                 options: Options {
@@ -135,8 +156,13 @@ fn probe_ccs(release: &str) {
                 },
                 server_tickets: 0,
                 actions: actions.clone(),
+                fatal_call_limit: 3,
             };
             let (outcome, text) = run_case(&s, release);
+            if let (Some(dir), Some(t)) = (out, &text) {
+                std::fs::create_dir_all(dir).expect("--out folder");
+                std::fs::write(format!("{dir}/{}.json", s.name), t).expect("write transcript");
+            }
             let calls: Vec<String> = text
                 .and_then(|t| serde_json::from_str::<Value>(&t).ok())
                 .and_then(|v| v.get("steps").and_then(Value::as_array).cloned())
@@ -154,8 +180,14 @@ fn probe_ccs(release: &str) {
                 .collect();
             let verdict = match outcome {
                 Outcome::Agree => "tlsrec agrees".to_string(),
-                Outcome::OracleFailed(e) => format!("oracle failed: {e}"),
-                Outcome::Differ { message, .. } => format!("tlsrec differs: {message}"),
+                Outcome::OracleFailed(e) => {
+                    differ += 1;
+                    format!("oracle failed: {e}")
+                }
+                Outcome::Differ { message, .. } => {
+                    differ += 1;
+                    format!("tlsrec differs: {message}")
+                }
             };
             println!(
                 "{} [{label}]: {}; {verdict}",
@@ -164,6 +196,7 @@ fn probe_ccs(release: &str) {
             );
         }
     }
+    differ
 }
 
 /// Records `s` and adds the `openssl` field (after `oracle`).
@@ -317,6 +350,8 @@ fn main() {
     let mut report: Option<String> = None;
     let mut eof = false;
     let mut strict = false;
+    let mut ccs = false;
+    let mut ends = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -330,19 +365,25 @@ fn main() {
             "--report" => report = Some(val()),
             "--probe-eof" => eof = true,
             "--fail-on-difference" => strict = true,
-            "--probe-ccs" => {
-                probe_ccs(&openssl_release());
-                return;
-            }
+            "--probe-ccs" => ccs = true,
+            "--ends" => ends = true,
             "--version" => {
                 println!("{}", openssl::version::version());
                 return;
             }
             _ => {
-                eprintln!("usage: tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--fail-on-difference] [--probe-ccs]");
+                eprintln!("usage: tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--ends] [--fail-on-difference] [--probe-ccs]");
                 std::process::exit(2);
             }
         }
+    }
+    if ccs {
+        let differ = probe_ccs(&openssl_release(), out.as_deref());
+        println!("--probe-ccs: {differ} of 27 differ");
+        if strict && differ > 0 {
+            std::process::exit(1);
+        }
+        return;
     }
     if out.is_none() && !do_check {
         eprintln!("nothing to do: give --out DIR and/or --check");
@@ -366,7 +407,7 @@ fn main() {
     for i in 0..cases {
         let family = FAMILIES[(i % 4) as usize];
         let case_seed = seed + i;
-        let mut s = adapt(Scenario::generate(family, case_seed, true));
+        let mut s = adapt(scenario(family, case_seed, ends));
         if eof {
             s = probe_eof(s);
         }
@@ -478,7 +519,7 @@ fn main() {
                 .copied()
                 .find(|f| f.name() == family)
                 .unwrap();
-            let mut s = adapt(Scenario::generate(fam, case_seed, true));
+            let mut s = adapt(scenario(fam, case_seed, ends));
             if eof {
                 s = probe_eof(s);
             }
