@@ -425,6 +425,12 @@ impl Session {
                     self.on_ccs(&rec.payload)?;
                 }
                 ContentType::Alert => self.handle_alert(&rec.payload)?,
+                ContentType::ApplicationData if self.sent_shutdown => {
+                    // After our close_notify `ssl3_read_bytes` fails on it
+                    // (no alert, the record discarded) before it asks
+                    // whether the handshake lets application data in.
+                    return Err(self.data_after_close_notify().into());
+                }
                 ContentType::ApplicationData => {
                     let allowed = self.app_data_allowed();
                     // Refused or not, the record stays OpenSSL's current
