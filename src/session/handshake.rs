@@ -43,7 +43,10 @@ impl Session {
     /// OpenSSL `ssl3_renegotiate_check`: start a requested renegotiation
     /// once nothing is pending in either direction.
     pub(super) fn renegotiate_check(&mut self, initok: bool) -> bool {
+        // A failed connection counts as in init (its state machine is in
+        // its error state): the check never fires there.
         if self.renegotiate
+            && self.failure.is_none()
             && !self.read_pending()
             && self.pending_write.wire.is_empty()
             && (initok || matches!(self.handshake_state, HandshakeState::Established))
@@ -97,17 +100,7 @@ impl Session {
                 alert: None,
             }));
         }
-        // A driver's first handshake has not chosen the version yet:
-        // OpenSSL takes the request (`can_renegotiate` refuses only TLS
-        // 1.3), and it waits for the end of that handshake; the crate's
-        // drivers run TLS 1.2 only.
-        let first = self.tracker.version().is_none()
-            && matches!(self.mode, Mode::Driven(_))
-            && matches!(
-                self.handshake_state,
-                HandshakeState::Handshaking { first: true, .. }
-            );
-        if self.tracker.version() != Some(Version::Tls12) && !first {
+        if self.tracker.version() != Some(Version::Tls12) {
             return Err(SslError::Ssl(Error::Misuse {
                 reason: Reason::WrongSslVersion,
                 alert: None,
@@ -148,6 +141,13 @@ impl Session {
     /// session's, at the next entry to the handshake; a followed one's is
     /// reported by the caller).
     pub(super) fn enter_own_hello(&mut self) {
+        // OpenSSL's pre-work for a ClientHello (TLS_ST_CW_CLNT_HELLO) and a
+        // HelloRequest (TLS_ST_SW_HELLO_REQ) sets `s->shutdown = 0`: a
+        // renegotiation started after `shutdown` (the request made before
+        // it) forgets either side's close_notify, so reads, writes and
+        // alerts go on as if none had been sent or received.
+        self.sent_shutdown = false;
+        self.received_shutdown = false;
         self.handshake_state = HandshakeState::Handshaking {
             stage: Stage::Hello,
             first: false,

@@ -106,7 +106,15 @@ impl Session {
             }
         }
         // A6: after close_notify (or a fatal alert) reads return 0 at once.
+        // SSL_read resets `rwstate` first; SSL_peek (`ssl_peek_internal`)
+        // does not, so SSL_get_error repeats what the last call was left
+        // waiting for (a write in a renegotiation that answered WANT_READ).
         if self.received_shutdown {
+            if peek {
+                if let Some(e) = self.last_blocked.clone() {
+                    return Err(e);
+                }
+            }
             return Err(self.later_read_error());
         }
         if self.failure.is_some() {
