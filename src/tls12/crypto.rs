@@ -192,6 +192,17 @@ impl SigningKey {
         matches!(self, SigningKey::Ecdsa(..))
     }
 
+    /// An ECDSA key's curve (as a group of the supported_groups extension).
+    pub(super) fn curve(&self) -> Option<NamedGroup> {
+        match self {
+            SigningKey::Ecdsa(_, SignatureScheme::EcdsaSecp384r1Sha384) => {
+                Some(NamedGroup::Secp384r1)
+            }
+            SigningKey::Ecdsa(..) => Some(NamedGroup::Secp256r1),
+            SigningKey::Rsa(_) => None,
+        }
+    }
+
     /// The schemes this key signs with, in our order of preference (RSA:
     /// PSS first, as OpenSSL).
     pub(super) fn schemes(&self) -> &'static [SignatureScheme] {

@@ -198,13 +198,24 @@ impl Server {
             CertResolution::NoCertificate => return Err(A::HandshakeFailure),
         };
         // OpenSSL: "no shared cipher", "no suitable signature algorithm",
-        // "no suitable key share": all handshake_failure.
+        // "no suitable key share": all handshake_failure. In TLS 1.2 an
+        // ECDSA certificate serves only a client whose supported_groups
+        // (if sent) name its curve (RFC 8422 5.1.1; OpenSSL's
+        // `tls1_check_cert_param`: "no shared cipher").
+        let curve_ok = id
+            .key
+            .curve()
+            .is_none_or(|c| hello.groups.as_ref().is_none_or(|g| g.contains(&c)));
         let suite = self
             .cfg
             .suites
             .iter()
             .copied()
-            .find(|s| hello.suites.contains(s) && crypto::suite_is_ecdsa(*s) == id.key.is_ecdsa())
+            .find(|s| {
+                hello.suites.contains(s)
+                    && crypto::suite_is_ecdsa(*s) == id.key.is_ecdsa()
+                    && curve_ok
+            })
             .ok_or(A::HandshakeFailure)?;
         let scheme = id.key.choose(&hello.schemes).ok_or(A::HandshakeFailure)?;
         let group = self
