@@ -25,7 +25,7 @@ impl Session {
         if !self.in_init() && self.key_update.is_none() {
             return Ok(());
         }
-        match self.handshake_func() {
+        let r = match self.handshake_func() {
             Ok(()) => Ok(()),
             Err(Interrupt::Err(e)) => Err(e),
             // The handshake stopped at application data it allows
@@ -37,7 +37,12 @@ impl Session {
             } else {
                 SslError::Syscall
             }),
-        }
+        };
+        // The state machine's reads and writes leave `rwstate` as the last
+        // of them did (a failed connection later repeats it: an EOF that
+        // failed the handshake leaves SSL_NOTHING, so later calls say
+        // SYSCALL, not the WANT_READ of an earlier call).
+        self.note_blocked(&r)
     }
 
     /// OpenSSL `ssl3_renegotiate_check`: start a requested renegotiation
