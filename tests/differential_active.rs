@@ -1652,3 +1652,28 @@ fn regression_ecdsa_certificate_curve_outside_the_client_groups() {
         agrees(&s);
     }
 }
+
+/// Seed 35005924: an end of stream that fails the first handshake in
+/// `do_handshake` leaves `rwstate` at SSL_NOTHING: later reads say SYSCALL,
+/// not the WANT_READ of the peek before.
+#[test]
+fn regression_do_handshake_failure_resets_the_last_wait() {
+    let mut s = case(
+        "do-handshake-eof",
+        Role::Client,
+        CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        1,
+        vec![
+            Read(100),
+            Deliver(Seg::Whole, Upto::Body(1, 500)),
+            Read(20000),
+            Peek(18066),
+            Eof,
+            Handshake,
+            Read(100),
+            Peek(5),
+        ],
+    );
+    s.options.max_send_fragment = Some(1000);
+    agrees(&s);
+}
