@@ -1121,6 +1121,7 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
     // alert was read: no read may succeed after it.
     let mut dead = false;
     let mut read_closed = false;
+    let mut reneg_asked = false;
     let mut last_peek: Option<Vec<u8>> = None;
     let mut handshakes = 0u64;
     while !input.is_empty() && stats.ops < 4096 {
@@ -1128,6 +1129,7 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
         let code = op::code(input.byte());
         let before_in = s.unread_input();
         let before_buffered = s.buffered();
+        let was_in_handshake = s.in_handshake();
         let (_, pend0, repause0, _) = counters(driver.as_ref());
         let mut recvd = None;
         // The error of the op's call into the session, if it made one.
@@ -1213,7 +1215,12 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
                 Err(e) => err = Some(e),
             },
             op::HANDSHAKE => err = s.do_handshake().err(),
-            op::RENEGOTIATE => err = s.renegotiate().err(),
+            op::RENEGOTIATE => {
+                err = s.renegotiate().err();
+                // Its hello (a server's HelloRequest: a handshake that
+                // starts and ends in one call) may come at any later call.
+                reneg_asked |= err.is_none();
+            }
             op::KEY_UPDATE => err = s.key_update(input.byte() & 1 == 1).err(),
             op::DRIVE_WITH => {
                 // One shared state: a second driver goes on where the
@@ -1284,6 +1291,12 @@ pub fn session_ops(data: &[u8], heap: Option<&dyn Fn() -> usize>) -> SessionStat
         }
         if let Some(e) = &err {
             dead |= fatal(e);
+        }
+        if reneg_asked || (!was_in_handshake && s.in_handshake()) {
+            // A handshake of ours that starts after the peer's close_notify
+            // forgets it, as OpenSSL's hello pre-work does
+            // (`s->shutdown = 0`): reads may succeed again.
+            read_closed = false;
         }
         // WantCallback exactly when the driver paused in this call.
         let (_, pend1, repause1, _) = counters(driver.as_ref());

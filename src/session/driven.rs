@@ -175,9 +175,9 @@ impl Session {
     pub(super) fn start_driven(&mut self) -> Result<(), Interrupt> {
         if self.role == Role::Server {
             self.start_due = false;
-            return self
-                .seal_flight(ContentType::Handshake, &[0, 0, 0, 0])
-                .map_err(Interrupt::from);
+            self.seal_flight(ContentType::Handshake, &[0, 0, 0, 0])?;
+            self.hello_request_out();
+            return Ok(());
         }
         let mut items = Vec::new();
         let Mode::Driven(driver) = &mut self.mode else {
@@ -189,6 +189,29 @@ impl Session {
         }
         self.start_due = false;
         self.carry_out(progress, items)
+    }
+
+    /// A server's HelloRequest, once the transport has taken it, ends that
+    /// handshake: OpenSSL goes from TLS_ST_SW_HELLO_REQ back to TLS_ST_OK
+    /// (`ossl_statem_server_write_transition`, after `statem_flush` in the
+    /// post-work), so the server is out of init: it writes and reads
+    /// application data as before, and the ClientHello, when it comes,
+    /// starts a new handshake from the read side. `renegotiate_requested`
+    /// (OpenSSL's `s->renegotiate`) stays set until a handshake finishes,
+    /// so that ClientHello is taken even without
+    /// `allow_client_renegotiation`.
+    pub(super) fn hello_request_out(&mut self) {
+        let sent = matches!(
+            self.handshake_state,
+            HandshakeState::Handshaking {
+                stage: Stage::Hello,
+                first: false,
+                ours: true,
+            }
+        );
+        if self.role == Role::Server && sent && !self.start_due && !self.flight_blocked() {
+            self.handshake_state = HandshakeState::Established;
+        }
     }
 
     /// Carries out a driver's answer: messages sealed in order, key changes

@@ -18,31 +18,61 @@ impl Session {
         if self.renegotiate {
             self.renegotiate_check(false);
         }
-        match self.handshake_func() {
+        // It enters the state machine only in a handshake (`SSL_in_init`,
+        // which a KeyUpdate to send also sets): otherwise it returns 1.
+        self.pump_queued();
+        self.hello_request_out();
+        if !self.in_init() && self.key_update.is_none() {
+            return Ok(());
+        }
+        let r = match self.handshake_func() {
             Ok(()) => Ok(()),
             Err(Interrupt::Err(e)) => Err(e),
-            Err(Interrupt::AppData) => Err(SslError::WantRead),
-        }
+            // The handshake stopped at application data it allows
+            // (`in_read_app_data = 2`): as for SSL_write, OpenSSL 3.0 leaves
+            // `rwstate` at SSL_NOTHING, so SSL_get_error says SYSCALL;
+            // nothing is consumed and the next SSL_read returns the data.
+            Err(Interrupt::AppData) => Err(if self.cfg.want_read_when_write_meets_app_data {
+                SslError::WantRead
+            } else {
+                SslError::Syscall
+            }),
+        };
+        // The state machine's reads and writes leave `rwstate` as the last
+        // of them did (a failed connection later repeats it: an EOF that
+        // failed the handshake leaves SSL_NOTHING, so later calls say
+        // SYSCALL, not the WANT_READ of an earlier call).
+        self.note_blocked(&r)
     }
 
     /// OpenSSL `ssl3_renegotiate_check`: start a requested renegotiation
     /// once nothing is pending in either direction.
     pub(super) fn renegotiate_check(&mut self, initok: bool) -> bool {
+        // A failed connection counts as in init (its state machine is in
+        // its error state): the check never fires there.
         if self.renegotiate
+            && self.failure.is_none()
             && !self.read_pending()
             && self.pending_write.wire.is_empty()
             && (initok || matches!(self.handshake_state, HandshakeState::Established))
         {
             self.renegotiate = false;
-            if !self.renegotiate_requested && self.cfg.deferred_renegotiation_sends_hello {
+            let server = self.role == Role::Server;
+            if !self.renegotiate_requested && !server && self.cfg.deferred_renegotiation_sends_hello
+            {
                 // No hello would go out: do not start a handshake at all.
                 return false;
             }
             self.total_renegotiations += 1;
             // The client writes its ClientHello now (a driver's, or the
             // caller reports the bytes through observe_sent), if a request
-            // is still standing.
-            if self.renegotiate_requested {
+            // is still standing. A server writes its HelloRequest either
+            // way (OpenSSL's `ossl_statem_set_renegotiate` sets
+            // `request_state = TLS_ST_SW_HELLO_REQ`, which its write
+            // transition at TLS_ST_OK follows whatever `s->renegotiate`
+            // says); without `s->renegotiate` the ClientHello that answers
+            // is then taken only with `allow_client_renegotiation`.
+            if self.renegotiate_requested || server {
                 self.enter_own_hello();
             } else {
                 self.handshake_state = HandshakeState::Handshaking {
@@ -128,6 +158,8 @@ impl Session {
     /// session's, at the next entry to the handshake; a followed one's is
     /// reported by the caller).
     pub(super) fn enter_own_hello(&mut self) {
+        // The hello's pre-work forgets both close_notify once the state
+        // machine runs to write it (`hello_pre_work`, D7).
         self.handshake_state = HandshakeState::Handshaking {
             stage: Stage::Hello,
             first: false,
@@ -152,6 +184,8 @@ impl Session {
         if self.flight_blocked() {
             return Err(SslError::WantWrite.into());
         }
+        // A HelloRequest the transport has now taken ends its handshake.
+        self.hello_request_out();
         if !self.in_init() {
             if let Some(request_peer) = self.key_update.take() {
                 // OpenSSL 3.0 sends a KeyUpdate (asked for by the caller, or
@@ -171,6 +205,7 @@ impl Session {
             }
         }
         if self.handshake_state == HandshakeState::Established
+            && self.role == Role::Client
             && self.renegotiate_requested
             && self.tracker.version() == Some(Version::Tls12)
         {
@@ -178,7 +213,14 @@ impl Session {
             // `s->renegotiate` set writes a ClientHello before reading
             // anything, and no renegotiation is counted (the check that
             // counts did not fire): application data before the
-            // ServerHello is then refused.
+            // ServerHello is then refused. With
+            // `deferred_renegotiation_sends_hello` it is a renegotiation
+            // of ours like any other (counted, so D1 lets a read take the
+            // server's data before its ServerHello).
+            if self.cfg.deferred_renegotiation_sends_hello {
+                self.renegotiate = false;
+                self.total_renegotiations += 1;
+            }
             self.enter_own_hello();
         }
         if let Some(msg) = self.stalled.take() {
@@ -199,6 +241,10 @@ impl Session {
                 self.start_driven()?;
                 if self.flight_blocked() {
                     return Err(SslError::WantWrite.into());
+                }
+                if !self.in_init() {
+                    // A server's HelloRequest went out: back at TLS_ST_OK.
+                    return Ok(());
                 }
             }
             let prev = self.handshake_running;

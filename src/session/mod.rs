@@ -262,8 +262,9 @@ pub struct Config {
     /// Beyond OpenSSL (off by default): when a `write` runs a renegotiation
     /// and meets application data that a `read` could take (one this side
     /// started, before the peer's hello: D1), the write returns `WantRead`
-    /// and the record waits for the next read. OpenSSL 3.0 reports
-    /// `SSL_ERROR_SYSCALL` there (nothing consumed); the default keeps that.
+    /// and the record waits for the next read (and so does a
+    /// `do_handshake`). OpenSSL 3.0 reports `SSL_ERROR_SYSCALL` there
+    /// (nothing consumed); the default keeps that.
     pub want_read_when_write_meets_app_data: bool,
     /// Beyond OpenSSL (off by default): a renegotiation whose start was
     /// deferred still begins with this side's hello, or not at all. OpenSSL

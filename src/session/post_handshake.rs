@@ -100,13 +100,18 @@ impl Session {
                 Ok(())
             }
             T::ClientHello if !tls13 => {
-                if matches!(self.mode, Mode::Driven(_)) && self.cfg.allow_client_renegotiation {
+                if matches!(self.mode, Mode::Driven(_))
+                    && (self.cfg.allow_client_renegotiation || self.renegotiate_requested)
+                {
                     // D6 with SSL_OP_ALLOW_CLIENT_RENEGOTIATION: the
-                    // client's renegotiation runs (not counted as ours).
+                    // client's renegotiation runs (not counted as ours);
+                    // and D5: the answer to our HelloRequest runs whatever
+                    // the option (OpenSSL's `tls_process_client_hello`
+                    // checks the options only without `s->renegotiate`).
                     self.handshake_state = HandshakeState::Handshaking {
                         stage: Stage::Hello,
                         first: false,
-                        ours: false,
+                        ours: self.renegotiate_requested,
                     };
                     return self.drive_message(msg);
                 }

@@ -112,6 +112,9 @@ impl Session {
             return Err(failed_earlier());
         }
         // A6: after close_notify (or a fatal alert) reads return 0 at once.
+        // SSL_read resets `rwstate` first; SSL_peek (`ssl_peek_internal`)
+        // does not, so SSL_get_error repeats what the last call was left
+        // waiting for (a write in a renegotiation that answered WANT_READ).
         if self.received_shutdown {
             if peek {
                 // OpenSSL's `ssl_peek_internal` returns 0 there without
