@@ -18,6 +18,13 @@ impl Session {
         if self.renegotiate {
             self.renegotiate_check(false);
         }
+        if !self.in_init() {
+            // SSL_do_handshake calls handshake_func only `if (SSL_in_init(s)
+            // || SSL_in_before(s))` (ssl_lib.c): an established connection
+            // reads nothing (a record of application data half read stays
+            // for SSL_read).
+            return Ok(());
+        }
         match self.handshake_func() {
             Ok(()) => Ok(()),
             Err(Interrupt::Err(e)) => Err(e),
