@@ -6,6 +6,9 @@
 
 use bytes::BytesMut;
 
+mod tls12_handshake;
+pub use tls12_handshake::{hs_op, mutation, tls12_handshake, HandshakeStats};
+
 use tlsrec::cipher::{CipherSuite, Sealer};
 use tlsrec::keys::RecordKeys;
 use tlsrec::reader::RecordReader;
