@@ -416,6 +416,15 @@ fn cases() -> Vec<Case> {
         )),
         // An unknown type is ignored (the handshake then fails at the
         // peer: the transcripts differ).
+        case("ServerHello unknown extension", C, A::CloseNotify)
+            .edit(exts(T::ServerHello, |e| e.push((0x1234, vec![]))))
+            .no_alert(),
+        case("ServerHello unknown extension twice", C, A::CloseNotify)
+            .edit(exts(T::ServerHello, |e| {
+                e.push((0x1234, vec![]));
+                e.push((0x1234, vec![1]));
+            }))
+            .no_alert(),
         case(
             "ServerHello unsolicited session_ticket",
             C,
@@ -432,6 +441,18 @@ fn cases() -> Vec<Case> {
             A::UnsupportedExtension,
         )
         .edit(exts(T::ServerHello, |e| e.push((51, vec![0, 29, 0, 1, 9])))),
+        case(
+            "ServerHello signature_algorithms (not a ServerHello extension)",
+            C,
+            A::IllegalParameter,
+        )
+        .edit(exts(T::ServerHello, |e| {
+            e.push((SIG_ALGS, vec![0, 2, 4, 3]))
+        })),
+        case("ServerHello use_srtp (DTLS only)", C, A::IllegalParameter)
+            .edit(exts(T::ServerHello, |e| {
+                e.insert(0, (14, vec![0, 2, 0, 1, 0]))
+            })),
         case(
             "ServerHello without renegotiation_info",
             C,
@@ -664,6 +685,17 @@ fn cases() -> Vec<Case> {
                 e.push(d);
             },
         )),
+        case("ClientHello unknown extension twice", S, A::BadRecordMac).edit(exts(
+            T::ClientHello,
+            |e| {
+                e.push((0x1234, vec![]));
+                e.push((0x1234, vec![1]));
+            },
+        )),
+        case("ClientHello use_srtp (DTLS only)", S, A::IllegalParameter)
+            .edit(exts(T::ClientHello, |e| {
+                e.insert(0, (14, vec![0, 2, 0, 1, 0]))
+            })),
         case("ClientHello session id of 33 bytes", S, A::DecodeError).edit(body(
             T::ClientHello,
             |b| {

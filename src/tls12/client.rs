@@ -41,6 +41,8 @@ struct Hs {
     requested: Option<Vec<SignatureScheme>>,
     master: Option<Secret>,
     client_verify: [u8; 12],
+    /// The extension types our ClientHello sent.
+    sent: Vec<u16>,
 }
 
 pub(super) struct Client {
@@ -118,6 +120,7 @@ impl Client {
         exts.push((ext::SIGNATURE_ALGORITHMS, v));
         exts.push((ext::EXTENDED_MASTER_SECRET, Vec::new()));
         codec::put_extensions(&mut b, &exts);
+        let sent = exts.iter().map(|(t, _)| *t).collect();
         let mut hs = Hs {
             transcript: Transcript::default(),
             client_random: random,
@@ -130,6 +133,7 @@ impl Client {
             requested: None,
             master: None,
             client_verify: [0; 12],
+            sent,
         };
         hs.transcript.add(1, &b);
         self.hs = Some(hs);
@@ -144,7 +148,7 @@ impl Client {
         let _session_id = r.vec8()?;
         let suite = r.u16()?;
         let compression = r.u8()?;
-        let exts = codec::extensions(&mut r)?;
+        let exts = codec::extensions(&mut r, &codec::Hello::Server(&hs.sent))?;
         if version != 0x0303 {
             // OpenSSL: "unsupported protocol" / wrong version.
             return Err(A::ProtocolVersion);
@@ -154,20 +158,6 @@ impl Client {
             .ok_or(A::IllegalParameter)?;
         if compression != 0 {
             return Err(A::IllegalParameter);
-        }
-        for (t, _) in &exts {
-            // RFC 5246 7.4.1.4: only extensions the client offered.
-            let offered = matches!(
-                *t,
-                ext::SERVER_NAME
-                    | ext::RENEGOTIATION_INFO
-                    | ext::SUPPORTED_GROUPS
-                    | ext::EC_POINT_FORMATS
-                    | ext::EXTENDED_MASTER_SECRET
-            );
-            if !offered {
-                return Err(A::UnsupportedExtension);
-            }
         }
         // RFC 5746 3.4 / 3.5 (secure renegotiation required).
         let want = match &self.previous {

@@ -82,7 +82,7 @@ impl Server {
         let session_id = r.vec8()?;
         let suites = r.vec16()?;
         let compression = r.vec8()?;
-        let exts = codec::extensions(&mut r)?;
+        let exts = codec::extensions(&mut r, &codec::Hello::Client)?;
         if session_id.len() > 32 {
             return Err(A::DecodeError);
         }
