@@ -453,12 +453,33 @@ fn cases() -> Vec<Case> {
             .edit(exts(T::ServerHello, |e| {
                 e.insert(0, (14, vec![0, 2, 0, 1, 0]))
             })),
+        case("ServerHello server_name not empty", C, A::DecodeError)
+            .edit(exts(T::ServerHello, |e| e.push((0, vec![0])))),
+        case("ServerHello session id of 33 bytes", C, A::IllegalParameter).edit(body(
+            T::ServerHello,
+            |b| {
+                b[34] = 33;
+                b.splice(35..35, [7u8; 33]);
+            },
+        )),
         case(
             "ServerHello without renegotiation_info",
             C,
             A::HandshakeFailure,
         )
         .edit(exts(T::ServerHello, without(RI))),
+        case(
+            "ServerHello renegotiation_info not empty",
+            C,
+            A::IllegalParameter,
+        )
+        .edit(exts(T::ServerHello, replace_ext(RI, vec![1, 0]))),
+        case(
+            "ServerHello renegotiation_info malformed",
+            C,
+            A::DecodeError,
+        )
+        .edit(exts(T::ServerHello, replace_ext(RI, vec![]))),
         case(
             "ServerHello without extended_master_secret",
             C,
@@ -471,6 +492,17 @@ fn cases() -> Vec<Case> {
             "tlsrec requires the extended master secret (RFC 7627 5.2 lets a client abort)",
         ),
         // tls_parse_stoc_ems reads no body.
+        case(
+            "ServerHello extended_master_secret not empty",
+            C,
+            A::CloseNotify,
+        )
+        .edit(exts(T::ServerHello, replace_ext(EMS, vec![0])))
+        .no_alert(),
+        case("ServerHello ec_point_formats empty list", C, A::DecodeError)
+            .edit(exts(T::ServerHello, replace_ext(POINT_FORMATS, vec![0]))),
+        case("ServerHello ec_point_formats malformed", C, A::DecodeError)
+            .edit(exts(T::ServerHello, replace_ext(POINT_FORMATS, vec![3, 0]))),
         case("ServerHello twice", C, A::UnexpectedMessage).edit(dup(T::ServerHello)),
         // .. Certificate ..
         case("Certificate truncated", C, A::DecodeError)
@@ -574,6 +606,8 @@ fn cases() -> Vec<Case> {
         case("CertificateRequest with a trailing byte", C, A::DecodeError)
             .client_auth(true)
             .edit(body(T::CertificateRequest, |b| b.push(0))),
+        case("ServerHelloDone with a body", C, A::IllegalParameter)
+            .edit(body(T::ServerHelloDone, |b| b.push(0))),
         case(
             "ServerHelloDone before ServerKeyExchange",
             C,
@@ -607,6 +641,8 @@ fn cases() -> Vec<Case> {
         case("server Finished wrong", C, A::DecryptError).edit(body(T::Finished, |b| b[0] ^= 1)),
         case("server Finished one byte long", C, A::DecodeError)
             .edit(body(T::Finished, |b| b.push(0))),
+        case("server Finished of 65 bytes", C, A::IllegalParameter)
+            .edit(body(T::Finished, |b| b.resize(65, 0))),
         case(
             "server Finished before its ChangeCipherSpec",
             C,
@@ -632,6 +668,26 @@ fn cases() -> Vec<Case> {
         )
         .reneg()
         .edit(exts(T::ServerHello, without(RI))),
+        case(
+            "renegotiation ServerHello with an empty renegotiation_info",
+            C,
+            A::IllegalParameter,
+        )
+        .reneg()
+        .edit(exts(T::ServerHello, replace_ext(RI, vec![0]))),
+        case(
+            "renegotiation ServerHello with a wrong verify_data",
+            C,
+            A::IllegalParameter,
+        )
+        .reneg()
+        .edit(exts(T::ServerHello, |e| {
+            for (x, b) in e.iter_mut() {
+                if *x == RI {
+                    b[5] ^= 1;
+                }
+            }
+        })),
         case(
             "renegotiation ServerKeyExchange bad signature",
             C,
@@ -769,6 +825,12 @@ fn cases() -> Vec<Case> {
             A::DecodeError,
         )
         .edit(exts(T::ClientHello, replace_ext(SIG_ALGS, vec![0, 1, 4]))),
+        case(
+            "ClientHello ec_point_formats without uncompressed",
+            S,
+            A::HandshakeFailure,
+        )
+        .edit(exts(T::ClientHello, replace_ext(POINT_FORMATS, vec![1, 1]))),
         case("ClientHello twice", S, A::UnexpectedMessage).edit(dup(T::ClientHello)),
         case("ServerHello sent to a server", S, A::UnexpectedMessage)
             .edit(retype(T::ClientHello, T::ServerHello)),
@@ -783,6 +845,16 @@ fn cases() -> Vec<Case> {
             .edit(body(T::ClientKeyExchange, |b| b.truncate(10))),
         case("ClientKeyExchange with a trailing byte", S, A::DecodeError)
             .edit(body(T::ClientKeyExchange, |b| b.push(0))),
+        case(
+            "ClientKeyExchange with an empty body",
+            S,
+            A::HandshakeFailure,
+        )
+        .edit(body(T::ClientKeyExchange, |b| b.clear())),
+        case("ClientKeyExchange of 2049 bytes", S, A::IllegalParameter)
+            .edit(body(T::ClientKeyExchange, |b| b.resize(2049, 0))),
+        case("ClientKeyExchange empty point", S, A::IllegalParameter)
+            .edit(body(T::ClientKeyExchange, |b| *b = vec![0])),
         case(
             "ClientKeyExchange X25519 all-zero point",
             S,
@@ -847,6 +919,8 @@ fn cases() -> Vec<Case> {
         case("client Finished wrong", S, A::DecryptError).edit(body(T::Finished, |b| b[0] ^= 1)),
         case("client Finished short", S, A::DecodeError)
             .edit(body(T::Finished, |b| b.truncate(11))),
+        case("client Finished of 65 bytes", S, A::IllegalParameter)
+            .edit(body(T::Finished, |b| b.resize(65, 0))),
         case(
             "client Finished before its ChangeCipherSpec",
             S,

@@ -142,10 +142,18 @@ impl Client {
 
     fn server_hello(&mut self, body: &[u8]) -> Result<(), A> {
         let hs = self.hs.as_mut().ok_or(A::InternalError)?;
+        // In OpenSSL's order (tls_process_server_hello): the fields, the
+        // extensions collected, then the version, suite, compression and
+        // the extensions' own checks.
         let mut r = Rd::new(body);
         let version = r.u16()?;
         let random = r.take(32)?;
-        let _session_id = r.vec8()?;
+        let session_id_len = r.u8()?;
+        if session_id_len > 32 {
+            // "ssl3 session id too long"
+            return Err(A::IllegalParameter);
+        }
+        r.take(usize::from(session_id_len))?;
         let suite = r.u16()?;
         let compression = r.u8()?;
         let exts = codec::extensions(&mut r, &codec::Hello::Server(&hs.sent))?;
@@ -159,28 +167,43 @@ impl Client {
         if compression != 0 {
             return Err(A::IllegalParameter);
         }
-        // RFC 5746 3.4 / 3.5 (secure renegotiation required).
-        let want = match &self.previous {
-            None => vec![0u8],
-            Some((c, s)) => {
-                let mut v = vec![24u8];
-                v.extend_from_slice(c);
-                v.extend_from_slice(s);
-                v
-            }
+        // RFC 5746 3.4 / 3.5: OpenSSL's tls_parse_stoc_renegotiate, then
+        // final_renegotiate when it is absent (secure renegotiation
+        // required).
+        let want: Vec<u8> = match &self.previous {
+            None => Vec::new(),
+            Some((c, s)) => [&c[..], &s[..]].concat(),
         };
         match codec::find(&exts, ext::RENEGOTIATION_INFO) {
-            Some(ri) if ri == want.as_slice() => {}
-            // A wrong value: OpenSSL "renegotiation mismatch".
-            Some(_) => return Err(A::HandshakeFailure),
+            Some(ri) => {
+                let mut r = Rd::new(ri);
+                // "renegotiation encoding err"
+                let got = r.vec8()?;
+                r.end()?;
+                if got != want.as_slice() {
+                    // "renegotiation mismatch"
+                    return Err(A::IllegalParameter);
+                }
+            }
             // OpenSSL: "unsafe legacy renegotiation disabled".
             None => return Err(A::HandshakeFailure),
         }
-        match codec::find(&exts, ext::EXTENDED_MASTER_SECRET) {
-            Some([]) => {}
-            Some(_) => return Err(A::DecodeError),
-            // Required (RFC 7627 5.2 lets a client abort).
-            None => return Err(A::HandshakeFailure),
+        if let Some(sni) = codec::find(&exts, ext::SERVER_NAME) {
+            if !sni.is_empty() {
+                // tls_parse_stoc_server_name: "bad extension"
+                return Err(A::DecodeError);
+            }
+        }
+        if let Some(pf) = codec::find(&exts, ext::EC_POINT_FORMATS) {
+            let mut r = Rd::new(pf);
+            if r.vec8()?.is_empty() {
+                return Err(A::DecodeError);
+            }
+        }
+        // tls_parse_stoc_ems reads no body. Required here (RFC 7627 5.2
+        // lets a client abort; OpenSSL 3.0 goes on without it).
+        if codec::find(&exts, ext::EXTENDED_MASTER_SECRET).is_none() {
+            return Err(A::HandshakeFailure);
         }
         hs.server_random.copy_from_slice(random);
         hs.suite = Some(suite);
@@ -342,6 +365,21 @@ impl Client {
     }
 }
 
+/// OpenSSL's `max_cert_list` default (`SSL_MAX_CERT_LIST_DEFAULT`).
+pub(super) const MAX_CERT_LIST: usize = 100 * 1024;
+
+/// OpenSSL's read_state_machine: a message longer than its state allows
+/// (`ossl_statem_{client,server}_max_message_size`) is illegal_parameter
+/// ("excessive message size"), checked after the transition and before the
+/// body is parsed.
+pub(super) fn fits(msg: &HandshakeMessage, max: usize) -> Result<(), A> {
+    if msg.body.len() > max {
+        Err(A::IllegalParameter)
+    } else {
+        Ok(())
+    }
+}
+
 /// Constant-time comparison of verify_data.
 pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -361,22 +399,24 @@ impl HandshakeDriver for Client {
 
     fn message(&mut self, msg: &HandshakeMessage, out: &mut Vec<FlightItem>) -> Progress {
         let r = match (self.wait, msg.typ) {
-            (Wait::ServerHello, T::ServerHello) => {
-                self.server_hello(&msg.body).map(|()| Wait::Certificate)
-            }
-            (Wait::Certificate, T::Certificate) => self
-                .certificate(&msg.body)
+            (Wait::ServerHello, T::ServerHello) => fits(msg, 65_607)
+                .and_then(|()| self.server_hello(&msg.body))
+                .map(|()| Wait::Certificate),
+            (Wait::Certificate, T::Certificate) => fits(msg, MAX_CERT_LIST)
+                .and_then(|()| self.certificate(&msg.body))
                 .map(|()| Wait::ServerKeyExchange),
-            (Wait::ServerKeyExchange, T::ServerKeyExchange) => self
-                .server_key_exchange(&msg.body)
+            (Wait::ServerKeyExchange, T::ServerKeyExchange) => fits(msg, 102_400)
+                .and_then(|()| self.server_key_exchange(&msg.body))
                 .map(|()| Wait::RequestOrDone),
-            (Wait::RequestOrDone, T::CertificateRequest) => self
-                .certificate_request(&msg.body)
+            (Wait::RequestOrDone, T::CertificateRequest) => fits(msg, MAX_CERT_LIST)
+                .and_then(|()| self.certificate_request(&msg.body))
                 .map(|()| Wait::ServerHelloDone),
-            (Wait::RequestOrDone | Wait::ServerHelloDone, T::ServerHelloDone) => {
-                self.flight(&msg.body, out).map(|()| Wait::Finished)
-            }
-            (Wait::Finished, T::Finished) => self.finished(&msg.body).map(|()| Wait::Idle),
+            (Wait::RequestOrDone | Wait::ServerHelloDone, T::ServerHelloDone) => fits(msg, 0)
+                .and_then(|()| self.flight(&msg.body, out))
+                .map(|()| Wait::Finished),
+            (Wait::Finished, T::Finished) => fits(msg, 64)
+                .and_then(|()| self.finished(&msg.body))
+                .map(|()| Wait::Idle),
             // Anything else, anywhere: OpenSSL's read_state_machine
             // "unexpected message".
             _ => Err(A::UnexpectedMessage),

@@ -9,7 +9,7 @@ use crate::handshake::{HandshakeMessage, HandshakeType as T};
 use crate::keys::{tls12_key_block, RecordKeys, Secret};
 use crate::record::Version;
 
-use super::client::ct_eq;
+use super::client::{ct_eq, fits, MAX_CERT_LIST};
 use super::codec::{self, ext, Rd, Wr, EMPTY_RENEGOTIATION_INFO_SCSV};
 use super::crypto::{self, Ephemeral, Transcript};
 use super::{
@@ -61,6 +61,9 @@ struct Hello {
     groups: Option<Vec<NamedGroup>>,
     schemes: Vec<SignatureScheme>,
     point_formats: bool,
+    /// The client's point formats allow uncompressed points (or it sent
+    /// none).
+    uncompressed: bool,
     server_name: Option<String>,
 }
 
@@ -133,8 +136,9 @@ impl Server {
                 Some(list.into_iter().filter_map(NamedGroup::from_code).collect())
             }
         };
-        let point_formats = match codec::find(&exts, ext::EC_POINT_FORMATS) {
-            None => false,
+        let point_formats = codec::find(&exts, ext::EC_POINT_FORMATS).is_some();
+        let uncompressed = match codec::find(&exts, ext::EC_POINT_FORMATS) {
+            None => true,
             Some(b) => {
                 let mut r = Rd::new(b);
                 let list = r.vec8()?;
@@ -142,11 +146,10 @@ impl Server {
                 if list.is_empty() {
                     return Err(A::DecodeError);
                 }
-                if !list.contains(&0) {
-                    // RFC 8422 5.1.2: uncompressed must be there.
-                    return Err(A::IllegalParameter);
-                }
-                true
+                // RFC 8422 5.1.2: uncompressed must be there; without it
+                // OpenSSL finds no ECDHE suite usable ("no shared
+                // cipher", handshake_failure, when the suite is chosen).
+                list.contains(&0)
             }
         };
         let schemes = match codec::find(&exts, ext::SIGNATURE_ALGORITHMS) {
@@ -178,6 +181,7 @@ impl Server {
             groups,
             schemes,
             point_formats,
+            uncompressed,
             server_name,
         })
     }
@@ -204,7 +208,11 @@ impl Server {
             .suites
             .iter()
             .copied()
-            .find(|s| hello.suites.contains(s) && crypto::suite_is_ecdsa(*s) == id.key.is_ecdsa())
+            .find(|s| {
+                hello.uncompressed
+                    && hello.suites.contains(s)
+                    && crypto::suite_is_ecdsa(*s) == id.key.is_ecdsa()
+            })
             .ok_or(A::HandshakeFailure)?;
         let scheme = id.key.choose(&hello.schemes).ok_or(A::HandshakeFailure)?;
         let group = self
@@ -332,12 +340,14 @@ impl Server {
 
     fn client_key_exchange(&mut self, body: &[u8]) -> Result<Wait, A> {
         let hs = self.hs.as_mut().ok_or(A::InternalError)?;
+        if body.is_empty() {
+            // tls_process_cke_ecdhe: "missing tmp ecdh key".
+            return Err(A::HandshakeFailure);
+        }
         let mut r = Rd::new(body);
         let public = r.vec8()?;
         r.end()?;
-        if public.is_empty() {
-            return Err(A::DecodeError);
-        }
+        // An empty or bad point: "bad key share", illegal_parameter.
         let eph = hs.eph.take().ok_or(A::InternalError)?;
         let pms = eph.agree(public)?;
         hs.transcript.add(16, body);
@@ -416,28 +426,30 @@ impl HandshakeDriver for Server {
 
     fn message(&mut self, msg: &HandshakeMessage, out: &mut Vec<FlightItem>) -> Progress {
         let r = match (self.wait, msg.typ) {
-            (Wait::ClientHello, T::ClientHello) => match self.client_hello(&msg.body, out) {
-                Ok(p) => return p,
-                Err(a) => Err(a),
-            },
-            (Wait::Certificate, T::Certificate) => self
-                .certificate(&msg.body)
+            (Wait::ClientHello, T::ClientHello) => {
+                match fits(msg, 131_396).and_then(|()| self.client_hello(&msg.body, out)) {
+                    Ok(p) => return p,
+                    Err(a) => Err(a),
+                }
+            }
+            (Wait::Certificate, T::Certificate) => fits(msg, MAX_CERT_LIST)
+                .and_then(|()| self.certificate(&msg.body))
                 .map(|()| Wait::ClientKeyExchange),
-            (Wait::ClientKeyExchange, T::ClientKeyExchange) => {
-                self.client_key_exchange(&msg.body).and_then(|w| {
+            (Wait::ClientKeyExchange, T::ClientKeyExchange) => fits(msg, 2048)
+                .and_then(|()| self.client_key_exchange(&msg.body))
+                .and_then(|w| {
                     if w == Wait::Finished {
                         self.read_keys(out)?;
                     }
                     Ok(w)
-                })
-            }
-            (Wait::CertificateVerify, T::CertificateVerify) => self
-                .certificate_verify(&msg.body)
+                }),
+            (Wait::CertificateVerify, T::CertificateVerify) => fits(msg, 16_384)
+                .and_then(|()| self.certificate_verify(&msg.body))
                 .and_then(|()| self.read_keys(out))
                 .map(|()| Wait::Finished),
-            (Wait::Finished, T::Finished) => {
-                self.finished(&msg.body, out).map(|()| Wait::ClientHello)
-            }
+            (Wait::Finished, T::Finished) => fits(msg, 64)
+                .and_then(|()| self.finished(&msg.body, out))
+                .map(|()| Wait::ClientHello),
             _ => Err(A::UnexpectedMessage),
         };
         match r {
