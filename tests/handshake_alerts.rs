@@ -560,6 +560,24 @@ fn cases() -> Vec<Case> {
             A::DecryptError,
         )
         .edit(body(T::ServerKeyExchange, |b| b[5] ^= 1)),
+        case(
+            "ServerKeyExchange scheme not offered",
+            C,
+            A::HandshakeFailure,
+        )
+        .edit(body(T::ServerKeyExchange, |b| {
+            let i = 4 + usize::from(b[3]);
+            b[i..i + 2].copy_from_slice(&[2, 3]); // ecdsa_sha1
+        })),
+        case(
+            "ServerKeyExchange ecdsa_secp521r1_sha512 not offered",
+            C,
+            A::HandshakeFailure,
+        )
+        .edit(body(T::ServerKeyExchange, |b| {
+            let i = 4 + usize::from(b[3]);
+            b[i..i + 2].copy_from_slice(&[6, 3]);
+        })),
         case("ServerKeyExchange unknown scheme", C, A::IllegalParameter).edit(body(
             T::ServerKeyExchange,
             |b| {
@@ -589,6 +607,15 @@ fn cases() -> Vec<Case> {
             }
         })),
         case(
+            "ServerKeyExchange point of the wrong length",
+            C,
+            A::IllegalParameter,
+        )
+        .edit(body(T::ServerKeyExchange, |b| {
+            b[3] -= 1;
+            b.remove(4);
+        })),
+        case(
             "ServerKeyExchange RSA scheme for an ECDSA suite",
             C,
             A::IllegalParameter,
@@ -597,6 +624,14 @@ fn cases() -> Vec<Case> {
             let i = 4 + usize::from(b[3]);
             b[i..i + 2].copy_from_slice(&[4, 1]);
         })),
+        case("ServerKeyExchange empty point", C, A::IllegalParameter).edit(body(
+            T::ServerKeyExchange,
+            |b| {
+                let n = usize::from(b[3]);
+                b.drain(4..4 + n);
+                b[3] = 0;
+            },
+        )),
         case("ServerKeyExchange missing", C, A::UnexpectedMessage)
             .edit(drop_msg(T::ServerKeyExchange)),
         // .. CertificateRequest, ServerHelloDone ..
@@ -911,6 +946,15 @@ fn cases() -> Vec<Case> {
         .client_auth(true)
         .edit(body(T::CertificateVerify, |b| {
             b[0..2].copy_from_slice(&[8, 4])
+        })),
+        case(
+            "client CertificateVerify scheme not offered",
+            S,
+            A::HandshakeFailure,
+        )
+        .client_auth(true)
+        .edit(body(T::CertificateVerify, |b| {
+            b[0..2].copy_from_slice(&[6, 3])
         })),
         case("client CertificateVerify missing", S, A::UnexpectedMessage)
             .client_auth(true)

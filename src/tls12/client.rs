@@ -36,13 +36,22 @@ struct Hs {
     chain: Vec<Vec<u8>>,
     group: Option<NamedGroup>,
     scheme: Option<SignatureScheme>,
-    server_public: Vec<u8>,
     /// CertificateRequest's signature schemes, if one came.
     requested: Option<Vec<SignatureScheme>>,
     master: Option<Secret>,
     client_verify: [u8; 12],
     /// The extension types our ClientHello sent.
     sent: Vec<u16>,
+    /// Our ECDHE public value and the premaster secret, from the
+    /// ServerKeyExchange (OpenSSL checks the server's point there).
+    client_public: Vec<u8>,
+    agreement: Option<Agreement>,
+}
+
+/// The premaster secret, or what makes it at our ClientKeyExchange.
+enum Agreement {
+    Done(Secret),
+    Due(Ephemeral, Vec<u8>),
 }
 
 pub(super) struct Client {
@@ -129,11 +138,12 @@ impl Client {
             chain: Vec::new(),
             group: None,
             scheme: None,
-            server_public: Vec::new(),
             requested: None,
             master: None,
             client_verify: [0; 12],
             sent,
+            client_public: Vec::new(),
+            agreement: None,
         };
         hs.transcript.add(1, &b);
         self.hs = Some(hs);
@@ -219,6 +229,14 @@ impl Client {
             return Err(A::DecodeError);
         }
         crypto::verify_server_chain(&self.cfg.verification, &chain, &self.cfg.server_name)?;
+        // tls_process_server_certificate: a key of no known type is
+        // "unknown certificate type", one the suite cannot use "wrong
+        // certificate type", both illegal_parameter.
+        let suite = hs.suite.ok_or(A::InternalError)?;
+        let kind = crypto::key_kind(&chain[0]).ok_or(A::IllegalParameter)?;
+        if kind.is_ec() != crypto::suite_is_ecdsa(suite) {
+            return Err(A::IllegalParameter);
+        }
         hs.chain = chain;
         hs.transcript.add(11, body);
         Ok(())
@@ -226,32 +244,42 @@ impl Client {
 
     fn server_key_exchange(&mut self, body: &[u8]) -> Result<(), A> {
         let hs = self.hs.as_mut().ok_or(A::InternalError)?;
-        let suite = hs.suite.ok_or(A::InternalError)?;
+        // In OpenSSL's order (tls_process_key_exchange, tls_process_ske_ecdhe).
         let mut r = Rd::new(body);
         let curve_type = r.u8()?;
         let group = r.u16()?;
+        // Only named curves we offered (RFC 8422 5.4): "wrong curve".
+        let group = NamedGroup::from_code(group)
+            .filter(|g| curve_type == 3 && self.cfg.groups.contains(g))
+            .ok_or(A::IllegalParameter)?;
         let public = r.vec8()?;
+        // The server's point is checked now ("bad ecpoint"): a P-256 /
+        // P-384 point must be on the curve, so our share and the premaster
+        // secret are made here; an X25519 value only needs its 32 bytes
+        // (OpenSSL's derive, at our ClientKeyExchange, refuses a value
+        // with an all-zero result: "bad key share", illegal_parameter).
+        let eph = Ephemeral::new(group)?;
+        let client_public = eph.public.clone();
+        let agreement = if group == NamedGroup::X25519 {
+            if public.len() != 32 {
+                return Err(A::IllegalParameter);
+            }
+            Agreement::Due(eph, public.to_vec())
+        } else {
+            Agreement::Done(eph.agree(public)?)
+        };
         let params_len = body.len() - r.remaining();
         let scheme = r.u16()?;
+        let kind = crypto::key_kind(&hs.chain[0]).ok_or(A::IllegalParameter)?;
+        let scheme = crypto::check_peer_scheme(
+            scheme,
+            kind,
+            &self.cfg.groups,
+            None,
+            &self.cfg.signature_schemes,
+        )?;
         let sig = r.vec16()?;
         r.end()?;
-        if curve_type != 3 {
-            // Only named curves (RFC 8422 5.4).
-            return Err(A::IllegalParameter);
-        }
-        let group = NamedGroup::from_code(group)
-            .filter(|g| self.cfg.groups.contains(g))
-            .ok_or(A::IllegalParameter)?;
-        if public.is_empty() {
-            return Err(A::DecodeError);
-        }
-        let scheme = SignatureScheme::from_code(scheme)
-            .filter(|s| self.cfg.signature_schemes.contains(s))
-            .ok_or(A::IllegalParameter)?;
-        if scheme.is_ecdsa() != crypto::suite_is_ecdsa(suite) {
-            // OpenSSL: "wrong signature type".
-            return Err(A::IllegalParameter);
-        }
         let mut signed = Vec::with_capacity(64 + params_len);
         signed.extend_from_slice(&hs.client_random);
         signed.extend_from_slice(&hs.server_random);
@@ -259,7 +287,8 @@ impl Client {
         crypto::verify_signature(&hs.chain[0], scheme, &signed, sig)?;
         hs.group = Some(group);
         hs.scheme = Some(scheme);
-        hs.server_public = public.to_vec();
+        hs.client_public = client_public;
+        hs.agreement = Some(agreement);
         hs.transcript.add(12, body);
         Ok(())
     }
@@ -309,10 +338,12 @@ impl Client {
             out.push(FlightItem::Message(T::Certificate, m));
             signer = chosen;
         }
-        let eph = Ephemeral::new(hs.group.ok_or(A::InternalError)?)?;
         let mut cke = Vec::new();
-        cke.vec8(&eph.public);
-        let pms = eph.agree(&hs.server_public)?;
+        cke.vec8(&hs.client_public);
+        let pms = match hs.agreement.take().ok_or(A::InternalError)? {
+            Agreement::Done(pms) => pms,
+            Agreement::Due(eph, server_public) => eph.agree(&server_public)?,
+        };
         hs.transcript.add(16, &cke);
         out.push(FlightItem::Message(T::ClientKeyExchange, cke));
         let session_hash = hs.transcript.hash(suite.hash());

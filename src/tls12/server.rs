@@ -39,6 +39,8 @@ struct Hs {
     /// How the client's certificate is checked, if one was asked for, and
     /// whether it must come.
     client_auth: Option<(ClientCertVerification, bool)>,
+    /// The ClientHello's groups (for the client certificate's curve).
+    client_groups: Option<Vec<NamedGroup>>,
     client_chain: Vec<Vec<u8>>,
     master: Option<Secret>,
     client_write: Option<RecordKeys>,
@@ -201,6 +203,14 @@ impl Server {
             CertResolution::Pending => return Ok(Progress::Pending),
             CertResolution::NoCertificate => return Err(A::HandshakeFailure),
         };
+        // An ECDSA certificate whose curve the client did not list is no
+        // use (OpenSSL's tls1_check_cert_param).
+        let ec_cert_usable = match id.chain.first().and_then(|c| crypto::key_kind(c)) {
+            Some(crypto::KeyKind::Ec(Some(c))) => {
+                hello.groups.as_ref().is_none_or(|g| g.contains(&c))
+            }
+            _ => true,
+        };
         // OpenSSL: "no shared cipher", "no suitable signature algorithm",
         // "no suitable key share": all handshake_failure.
         let suite = self
@@ -212,6 +222,7 @@ impl Server {
                 hello.uncompressed
                     && hello.suites.contains(s)
                     && crypto::suite_is_ecdsa(*s) == id.key.is_ecdsa()
+                    && ec_cert_usable
             })
             .ok_or(A::HandshakeFailure)?;
         let scheme = id.key.choose(&hello.schemes).ok_or(A::HandshakeFailure)?;
@@ -313,6 +324,7 @@ impl Server {
             scheme,
             eph: Some(eph),
             client_auth,
+            client_groups: hello.groups.clone(),
             client_chain: Vec::new(),
             master: None,
             client_write: None,
@@ -368,12 +380,19 @@ impl Server {
     fn certificate_verify(&mut self, body: &[u8]) -> Result<(), A> {
         let hs = self.hs.as_mut().ok_or(A::InternalError)?;
         let mut r = Rd::new(body);
+        // tls_process_cert_verify's order: the scheme, checked against the
+        // key, then the signature's length.
         let scheme = r.u16()?;
+        let kind = crypto::key_kind(&hs.client_chain[0]).ok_or(A::IllegalParameter)?;
+        let scheme = crypto::check_peer_scheme(
+            scheme,
+            kind,
+            &self.cfg.groups,
+            hs.client_groups.as_deref(),
+            &self.cfg.signature_schemes,
+        )?;
         let sig = r.vec16()?;
         r.end()?;
-        let scheme = SignatureScheme::from_code(scheme)
-            .filter(|s| self.cfg.signature_schemes.contains(s))
-            .ok_or(A::IllegalParameter)?;
         crypto::verify_signature(&hs.client_chain[0], scheme, hs.transcript.bytes(), sig)?;
         hs.transcript.add(15, body);
         Ok(())
