@@ -1094,7 +1094,7 @@ impl io::Write for Pipe {
 }
 
 enum Tested {
-    Tlsrec(Session),
+    Tlsrec(Box<Session>),
     Libssl(SslStream<Pipe>, bool),
 }
 
@@ -1222,7 +1222,7 @@ fn tlsrec_side(c: &Case) -> Tested {
         allow_client_renegotiation: true,
         ..Config::default()
     };
-    Tested::Tlsrec(match c.role {
+    Tested::Tlsrec(Box::new(match c.role {
         Role::Client => {
             let mut cc = ClientConfig::new("localhost", ServerCertVerification::DangerousNone);
             if c.client_auth {
@@ -1237,7 +1237,7 @@ fn tlsrec_side(c: &Case) -> Tested {
             }
             tls12::server_session(Arc::new(sc), cfg).0
         }
-    })
+    }))
 }
 
 /// The peer for a case, with its edit armed now (first handshake) or at

@@ -656,7 +656,7 @@ pub fn tls12_handshake(data: &[u8]) -> HandshakeStats {
         .iter()
         .any(|s| scfg.suites.contains(s) && s.name().contains("ECDSA") != rsa)
         && ccfg.groups.iter().any(|g| scfg.groups.contains(g))
-        && !(auth == 2 && !client_has_cert)
+        && (auth != 2 || client_has_cert)
         // An ECDSA (P-256) certificate needs P-256 among the groups of
         // whoever checks it (OpenSSL's tls1_check_group_id).
         && (rsa || ccfg.groups.contains(&NamedGroup::Secp256r1))
