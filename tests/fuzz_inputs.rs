@@ -586,7 +586,20 @@ fn handshake_program(rng: &mut Rng, clean: bool) -> Vec<u8> {
     for _ in 0..5 + rng.below(30) {
         match rng.below(if clean { 7 } else { 10 }) {
             0 => p.extend_from_slice(&[hs_op::PUMP, rng.below(8) as u8]),
-            1 => p.extend_from_slice(&[hs_op::CALL, rng.below(256) as u8, rng.below(256) as u8]),
+            1 => {
+                // Clean: reads and writes (do_handshake in a renegotiation
+                // may meet application data, which OpenSSL refuses).
+                let kind = if clean {
+                    [0, 2][rng.below(2)]
+                } else {
+                    rng.below(3)
+                };
+                p.extend_from_slice(&[
+                    hs_op::CALL,
+                    (kind << 1 | rng.below(2)) as u8,
+                    rng.below(256) as u8,
+                ]);
+            }
             2 => p.extend_from_slice(&[hs_op::TRANSFER, rng.below(2) as u8, rng.below(40) as u8]),
             3 => p.extend_from_slice(&[hs_op::WRITE, rng.below(256) as u8]),
             4 => p.extend_from_slice(&[hs_op::RENEGOTIATE, rng.below(2) as u8]),
