@@ -658,6 +658,22 @@ fn cases() -> Vec<Case> {
             T::Unknown(99),
             vec![],
         )),
+        // A HelloRequest in the middle of a handshake is ignored (RFC 5246
+        // 7.4.1.1); one with a body is not a HelloRequest.
+        case("HelloRequest before Certificate", C, A::CloseNotify)
+            .edit(insert(T::Certificate, T::HelloRequest, vec![]))
+            .no_alert(),
+        case(
+            "HelloRequest with a body before Certificate",
+            C,
+            A::UnexpectedMessage,
+        )
+        .edit(insert(T::Certificate, T::HelloRequest, vec![0])),
+        case("HelloRequest sent to a server", S, A::UnexpectedMessage).edit(insert(
+            T::ClientKeyExchange,
+            T::HelloRequest,
+            vec![],
+        )),
         case(
             "ChangeCipherSpec before ServerHello",
             C,
