@@ -419,6 +419,15 @@ impl World {
                 return;
             }
             Err(SslError::ZeroReturn) => panic!("side {k}: ZERO_RETURN without a close_notify"),
+            // After an (injected) close_notify a later record error still
+            // sends its alert (ssl3_get_record fails before the shutdown
+            // check): remember it for the peer's check.
+            Err(SslError::Ssl(e)) if side.closed => {
+                if side.failed.is_none() {
+                    side.failed = Some(e.alert());
+                }
+                return;
+            }
             Err(_) if side.closed => return,
             // OpenSSL 3.0's answer to a write that runs this side's
             // renegotiation and meets application data a read could take
