@@ -7,7 +7,8 @@ mod common;
 use common::heap::Counting;
 use common::Rng;
 use tlsrec_harness::{
-    decision, decode_input, deframe_open, mode, op, peer_hs, seal_mutate_open, session_ops,
+    decision, decode_input, deframe_open, hs_op, mode, mutation, op, peer_hs, seal_mutate_open,
+    session_ops, tls12_handshake,
 };
 
 /// Counts live heap bytes per thread, so `session_ops` can check its memory
@@ -309,6 +310,7 @@ fn committed_fuzz_inputs() {
             "seal_mutate_open",
             "session_ops",
             "decode_input",
+            "tls12_handshake",
         ] {
             let Ok(files) = std::fs::read_dir(root.join(dir).join(target)) else {
                 continue;
@@ -325,6 +327,9 @@ fn committed_fuzz_inputs() {
                     "session_ops" => {
                         let live_fn = live;
                         session_ops(&data, Some(&live_fn));
+                    }
+                    "tls12_handshake" => {
+                        tls12_handshake(&data);
                     }
                     _ => {
                         decode_input(&data);
@@ -562,4 +567,105 @@ fn session_ops_regression_observe_sent_then_driver_in_tls13() {
     let live_fn = live;
     let st = session_ops(&data, Some(&live_fn));
     assert_eq!((st.ops, st.driven, st.fatal), (4, true, false));
+}
+
+/// A `tls12_handshake` program: pumps, calls, segmented transfers,
+/// application data both ways, renegotiations from either side, pauses;
+/// unless `clean`, mutations of the peer's items (after a random number of
+/// unchanged ones) and records or bytes injected into the tested side.
+fn handshake_program(rng: &mut Rng, clean: bool) -> Vec<u8> {
+    let mut h0 = rng.below(256) as u8;
+    let (mut h1, mut h2) = (rng.below(256) as u8, rng.below(256) as u8);
+    if clean && rng.below(2) == 0 {
+        // Defaults mostly, so that most clean runs can complete.
+        h0 &= 0x07 | 0x40 | 0x80;
+        h1 = 0;
+        h2 = 0;
+    }
+    let mut p = vec![h0, h1, h2];
+    for _ in 0..5 + rng.below(30) {
+        match rng.below(if clean { 7 } else { 10 }) {
+            0 => p.extend_from_slice(&[hs_op::PUMP, rng.below(8) as u8]),
+            1 => {
+                // Clean: reads and writes (do_handshake in a renegotiation
+                // may meet application data, which OpenSSL refuses).
+                let kind = if clean {
+                    [0, 2][rng.below(2)]
+                } else {
+                    rng.below(3)
+                };
+                p.extend_from_slice(&[
+                    hs_op::CALL,
+                    (kind << 1 | rng.below(2)) as u8,
+                    rng.below(256) as u8,
+                ]);
+            }
+            2 => p.extend_from_slice(&[hs_op::TRANSFER, rng.below(2) as u8, rng.below(40) as u8]),
+            3 => p.extend_from_slice(&[hs_op::WRITE, rng.below(256) as u8]),
+            4 => p.extend_from_slice(&[hs_op::RENEGOTIATE, rng.below(2) as u8]),
+            5 => p.extend_from_slice(&[hs_op::PAUSE, rng.below(8) as u8]),
+            6 => p.extend_from_slice(&[hs_op::PUMP, 7]),
+            7 | 8 => {
+                p.extend_from_slice(&[hs_op::PASS, rng.below(8) as u8]);
+                let kind = rng.below(mutation::COUNT as usize) as u8;
+                p.extend_from_slice(&[hs_op::MUTATE, kind]);
+                let n = rng.below(6);
+                p.extend_from_slice(&[n as u8, rng.below(256) as u8]);
+                p.extend(rng.bytes(n));
+            }
+            _ => {
+                if rng.below(2) == 0 {
+                    let typ = [20u8, 21, 22, 23, 24][rng.below(5)];
+                    let n = rng.below(12);
+                    p.extend_from_slice(&[hs_op::INJECT_RECORD, typ, n as u8]);
+                    p.extend(rng.bytes(n));
+                } else {
+                    let n = rng.below(12);
+                    p.extend_from_slice(&[hs_op::INJECT_BYTES, 0, n as u8]);
+                    p.extend(rng.bytes(n));
+                }
+            }
+        }
+    }
+    p
+}
+
+#[test]
+fn tls12_handshake_on_generated_programs() {
+    let mut rng = Rng::new(15);
+    let (mut completed, mut alerted, mut renegotiated, mut delivered) = (0, 0, 0, 0);
+    for i in 0..400 {
+        let p = handshake_program(&mut rng, i % 3 == 0);
+        let st = match std::panic::catch_unwind(|| tls12_handshake(&p)) {
+            Ok(st) => st,
+            Err(e) => {
+                eprintln!(
+                    "program {i}: {}",
+                    p.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                );
+                std::panic::resume_unwind(e)
+            }
+        };
+        completed += usize::from(st.clean_completed);
+        alerted += usize::from(st.alerted);
+        renegotiated += usize::from(st.handshakes > 1);
+        delivered += usize::from(st.delivered > 0);
+    }
+    assert!(
+        completed > 15 && alerted > 100 && renegotiated > 30 && delivered > 50,
+        "clean completed {completed}, alerted {alerted}, renegotiated {renegotiated}, delivered {delivered}"
+    );
+}
+
+/// `TLSREC_HS_INPUT=<hex> TLSREC_HS_TRACE=1 cargo test --test fuzz_inputs
+/// tls12_handshake_one -- --nocapture`: one input, traced (a no-op without
+/// the variable).
+#[test]
+fn tls12_handshake_one() {
+    if let Ok(h) = std::env::var("TLSREC_HS_INPUT") {
+        let p: Vec<u8> = (0..h.len() / 2)
+            .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        eprintln!("{:?}", tls12_handshake(&p));
+    }
 }

@@ -199,3 +199,32 @@ write("decode_input", bytes([1]) + json.dumps({
     "keylog": [], "steps": [{"recv": "1703030001ff"}, {"read": 5, "err": "SSL"}, {"pending": 0},
                             {"transport": {"capacity": 100}}, {"write": 3, "buf": "A", "data": "616263", "err": "SSL"},
                             {"drain": 5, "wire": ""}, {"eof": True}]}).encode())
+
+# ------------------------------------------------------------ tls12_handshake
+# Header (tested role, certificate, client auth, flags; client and server
+# suites/groups), then ops (harness/src/tls12_handshake.rs, mod hs_op and
+# mod mutation).
+CALL, TRANSFER, PUMP, MUTATE, PASS, INJECT_RECORD, RENEG, PAUSE_HS, INJECT_BYTES, WRITE_HS = range(10)
+def mut(kind):
+    return bytes([MUTATE, kind]) + {
+        0: bytes([100]), 1: bytes([1, 0]), 2: bytes([5, 0x40]), 3: bytes([7]), 7: bytes([10, 3, 1, 2, 3]),
+        8: bytes([4, 0, 0, 0, 0]), 9: bytes([0, 0x80])}.get(kind, b"")
+talk = bytes([WRITE_HS, 40, WRITE_HS, 41, PUMP, 3])
+for role in (0x00, 0x01):
+    for flags in (0x40, 0x40 | 0x06 | 0x30, 0x40 | 0x18 | 0x20 | 0x80):
+        h = bytes([role | flags, 0, 0])
+        write("tls12_handshake", h + bytes([PUMP, 7]) + talk + bytes([RENEG, 0, PUMP, 7]) + talk
+              + bytes([RENEG, 1, PAUSE_HS, 7, PUMP, 7]) + talk)
+        for skip in range(7):
+            for kind in range(10):
+                pre = bytes([PASS, skip - 1]) if skip else b""
+                write("tls12_handshake", h + pre + mut(kind) + bytes([PUMP, 7]) + talk)
+        # The same in a renegotiation (after the first handshake's items).
+        for kind in (0, 2, 3, 4, 6, 7):
+            write("tls12_handshake", h + bytes([PUMP, 7]) + talk + bytes([PASS, 8]) + mut(kind)
+                  + bytes([RENEG, 1, PUMP, 7]) + talk)
+    # Records injected into the tested side: a ChangeCipherSpec first, an
+    # alert, application data, a HelloRequest.
+    for rec in (bytes([20, 1, 1]), bytes([21, 2, 1, 0]), bytes([23, 3, 1, 2, 3]), bytes([22, 4, 0, 0, 0, 0])):
+        write("tls12_handshake", bytes([role | 0x40, 0, 0, INJECT_RECORD]) + rec + bytes([PUMP, 7]) + talk)
+        write("tls12_handshake", bytes([role | 0x40, 0, 0, PUMP, 1, INJECT_RECORD]) + rec + bytes([PUMP, 7]) + talk)

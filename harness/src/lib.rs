@@ -8,6 +8,8 @@ use bytes::BytesMut;
 
 mod handshake;
 pub use handshake::handshake;
+mod tls12_handshake;
+pub use tls12_handshake::{hs_op, mutation, tls12_handshake, HandshakeStats};
 
 use tlsrec::cipher::{CipherSuite, Sealer};
 use tlsrec::keys::RecordKeys;

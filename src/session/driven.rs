@@ -117,14 +117,21 @@ impl Session {
             return Err(self.unexpected());
         }
         if !tls13 && msg.typ == T::HelloRequest && self.role == Role::Client {
-            // C8: a HelloRequest during a handshake is ignored.
+            // C8: a HelloRequest during a handshake is ignored. Only one of
+            // length 0 is (tls_get_message_header); another is a message:
+            // waiting at TLS_ST_OK, one over its bound of 0 (illegal_parameter,
+            // "excessive message size"); in a running handshake, one its
+            // read transition refuses (unexpected_message).
             if !msg.body.is_empty() {
-                return Err(self
-                    .fatal(fatal_err(
-                        Reason::LengthMismatch,
-                        AlertDescription::DecodeError,
-                    ))
-                    .into());
+                if waiting {
+                    return Err(self
+                        .fatal(fatal_err(
+                            Reason::ExcessiveMessageSize,
+                            AlertDescription::IllegalParameter,
+                        ))
+                        .into());
+                }
+                return Err(self.unexpected());
             }
             return Ok(());
         }

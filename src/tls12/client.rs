@@ -36,11 +36,22 @@ struct Hs {
     chain: Vec<Vec<u8>>,
     group: Option<NamedGroup>,
     scheme: Option<SignatureScheme>,
-    server_public: Vec<u8>,
     /// CertificateRequest's signature schemes, if one came.
     requested: Option<Vec<SignatureScheme>>,
     master: Option<Secret>,
     client_verify: [u8; 12],
+    /// The extension types our ClientHello sent.
+    sent: Vec<u16>,
+    /// Our ECDHE public value and the premaster secret, from the
+    /// ServerKeyExchange (OpenSSL checks the server's point there).
+    client_public: Vec<u8>,
+    agreement: Option<Agreement>,
+}
+
+/// The premaster secret, or what makes it at our ClientKeyExchange.
+enum Agreement {
+    Done(Secret),
+    Due(Ephemeral, Vec<u8>),
 }
 
 pub(super) struct Client {
@@ -118,6 +129,7 @@ impl Client {
         exts.push((ext::SIGNATURE_ALGORITHMS, v));
         exts.push((ext::EXTENDED_MASTER_SECRET, Vec::new()));
         codec::put_extensions(&mut b, &exts);
+        let sent = exts.iter().map(|(t, _)| *t).collect();
         let mut hs = Hs {
             transcript: Transcript::default(),
             client_random: random,
@@ -126,10 +138,12 @@ impl Client {
             chain: Vec::new(),
             group: None,
             scheme: None,
-            server_public: Vec::new(),
             requested: None,
             master: None,
             client_verify: [0; 12],
+            sent,
+            client_public: Vec::new(),
+            agreement: None,
         };
         hs.transcript.add(1, &b);
         self.hs = Some(hs);
@@ -138,13 +152,21 @@ impl Client {
 
     fn server_hello(&mut self, body: &[u8]) -> Result<(), A> {
         let hs = self.hs.as_mut().ok_or(A::InternalError)?;
+        // In OpenSSL's order (tls_process_server_hello): the fields, the
+        // extensions collected, then the version, suite, compression and
+        // the extensions' own checks.
         let mut r = Rd::new(body);
         let version = r.u16()?;
         let random = r.take(32)?;
-        let _session_id = r.vec8()?;
+        let session_id_len = r.u8()?;
+        if session_id_len > 32 {
+            // "ssl3 session id too long"
+            return Err(A::IllegalParameter);
+        }
+        r.take(usize::from(session_id_len))?;
         let suite = r.u16()?;
         let compression = r.u8()?;
-        let exts = codec::extensions(&mut r)?;
+        let exts = codec::extensions(&mut r, &codec::Hello::Server(&hs.sent))?;
         if version != 0x0303 {
             // OpenSSL: "unsupported protocol" / wrong version.
             return Err(A::ProtocolVersion);
@@ -155,42 +177,43 @@ impl Client {
         if compression != 0 {
             return Err(A::IllegalParameter);
         }
-        for (t, _) in &exts {
-            // RFC 5246 7.4.1.4: only extensions the client offered.
-            let offered = matches!(
-                *t,
-                ext::SERVER_NAME
-                    | ext::RENEGOTIATION_INFO
-                    | ext::SUPPORTED_GROUPS
-                    | ext::EC_POINT_FORMATS
-                    | ext::EXTENDED_MASTER_SECRET
-            );
-            if !offered {
-                return Err(A::UnsupportedExtension);
-            }
-        }
-        // RFC 5746 3.4 / 3.5 (secure renegotiation required).
-        let want = match &self.previous {
-            None => vec![0u8],
-            Some((c, s)) => {
-                let mut v = vec![24u8];
-                v.extend_from_slice(c);
-                v.extend_from_slice(s);
-                v
-            }
+        // RFC 5746 3.4 / 3.5: OpenSSL's tls_parse_stoc_renegotiate, then
+        // final_renegotiate when it is absent (secure renegotiation
+        // required).
+        let want: Vec<u8> = match &self.previous {
+            None => Vec::new(),
+            Some((c, s)) => [&c[..], &s[..]].concat(),
         };
         match codec::find(&exts, ext::RENEGOTIATION_INFO) {
-            Some(ri) if ri == want.as_slice() => {}
-            // A wrong value: OpenSSL "renegotiation mismatch".
-            Some(_) => return Err(A::HandshakeFailure),
+            Some(ri) => {
+                let mut r = Rd::new(ri);
+                // "renegotiation encoding err"
+                let got = r.vec8()?;
+                r.end()?;
+                if got != want.as_slice() {
+                    // "renegotiation mismatch"
+                    return Err(A::IllegalParameter);
+                }
+            }
             // OpenSSL: "unsafe legacy renegotiation disabled".
             None => return Err(A::HandshakeFailure),
         }
-        match codec::find(&exts, ext::EXTENDED_MASTER_SECRET) {
-            Some([]) => {}
-            Some(_) => return Err(A::DecodeError),
-            // Required (RFC 7627 5.2 lets a client abort).
-            None => return Err(A::HandshakeFailure),
+        if let Some(sni) = codec::find(&exts, ext::SERVER_NAME) {
+            if !sni.is_empty() {
+                // tls_parse_stoc_server_name: "bad extension"
+                return Err(A::DecodeError);
+            }
+        }
+        if let Some(pf) = codec::find(&exts, ext::EC_POINT_FORMATS) {
+            let mut r = Rd::new(pf);
+            if r.vec8()?.is_empty() {
+                return Err(A::DecodeError);
+            }
+        }
+        // tls_parse_stoc_ems reads no body. Required here (RFC 7627 5.2
+        // lets a client abort; OpenSSL 3.0 goes on without it).
+        if codec::find(&exts, ext::EXTENDED_MASTER_SECRET).is_none() {
+            return Err(A::HandshakeFailure);
         }
         hs.server_random.copy_from_slice(random);
         hs.suite = Some(suite);
@@ -206,6 +229,14 @@ impl Client {
             return Err(A::DecodeError);
         }
         crypto::verify_server_chain(&self.cfg.verification, &chain, &self.cfg.server_name)?;
+        // tls_process_server_certificate: a key of no known type is
+        // "unknown certificate type", one the suite cannot use "wrong
+        // certificate type", both illegal_parameter.
+        let suite = hs.suite.ok_or(A::InternalError)?;
+        let kind = crypto::key_kind(&chain[0]).ok_or(A::IllegalParameter)?;
+        if kind.is_ec() != crypto::suite_is_ecdsa(suite) {
+            return Err(A::IllegalParameter);
+        }
         hs.chain = chain;
         hs.transcript.add(11, body);
         Ok(())
@@ -213,32 +244,42 @@ impl Client {
 
     fn server_key_exchange(&mut self, body: &[u8]) -> Result<(), A> {
         let hs = self.hs.as_mut().ok_or(A::InternalError)?;
-        let suite = hs.suite.ok_or(A::InternalError)?;
+        // In OpenSSL's order (tls_process_key_exchange, tls_process_ske_ecdhe).
         let mut r = Rd::new(body);
         let curve_type = r.u8()?;
         let group = r.u16()?;
+        // Only named curves we offered (RFC 8422 5.4): "wrong curve".
+        let group = NamedGroup::from_code(group)
+            .filter(|g| curve_type == 3 && self.cfg.groups.contains(g))
+            .ok_or(A::IllegalParameter)?;
         let public = r.vec8()?;
+        // The server's point is checked now ("bad ecpoint"): a P-256 /
+        // P-384 point must be on the curve, so our share and the premaster
+        // secret are made here; an X25519 value only needs its 32 bytes
+        // (OpenSSL's derive, at our ClientKeyExchange, refuses a value
+        // with an all-zero result: "bad key share", illegal_parameter).
+        let eph = Ephemeral::new(group)?;
+        let client_public = eph.public.clone();
+        let agreement = if group == NamedGroup::X25519 {
+            if public.len() != 32 {
+                return Err(A::IllegalParameter);
+            }
+            Agreement::Due(eph, public.to_vec())
+        } else {
+            Agreement::Done(eph.agree(public)?)
+        };
         let params_len = body.len() - r.remaining();
         let scheme = r.u16()?;
+        let kind = crypto::key_kind(&hs.chain[0]).ok_or(A::IllegalParameter)?;
+        let scheme = crypto::check_peer_scheme(
+            scheme,
+            kind,
+            &self.cfg.groups,
+            None,
+            &self.cfg.signature_schemes,
+        )?;
         let sig = r.vec16()?;
         r.end()?;
-        if curve_type != 3 {
-            // Only named curves (RFC 8422 5.4).
-            return Err(A::IllegalParameter);
-        }
-        let group = NamedGroup::from_code(group)
-            .filter(|g| self.cfg.groups.contains(g))
-            .ok_or(A::IllegalParameter)?;
-        if public.is_empty() {
-            return Err(A::DecodeError);
-        }
-        let scheme = SignatureScheme::from_code(scheme)
-            .filter(|s| self.cfg.signature_schemes.contains(s))
-            .ok_or(A::IllegalParameter)?;
-        if scheme.is_ecdsa() != crypto::suite_is_ecdsa(suite) {
-            // OpenSSL: "wrong signature type".
-            return Err(A::IllegalParameter);
-        }
         let mut signed = Vec::with_capacity(64 + params_len);
         signed.extend_from_slice(&hs.client_random);
         signed.extend_from_slice(&hs.server_random);
@@ -246,7 +287,8 @@ impl Client {
         crypto::verify_signature(&hs.chain[0], scheme, &signed, sig)?;
         hs.group = Some(group);
         hs.scheme = Some(scheme);
-        hs.server_public = public.to_vec();
+        hs.client_public = client_public;
+        hs.agreement = Some(agreement);
         hs.transcript.add(12, body);
         Ok(())
     }
@@ -296,10 +338,12 @@ impl Client {
             out.push(FlightItem::Message(T::Certificate, m));
             signer = chosen;
         }
-        let eph = Ephemeral::new(hs.group.ok_or(A::InternalError)?)?;
         let mut cke = Vec::new();
-        cke.vec8(&eph.public);
-        let pms = eph.agree(&hs.server_public)?;
+        cke.vec8(&hs.client_public);
+        let pms = match hs.agreement.take().ok_or(A::InternalError)? {
+            Agreement::Done(pms) => pms,
+            Agreement::Due(eph, server_public) => eph.agree(&server_public)?,
+        };
         hs.transcript.add(16, &cke);
         out.push(FlightItem::Message(T::ClientKeyExchange, cke));
         let session_hash = hs.transcript.hash(suite.hash());
@@ -353,6 +397,21 @@ impl Client {
     }
 }
 
+/// OpenSSL's `max_cert_list` default (`SSL_MAX_CERT_LIST_DEFAULT`).
+pub(super) const MAX_CERT_LIST: usize = 100 * 1024;
+
+/// OpenSSL's read_state_machine: a message longer than its state allows
+/// (`ossl_statem_{client,server}_max_message_size`) is illegal_parameter
+/// ("excessive message size"), checked after the transition and before the
+/// body is parsed.
+pub(super) fn fits(msg: &HandshakeMessage, max: usize) -> Result<(), A> {
+    if msg.body.len() > max {
+        Err(A::IllegalParameter)
+    } else {
+        Ok(())
+    }
+}
+
 impl HandshakeDriver for Client {
     fn start(&mut self, out: &mut Vec<FlightItem>) -> Progress {
         match self.client_hello() {
@@ -367,22 +426,24 @@ impl HandshakeDriver for Client {
 
     fn message(&mut self, msg: &HandshakeMessage, out: &mut Vec<FlightItem>) -> Progress {
         let r = match (self.wait, msg.typ) {
-            (Wait::ServerHello, T::ServerHello) => {
-                self.server_hello(&msg.body).map(|()| Wait::Certificate)
-            }
-            (Wait::Certificate, T::Certificate) => self
-                .certificate(&msg.body)
+            (Wait::ServerHello, T::ServerHello) => fits(msg, 65_607)
+                .and_then(|()| self.server_hello(&msg.body))
+                .map(|()| Wait::Certificate),
+            (Wait::Certificate, T::Certificate) => fits(msg, MAX_CERT_LIST)
+                .and_then(|()| self.certificate(&msg.body))
                 .map(|()| Wait::ServerKeyExchange),
-            (Wait::ServerKeyExchange, T::ServerKeyExchange) => self
-                .server_key_exchange(&msg.body)
+            (Wait::ServerKeyExchange, T::ServerKeyExchange) => fits(msg, 102_400)
+                .and_then(|()| self.server_key_exchange(&msg.body))
                 .map(|()| Wait::RequestOrDone),
-            (Wait::RequestOrDone, T::CertificateRequest) => self
-                .certificate_request(&msg.body)
+            (Wait::RequestOrDone, T::CertificateRequest) => fits(msg, MAX_CERT_LIST)
+                .and_then(|()| self.certificate_request(&msg.body))
                 .map(|()| Wait::ServerHelloDone),
-            (Wait::RequestOrDone | Wait::ServerHelloDone, T::ServerHelloDone) => {
-                self.flight(&msg.body, out).map(|()| Wait::Finished)
-            }
-            (Wait::Finished, T::Finished) => self.finished(&msg.body).map(|()| Wait::Idle),
+            (Wait::RequestOrDone | Wait::ServerHelloDone, T::ServerHelloDone) => fits(msg, 0)
+                .and_then(|()| self.flight(&msg.body, out))
+                .map(|()| Wait::Finished),
+            (Wait::Finished, T::Finished) => fits(msg, 64)
+                .and_then(|()| self.finished(&msg.body))
+                .map(|()| Wait::Idle),
             // Anything else, anywhere: OpenSSL's read_state_machine
             // "unexpected message".
             _ => Err(A::UnexpectedMessage),

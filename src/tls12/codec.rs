@@ -114,10 +114,37 @@ impl Wr for Vec<u8> {
     }
 }
 
-/// The extensions block of a hello: `(type, body)` in order. A type seen
-/// twice is illegal_parameter (OpenSSL `tls_collect_extensions`: "bad
-/// extension").
-pub(super) fn extensions(r: &mut Rd<'_>) -> Result<Vec<(u16, Vec<u8>)>, A> {
+/// The extension types OpenSSL 3.0 implements (its `ext_defs` table,
+/// extensions.c): only a repeat of one of these is an error; unknown types
+/// may repeat and are ignored.
+const KNOWN: &[u16] = &[
+    0xff01, 0, 1, 12, 11, 10, 35, 5, 13172, 16, 14, 22, 18, 23, 50, 49, 13, 43, 45, 51, 44, 0xfde8,
+    42, 47, 21, 41,
+];
+
+/// Of [`KNOWN`], those a TLS 1.2 or 1.3 ServerHello may carry (the
+/// contexts of `ext_defs`); the others are illegal there. use_srtp (14) is
+/// DTLS only, illegal in any TLS hello.
+const IN_SERVER_HELLO: &[u16] = &[
+    0xff01, 0, 1, 11, 10, 35, 5, 13172, 16, 22, 18, 23, 43, 51, 0xfde8, 41,
+];
+
+/// Which hello an extensions block belongs to.
+pub(super) enum Hello<'a> {
+    /// A ClientHello.
+    Client,
+    /// A ServerHello answering a ClientHello that sent these types.
+    Server(&'a [u16]),
+}
+
+/// The extensions block of a hello: `(type, body)` in order, checked as
+/// OpenSSL's `tls_collect_extensions` checks them, in order: a malformed
+/// block is decode_error; a known type not allowed in this hello, or seen
+/// twice, is illegal_parameter ("bad extension"); in a ServerHello a known
+/// type the client did not send is unsupported_extension ("unsolicited
+/// extension"; renegotiation_info and signed_certificate_timestamp are
+/// checked by their parsers, the latter as unsolicited too).
+pub(super) fn extensions(r: &mut Rd<'_>, hello: &Hello<'_>) -> Result<Vec<(u16, Vec<u8>)>, A> {
     if r.is_empty() {
         // RFC 5246 7.4.1.2: the extensions block may be absent.
         return Ok(Vec::new());
@@ -129,8 +156,19 @@ pub(super) fn extensions(r: &mut Rd<'_>) -> Result<Vec<(u16, Vec<u8>)>, A> {
     while !r.is_empty() {
         let t = r.u16()?;
         let body = r.vec16()?;
-        if out.iter().any(|(x, _)| *x == t) {
+        let known = KNOWN.contains(&t);
+        let allowed = match hello {
+            Hello::Client => t != 14,
+            Hello::Server(_) => IN_SERVER_HELLO.contains(&t),
+        };
+        let psk_not_last = matches!(hello, Hello::Client) && t == 41 && !r.is_empty();
+        if known && (!allowed || out.iter().any(|(x, _)| *x == t) || psk_not_last) {
             return Err(A::IllegalParameter);
+        }
+        if let Hello::Server(sent) = hello {
+            if known && t != 0xff01 && !sent.contains(&t) {
+                return Err(A::UnsupportedExtension);
+            }
         }
         out.push((t, body.to_vec()));
     }

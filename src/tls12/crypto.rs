@@ -71,13 +71,6 @@ codes! {
 }
 
 impl SignatureScheme {
-    pub(super) fn is_ecdsa(self) -> bool {
-        matches!(
-            self,
-            SignatureScheme::EcdsaSecp256r1Sha256 | SignatureScheme::EcdsaSecp384r1Sha384
-        )
-    }
-
     /// rustls-webpki's verification algorithms for this scheme (TLS 1.2
     /// does not bind an ECDSA scheme to a curve: both are tried).
     fn verifiers(self) -> Vec<&'static dyn pki_types::SignatureVerificationAlgorithm> {
@@ -190,17 +183,6 @@ impl SigningKey {
 
     pub(super) fn is_ecdsa(&self) -> bool {
         matches!(self, SigningKey::Ecdsa(..))
-    }
-
-    /// An ECDSA key's curve.
-    pub(super) fn curve(&self) -> Option<NamedGroup> {
-        match self {
-            SigningKey::Ecdsa(_, SignatureScheme::EcdsaSecp384r1Sha384) => {
-                Some(NamedGroup::Secp384r1)
-            }
-            SigningKey::Ecdsa(..) => Some(NamedGroup::Secp256r1),
-            SigningKey::Rsa(_) => None,
-        }
     }
 
     /// The schemes this key signs with, in our order of preference (RSA:
@@ -434,4 +416,128 @@ pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// The signature algorithm a suite's certificate signs with.
 pub(super) fn suite_is_ecdsa(suite: CipherSuite) -> bool {
     suite.name().contains("_ECDSA_")
+}
+
+/// The type of a certificate's public key, and an EC key's curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyKind {
+    /// id-ecPublicKey on this curve (`None`: a curve we do not name).
+    Ec(Option<NamedGroup>),
+    /// rsaEncryption.
+    Rsa,
+}
+
+impl KeyKind {
+    pub(super) fn is_ec(self) -> bool {
+        matches!(self, KeyKind::Ec(_))
+    }
+}
+
+/// One DER element: (tag, contents, rest).
+fn der(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, b) = b.split_first()?;
+    let (&first, b) = b.split_first()?;
+    let (len, b) = match first {
+        n if n < 0x80 => (usize::from(n), b),
+        0x81 => (usize::from(*b.first()?), b.get(1..)?),
+        0x82 => (
+            usize::from(u16::from_be_bytes([*b.first()?, *b.get(1)?])),
+            b.get(2..)?,
+        ),
+        0x83 => (
+            usize::from(*b.first()?) << 16 | usize::from(*b.get(1)?) << 8 | usize::from(*b.get(2)?),
+            b.get(3..)?,
+        ),
+        _ => return None,
+    };
+    (b.len() >= len).then(|| (tag, &b[..len], &b[len..]))
+}
+
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+
+/// The key type of a certificate (its SubjectPublicKeyInfo algorithm), as
+/// OpenSSL's `ssl_cert_lookup_by_pkey` needs it; `None` for any other key
+/// type or a certificate that does not parse that far.
+pub(super) fn key_kind(cert: &[u8]) -> Option<KeyKind> {
+    let (_, cert, _) = der(cert)?;
+    let (_, tbs, _) = der(cert)?;
+    let mut r = tbs;
+    let (tag, _, rest) = der(r)?;
+    if tag == 0xa0 {
+        r = rest; // version
+    }
+    // serial, signature, issuer, validity, subject
+    for _ in 0..5 {
+        r = der(r)?.2;
+    }
+    let (_, spki, _) = der(r)?;
+    let (_, alg, _) = der(spki)?;
+    let (tag, oid, params) = der(alg)?;
+    if tag != 6 {
+        return None;
+    }
+    if oid == OID_RSA_ENCRYPTION {
+        return Some(KeyKind::Rsa);
+    }
+    if oid != OID_EC_PUBLIC_KEY {
+        return None;
+    }
+    let curve = match der(params) {
+        Some((6, c, _)) if c == OID_P256 => Some(NamedGroup::Secp256r1),
+        Some((6, c, _)) if c == OID_P384 => Some(NamedGroup::Secp384r1),
+        _ => None,
+    };
+    Some(KeyKind::Ec(curve))
+}
+
+/// An EC certificate key's curve is in `groups` and in `peer_groups` (a
+/// ClientHello's list; `None`: it sent none).
+pub(super) fn curve_usable(
+    curve: NamedGroup,
+    groups: &[NamedGroup],
+    peer_groups: Option<&[NamedGroup]>,
+) -> bool {
+    groups.contains(&curve) && peer_groups.is_none_or(|p| p.contains(&curve))
+}
+
+/// A peer's TLS 1.2 signature scheme checked as OpenSSL 3.0's
+/// `tls12_check_peer_sigalg` checks it against the peer's key: a scheme
+/// OpenSSL does not know, or one for another key type, is illegal_parameter
+/// ("wrong signature type"); an EC key on a curve not in `groups` is
+/// illegal_parameter ("wrong curve"); a scheme for the key that we did not
+/// offer is handshake_failure ("wrong signature type": OpenSSL's SHA-1
+/// fallback fails its security level).
+pub(super) fn check_peer_scheme(
+    code: u16,
+    key: KeyKind,
+    groups: &[NamedGroup],
+    peer_groups: Option<&[NamedGroup]>,
+    offered: &[SignatureScheme],
+) -> Result<SignatureScheme, A> {
+    // OpenSSL's sigalg_lookup_tbl entries usable with each key type
+    // (ECDSA with SHA-2 / SHA-224 / SHA-1; RSA PKCS#1 and RSA-PSS with an
+    // rsaEncryption key).
+    let fits = match key {
+        KeyKind::Ec(_) => matches!(code, 0x0403 | 0x0503 | 0x0603 | 0x0303 | 0x0203),
+        KeyKind::Rsa => matches!(
+            code,
+            0x0401 | 0x0501 | 0x0601 | 0x0301 | 0x0201 | 0x0804 | 0x0805 | 0x0806
+        ),
+    };
+    if !fits {
+        return Err(A::IllegalParameter);
+    }
+    if let KeyKind::Ec(curve) = key {
+        // tls1_check_group_id(s, curve, 1): ours, and a server also checks
+        // the client's list (if it sent one).
+        if !curve.is_some_and(|c| curve_usable(c, groups, peer_groups)) {
+            return Err(A::IllegalParameter);
+        }
+    }
+    SignatureScheme::from_code(code)
+        .filter(|s| offered.contains(s))
+        .ok_or(A::HandshakeFailure)
 }

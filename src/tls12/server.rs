@@ -9,6 +9,7 @@ use crate::handshake::{HandshakeMessage, HandshakeType as T};
 use crate::keys::{tls12_key_block, RecordKeys, Secret};
 use crate::record::Version;
 
+use super::client::{fits, MAX_CERT_LIST};
 use super::codec::{self, ext, Rd, Wr, EMPTY_RENEGOTIATION_INFO_SCSV};
 use super::crypto::{self, Ephemeral, Transcript};
 use super::{
@@ -38,6 +39,8 @@ struct Hs {
     /// How the client's certificate is checked, if one was asked for, and
     /// whether it must come.
     client_auth: Option<(ClientCertVerification, bool)>,
+    /// The ClientHello's groups (for the client certificate's curve).
+    client_groups: Option<Vec<NamedGroup>>,
     client_chain: Vec<Vec<u8>>,
     master: Option<Secret>,
     client_write: Option<RecordKeys>,
@@ -60,6 +63,9 @@ struct Hello {
     groups: Option<Vec<NamedGroup>>,
     schemes: Vec<SignatureScheme>,
     point_formats: bool,
+    /// The client's point formats allow uncompressed points (or it sent
+    /// none).
+    uncompressed: bool,
     server_name: Option<String>,
 }
 
@@ -81,7 +87,7 @@ impl Server {
         let session_id = r.vec8()?;
         let suites = r.vec16()?;
         let compression = r.vec8()?;
-        let exts = codec::extensions(&mut r)?;
+        let exts = codec::extensions(&mut r, &codec::Hello::Client)?;
         if session_id.len() > 32 {
             return Err(A::DecodeError);
         }
@@ -132,8 +138,9 @@ impl Server {
                 Some(list.into_iter().filter_map(NamedGroup::from_code).collect())
             }
         };
-        let point_formats = match codec::find(&exts, ext::EC_POINT_FORMATS) {
-            None => false,
+        let point_formats = codec::find(&exts, ext::EC_POINT_FORMATS).is_some();
+        let uncompressed = match codec::find(&exts, ext::EC_POINT_FORMATS) {
+            None => true,
             Some(b) => {
                 let mut r = Rd::new(b);
                 let list = r.vec8()?;
@@ -141,11 +148,10 @@ impl Server {
                 if list.is_empty() {
                     return Err(A::DecodeError);
                 }
-                if !list.contains(&0) {
-                    // RFC 8422 5.1.2: uncompressed must be there.
-                    return Err(A::IllegalParameter);
-                }
-                true
+                // RFC 8422 5.1.2: uncompressed must be there; without it
+                // OpenSSL finds no ECDHE suite usable ("no shared
+                // cipher", handshake_failure, when the suite is chosen).
+                list.contains(&0)
             }
         };
         let schemes = match codec::find(&exts, ext::SIGNATURE_ALGORITHMS) {
@@ -177,6 +183,7 @@ impl Server {
             groups,
             schemes,
             point_formats,
+            uncompressed,
             server_name,
         })
     }
@@ -196,23 +203,26 @@ impl Server {
             CertResolution::Pending => return Ok(Progress::Pending),
             CertResolution::NoCertificate => return Err(A::HandshakeFailure),
         };
-        // OpenSSL: "no shared cipher", "no suitable signature algorithm",
-        // "no suitable key share": all handshake_failure.
-        // RFC 8422 5.1.1: an ECDSA certificate's curve must be among the
-        // client's groups (OpenSSL's server checks it too).
-        let key_fits = match (id.key.curve(), &hello.groups) {
-            (Some(curve), Some(groups)) => groups.contains(&curve),
+        // An ECDSA certificate whose curve the client did not list is no
+        // use (OpenSSL's tls1_check_cert_param).
+        let ec_cert_usable = match id.chain.first().and_then(|c| crypto::key_kind(c)) {
+            Some(crypto::KeyKind::Ec(Some(c))) => {
+                hello.groups.as_ref().is_none_or(|g| g.contains(&c))
+            }
             _ => true,
         };
+        // OpenSSL: "no shared cipher", "no suitable signature algorithm",
+        // "no suitable key share": all handshake_failure.
         let suite = self
             .cfg
             .suites
             .iter()
             .copied()
             .find(|s| {
-                hello.suites.contains(s)
+                hello.uncompressed
+                    && hello.suites.contains(s)
                     && crypto::suite_is_ecdsa(*s) == id.key.is_ecdsa()
-                    && key_fits
+                    && ec_cert_usable
             })
             .ok_or(A::HandshakeFailure)?;
         let scheme = id.key.choose(&hello.schemes).ok_or(A::HandshakeFailure)?;
@@ -314,6 +324,7 @@ impl Server {
             scheme,
             eph: Some(eph),
             client_auth,
+            client_groups: hello.groups.clone(),
             client_chain: Vec::new(),
             master: None,
             client_write: None,
@@ -341,12 +352,14 @@ impl Server {
 
     fn client_key_exchange(&mut self, body: &[u8]) -> Result<Wait, A> {
         let hs = self.hs.as_mut().ok_or(A::InternalError)?;
+        if body.is_empty() {
+            // tls_process_cke_ecdhe: "missing tmp ecdh key".
+            return Err(A::HandshakeFailure);
+        }
         let mut r = Rd::new(body);
         let public = r.vec8()?;
         r.end()?;
-        if public.is_empty() {
-            return Err(A::DecodeError);
-        }
+        // An empty or bad point: "bad key share", illegal_parameter.
         let eph = hs.eph.take().ok_or(A::InternalError)?;
         let pms = eph.agree(public)?;
         hs.transcript.add(16, body);
@@ -368,12 +381,19 @@ impl Server {
     fn certificate_verify(&mut self, body: &[u8]) -> Result<(), A> {
         let hs = self.hs.as_mut().ok_or(A::InternalError)?;
         let mut r = Rd::new(body);
+        // tls_process_cert_verify's order: the scheme, checked against the
+        // key, then the signature's length.
         let scheme = r.u16()?;
+        let kind = crypto::key_kind(&hs.client_chain[0]).ok_or(A::IllegalParameter)?;
+        let scheme = crypto::check_peer_scheme(
+            scheme,
+            kind,
+            &self.cfg.groups,
+            hs.client_groups.as_deref(),
+            &self.cfg.signature_schemes,
+        )?;
         let sig = r.vec16()?;
         r.end()?;
-        let scheme = SignatureScheme::from_code(scheme)
-            .filter(|s| self.cfg.signature_schemes.contains(s))
-            .ok_or(A::IllegalParameter)?;
         crypto::verify_signature(&hs.client_chain[0], scheme, hs.transcript.bytes(), sig)?;
         hs.transcript.add(15, body);
         Ok(())
@@ -426,28 +446,30 @@ impl HandshakeDriver for Server {
 
     fn message(&mut self, msg: &HandshakeMessage, out: &mut Vec<FlightItem>) -> Progress {
         let r = match (self.wait, msg.typ) {
-            (Wait::ClientHello, T::ClientHello) => match self.client_hello(&msg.body, out) {
-                Ok(p) => return p,
-                Err(a) => Err(a),
-            },
-            (Wait::Certificate, T::Certificate) => self
-                .certificate(&msg.body)
+            (Wait::ClientHello, T::ClientHello) => {
+                match fits(msg, 131_396).and_then(|()| self.client_hello(&msg.body, out)) {
+                    Ok(p) => return p,
+                    Err(a) => Err(a),
+                }
+            }
+            (Wait::Certificate, T::Certificate) => fits(msg, MAX_CERT_LIST)
+                .and_then(|()| self.certificate(&msg.body))
                 .map(|()| Wait::ClientKeyExchange),
-            (Wait::ClientKeyExchange, T::ClientKeyExchange) => {
-                self.client_key_exchange(&msg.body).and_then(|w| {
+            (Wait::ClientKeyExchange, T::ClientKeyExchange) => fits(msg, 2048)
+                .and_then(|()| self.client_key_exchange(&msg.body))
+                .and_then(|w| {
                     if w == Wait::Finished {
                         self.read_keys(out)?;
                     }
                     Ok(w)
-                })
-            }
-            (Wait::CertificateVerify, T::CertificateVerify) => self
-                .certificate_verify(&msg.body)
+                }),
+            (Wait::CertificateVerify, T::CertificateVerify) => fits(msg, 16_384)
+                .and_then(|()| self.certificate_verify(&msg.body))
                 .and_then(|()| self.read_keys(out))
                 .map(|()| Wait::Finished),
-            (Wait::Finished, T::Finished) => {
-                self.finished(&msg.body, out).map(|()| Wait::ClientHello)
-            }
+            (Wait::Finished, T::Finished) => fits(msg, 64)
+                .and_then(|()| self.finished(&msg.body, out))
+                .map(|()| Wait::ClientHello),
             _ => Err(A::UnexpectedMessage),
         };
         match r {
