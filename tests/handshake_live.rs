@@ -2,8 +2,9 @@
 //! `handshake`): first between two tlsrec endpoints in memory, then live
 //! against `openssl s_server` and `openssl s_client` on 127.0.0.1 (free
 //! ports, processes killed when the test ends), renegotiations from either
-//! side interleaved with several MB of application data, and the three
-//! seed cases with OpenSSL as the peer.
+//! side interleaved with several MB of application data, and seed cases
+//! (1) and (3) with OpenSSL as the peer (seed case (2), which needs libssl
+//! in process: tests/handshake_seed2.rs).
 #![cfg(feature = "handshake")]
 
 use std::io::{Read, Write};

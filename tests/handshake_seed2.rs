@@ -23,12 +23,12 @@ use openssl::ec::{EcGroup, EcKey};
 use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
-use openssl::pkey::PKey;
+use openssl::pkey::{PKey, Private};
 use openssl::ssl::{
-    ErrorCode, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslVerifyMode,
-    SslVersion,
+    ErrorCode, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode,
+    SslVerifyMode, SslVersion,
 };
-use openssl::x509::{X509Builder, X509NameBuilder};
+use openssl::x509::{X509Builder, X509NameBuilder, X509};
 use tlsrec::error::Reason;
 use tlsrec::tls12::{self, Identity, ServerConfig};
 use tlsrec::{CipherSuite, Config, Error, Session, SslError};
@@ -44,6 +44,12 @@ use tlsrec::{CipherSuite, Config, Error, Session, SslError};
 unsafe extern "C" {
     fn SSL_renegotiate(s: *mut openssl_sys::SSL) -> c_int;
     fn SSL_in_init(s: *const openssl_sys::SSL) -> c_int;
+    fn BIO_new_bio_pair(
+        bio1: *mut *mut openssl_sys::BIO,
+        writebuf1: usize,
+        bio2: *mut *mut openssl_sys::BIO,
+        writebuf2: usize,
+    ) -> c_int;
     fn SSL_get_peer_finished(s: *const openssl_sys::SSL, buf: *mut c_void, count: usize) -> usize;
     fn SSL_CTX_set_info_callback(
         ctx: *mut openssl_sys::SSL_CTX,
@@ -85,7 +91,13 @@ const SUITE: CipherSuite = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
 
 /// A P-256 key and a self-signed certificate for it, made once.
 fn identity() -> Arc<Identity> {
-    static ID: OnceLock<Arc<Identity>> = OnceLock::new();
+    key_and_cert().2.clone()
+}
+
+type KeyCert = (PKey<Private>, X509, Arc<Identity>);
+
+fn key_and_cert() -> &'static KeyCert {
+    static ID: OnceLock<KeyCert> = OnceLock::new();
     ID.get_or_init(|| {
         let g = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
         let key = PKey::from_ec_key(EcKey::generate(&g).unwrap()).unwrap();
@@ -104,15 +116,15 @@ fn identity() -> Arc<Identity> {
             .unwrap();
         b.sign(&key, MessageDigest::sha256()).unwrap();
         let cert = b.build();
-        Arc::new(
+        let id = Arc::new(
             Identity::from_der(
                 vec![cert.to_der().unwrap()],
                 &key.private_key_to_pkcs8().unwrap(),
             )
             .unwrap(),
-        )
+        );
+        (key, cert, id)
     })
-    .clone()
 }
 
 /// The libssl client: TLS 1.2 only, the test's suite, no tickets, no
@@ -226,7 +238,9 @@ impl Lib {
 
     fn write(&mut self, data: &[u8]) -> Result<c_int, (ErrorCode, Option<String>)> {
         // SAFETY: see the extern block; `data` outlives the call.
-        self.ffi(|s| unsafe { openssl_sys::SSL_write(s, data.as_ptr().cast(), data.len() as c_int) })
+        self.ffi(|s| unsafe {
+            openssl_sys::SSL_write(s, data.as_ptr().cast(), data.len() as c_int)
+        })
     }
 }
 
@@ -448,8 +462,10 @@ fn seed2_blocked_server_write_moved_buffer_answers_the_client_hello_openssl_clie
 }
 
 /// Without `queue_flights_behind_write`, the server does what OpenSSL's
-/// does: its flight goes through the pending-write slot, which holds the
-/// caller's record, and the connection fails with `bad write retry`.
+/// does (`seed2_openssl_server_in_the_same_place_fails_with_bad_length`):
+/// its ServerHello goes through the pending-write slot, which holds the
+/// caller's record, is shorter than what that write has sent and holds
+/// (`wnum + wpend_tot`), and the connection fails with `bad length`.
 #[test]
 fn seed2_without_queueing_the_blocked_server_fails_as_openssl() {
     let data = payload();
@@ -463,9 +479,9 @@ fn seed2_without_queueing_the_blocked_server_fails_as_openssl() {
     let (r, _) = blocked_write_meets_client_hello(&mut client, &mut srv, &data);
     match r {
         Err(SslError::Ssl(Error::Misuse { reason, .. })) => {
-            assert_eq!(reason, Reason::BadWriteRetry);
+            assert_eq!(reason, Reason::BadLength);
         }
-        r => panic!("expected bad write retry, got {r:?}"),
+        r => panic!("expected bad length, got {r:?}"),
     }
     assert_eq!(status.handshakes(), 1);
     // The connection is dead: the retry fails, and the client, given all
@@ -473,11 +489,114 @@ fn seed2_without_queueing_the_blocked_server_fails_as_openssl() {
     // forever inside the second (the rest of the pending record is never
     // sent, nor an alert).
     srv.set_outgoing_capacity(None);
-    assert!(srv.write(&data).is_err());
+    assert_eq!(
+        srv.write(&data),
+        Err(SslError::Syscall),
+        "dead: a later write fails as libssl's does"
+    );
     client.feed(&srv.take_outgoing(usize::MAX));
     let mut got = Vec::new();
     assert_eq!(client.read_all(&mut got), Ok(()));
     assert!(got == data[..16384]);
     assert!(CLIENT_GOT_ALERT.with(|a| a.borrow().is_empty()));
     assert_eq!(CLIENT_DONE.with(Cell::get), 1);
+}
+
+/// OpenSSL's own server in the same place: its write blocked on a BIO
+/// pair that holds `CAPACITY` bytes, the same libssl client's
+/// renegotiation ClientHello read by `SSL_read`. The ServerHello goes to
+/// `ssl3_write_bytes`, whose length check against the pending write
+/// (`wnum + wpend_tot`) fails first: `bad length`, no alert (it waits
+/// behind the pending record), the client has the first record only. What
+/// tlsrec does without `queue_flights_behind_write`.
+#[test]
+fn seed2_openssl_server_in_the_same_place_fails_with_bad_length() {
+    let (key, cert, _) = key_and_cert();
+    let mut b = SslContextBuilder::new(SslMethod::tls_server()).unwrap();
+    b.set_min_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+    b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+    b.set_cipher_list(SUITE.openssl_name()).unwrap();
+    b.set_private_key(key).unwrap();
+    b.set_certificate(cert).unwrap();
+    b.set_session_cache_mode(SslSessionCacheMode::OFF);
+    // SSL_OP_ALLOW_CLIENT_RENEGOTIATION (ssl.h: SSL_OP_BIT(8)).
+    b.set_options(SslOptions::NO_TICKET | SslOptions::from_bits_retain(1 << 8));
+    let ctx = b.build();
+    let mut ssl = Ssl::new(&ctx).unwrap();
+    ssl.set_accept_state();
+    // The server's end holds at most CAPACITY bytes it wrote; ours takes
+    // the client's bytes (room for all of them).
+    let mut ours: *mut openssl_sys::BIO = std::ptr::null_mut();
+    // SAFETY: see the extern block; the SSL owns its end (one reference for
+    // both directions), this test frees its own at the end.
+    unsafe {
+        let mut theirs: *mut openssl_sys::BIO = std::ptr::null_mut();
+        assert_eq!(
+            BIO_new_bio_pair(&mut theirs, CAPACITY, &mut ours, 1 << 20),
+            1
+        );
+        openssl_sys::SSL_set_bio(ssl.as_ptr(), theirs, theirs);
+    }
+    let to_server = |bytes: &[u8]| {
+        if bytes.is_empty() {
+            return;
+        }
+        // SAFETY: see the extern block; `bytes` outlives the call.
+        let n =
+            unsafe { openssl_sys::BIO_write(ours, bytes.as_ptr().cast(), bytes.len() as c_int) };
+        assert_eq!(n as usize, bytes.len());
+    };
+    let from_server = |max: usize| -> Vec<u8> {
+        let mut buf = vec![0u8; max];
+        // SAFETY: see the extern block; `buf` holds `max` bytes.
+        let n = unsafe { openssl_sys::BIO_read(ours, buf.as_mut_ptr().cast(), max as c_int) };
+        buf.truncate(n.max(0) as usize);
+        buf
+    };
+    let mut srv = Lib {
+        ssl,
+        rbio: std::ptr::null_mut(),
+        wbio: std::ptr::null_mut(),
+    };
+    CLIENT_DONE.with(|d| d.set(0));
+    CLIENT_FIN.with(|f| f.borrow_mut().clear());
+    CLIENT_GOT_ALERT.with(|a| a.borrow_mut().clear());
+    let mut client = Lib::new();
+    for _ in 0..20 {
+        let _ = client.do_handshake();
+        to_server(&client.take_output());
+        let _ = srv.do_handshake();
+        client.feed(&from_server(1 << 16));
+        if client.do_handshake().is_ok() && srv.do_handshake().is_ok() {
+            break;
+        }
+    }
+    assert_eq!(CLIENT_DONE.with(Cell::get), 1);
+
+    let data = payload();
+    assert_eq!(
+        srv.write(&data).map_err(|e| e.0),
+        Err(ErrorCode::WANT_WRITE)
+    );
+    // SAFETY: see the extern block.
+    assert_eq!(client.ffi(|s| unsafe { SSL_renegotiate(s) }), Ok(1));
+    let mut got = Vec::new();
+    assert_eq!(client.read_all(&mut got), Ok(()));
+    to_server(&client.take_output());
+    let mut buf = [0u8; 256];
+    // SAFETY: see the extern block; `buf` holds 256 bytes.
+    let r = srv.ffi(|s| unsafe { openssl_sys::SSL_read(s, buf.as_mut_ptr().cast(), 256) });
+    assert_eq!(r, Err((ErrorCode::SSL, Some("bad length".into()))));
+    assert_eq!(
+        srv.write(&data).map_err(|e| e.0),
+        Err(ErrorCode::SYSCALL),
+        "dead: a later write fails with nothing queued"
+    );
+    client.feed(&from_server(1 << 20));
+    assert_eq!(client.read_all(&mut got), Ok(()));
+    assert!(got == data[..16384]);
+    assert!(CLIENT_GOT_ALERT.with(|a| a.borrow().is_empty()));
+    assert_eq!(CLIENT_DONE.with(Cell::get), 1);
+    // SAFETY: see the extern block; the SSL's end stays its own.
+    unsafe { openssl_sys::BIO_free_all(ours) };
 }
