@@ -6,7 +6,7 @@
 use pki_types::{CertificateDer, ServerName, UnixTime};
 use ring::agreement;
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{self as rsig, EcdsaKeyPair, RsaKeyPair};
+use ring::signature::{self as rsig, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use sha2::{Digest, Sha256, Sha384};
 use webpki::ring as algs;
 use zeroize::Zeroizing;
@@ -178,6 +178,15 @@ impl SigningKey {
         Err(Error::BadInput(
             "the private key is not a PKCS#8 ECDSA P-256 / P-384 or RSA key",
         ))
+    }
+
+    /// The public key as a certificate's SPKI carries it in its BIT STRING:
+    /// the uncompressed EC point, or the DER `RSAPublicKey`.
+    pub(super) fn public_key(&self) -> &[u8] {
+        match self {
+            SigningKey::Ecdsa(k, _) => k.public_key().as_ref(),
+            SigningKey::Rsa(k) => k.public().as_ref(),
+        }
     }
 
     pub(super) fn kind(&self) -> &'static str {
@@ -434,4 +443,45 @@ pub(super) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 /// The signature algorithm a suite's certificate signs with.
 pub(super) fn suite_is_ecdsa(suite: CipherSuite) -> bool {
     suite.name().contains("_ECDSA_")
+}
+
+/// One DER element at the start of `der`: (tag, content, rest).
+fn der_tlv(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, mut rest) = rest.split_first()?;
+    let len = if first < 0x80 {
+        usize::from(first)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        rest = &rest[n..];
+        len
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some((tag, &rest[..len], &rest[len..]))
+}
+
+/// The subject public key (the BIT STRING's bits) of a DER
+/// `SubjectPublicKeyInfo`: `SEQUENCE { AlgorithmIdentifier, BIT STRING }`.
+pub(super) fn spki_key_bits(spki: &[u8]) -> Option<&[u8]> {
+    let (0x30, body, _) = der_tlv(spki)? else {
+        return None;
+    };
+    let (0x30, _alg, rest) = der_tlv(body)? else {
+        return None;
+    };
+    let (0x03, bits, _) = der_tlv(rest)? else {
+        return None;
+    };
+    match bits.split_first()? {
+        (0, key) => Some(key),
+        _ => None,
+    }
 }
