@@ -197,6 +197,10 @@ pub enum Error {
     },
     /// Input given by the caller (a key, a key log line, a length) is unusable.
     BadInput(&'static str),
+    /// An identity's private key is not the one for its end-entity
+    /// certificate's public key (OpenSSL's `SSL_CTX_check_private_key`:
+    /// "key values mismatch"): a server would fail every handshake.
+    KeyMismatch,
     /// The caller broke OpenSSL's calling rules (a write retried with a
     /// shorter length or another buffer); fatal, like in OpenSSL.
     Misuse {
@@ -278,6 +282,9 @@ impl fmt::Display for Error {
                 write!(f, "buffer too small: {required} bytes required")
             }
             Error::BadInput(what) => write!(f, "bad input: {what}"),
+            Error::KeyMismatch => f.write_str(
+                "the private key does not match the certificate's public key (key values mismatch)",
+            ),
             Error::Misuse { reason, .. } => write!(f, "call not allowed: {reason}"),
         }
     }

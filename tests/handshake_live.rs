@@ -2,8 +2,9 @@
 //! `handshake`): first between two tlsrec endpoints in memory, then live
 //! against `openssl s_server` and `openssl s_client` on 127.0.0.1 (free
 //! ports, processes killed when the test ends), renegotiations from either
-//! side interleaved with several MB of application data, and the three
-//! seed cases with OpenSSL as the peer.
+//! side interleaved with several MB of application data, and seed cases
+//! (1) and (3) with OpenSSL as the peer (seed case (2), which needs libssl
+//! in process: tests/handshake_seed2.rs).
 #![cfg(feature = "handshake")]
 
 use std::io::{Read, Write};
@@ -1227,6 +1228,57 @@ fn seed3_paused_cert_lookup_resumes_on_the_same_client_hello() {
     client.type_in(b"after\n");
     assert_eq!(pump(&mut tls, b"reply\n", 6, |_, _| {}), b"after\n");
     client.expect_stdout(b"reply\n");
+}
+
+/// An identity whose key is not its certificate's is refused when it is
+/// made (OpenSSL's "key values mismatch"), not at the peer's handshake:
+/// another type (RSA key, ECDSA certificate), another key of the same
+/// curve (P-256 and P-256), another size (P-384 key, P-256 certificate).
+#[test]
+fn identity_refuses_a_key_for_another_certificate() {
+    let p = pki();
+    for (cert, key) in [
+        ("ec", "rsa"),
+        ("rsa", "ec"),
+        ("ec", "client"),
+        ("ec", "ca"),
+        ("ec", "ec384"),
+        ("ec384", "ec"),
+    ] {
+        let r = Identity::from_pem(
+            &p.read(&format!("{cert}.pem")),
+            &p.read(&format!("{key}.key")),
+        );
+        assert_eq!(
+            r.err(),
+            Some(Error::KeyMismatch),
+            "{cert}.pem with {key}.key"
+        );
+    }
+    for which in ["ec", "ec384", "rsa", "client"] {
+        p.identity(which);
+    }
+    // From DER too: the key of the second certificate in the chain is not
+    // the leaf's.
+    let der = |name: &str| {
+        openssl::x509::X509::from_pem(&p.read(name))
+            .unwrap()
+            .to_der()
+            .unwrap()
+    };
+    let ca_key = openssl::pkey::PKey::private_key_from_pem(&p.read("ca.key"))
+        .unwrap()
+        .private_key_to_pkcs8()
+        .unwrap();
+    assert_eq!(
+        Identity::from_der(vec![der("ec.pem"), der("ca.pem")], &ca_key).err(),
+        Some(Error::KeyMismatch)
+    );
+    assert!(Identity::from_der(vec![der("ca.pem")], &ca_key).is_ok());
+    assert_eq!(
+        Error::KeyMismatch.to_string(),
+        "the private key does not match the certificate's public key (key values mismatch)"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -711,6 +711,22 @@ fn connect_and_serve_errors() {
         2,
         "no readable PEM private key",
     );
+    // A key that is not the certificate's (RSA for an ECDSA certificate, and
+    // the CA's P-256 key for a P-256 leaf): 2, before listening.
+    for key in ["rsa.key", "ca.key"] {
+        check(
+            &serve_out(&[
+                "--port",
+                "0",
+                "--cert",
+                &file("ec.pem"),
+                "--key",
+                &file(key),
+            ]),
+            2,
+            "the private key does not match the certificate's public key (key values mismatch)",
+        );
+    }
     // A port in use: 3.
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let p = taken.local_addr().unwrap().port().to_string();

@@ -254,10 +254,12 @@ pub struct Config {
     /// [driven](Session::driven) session must send while the caller's own
     /// write is blocked with a record pending are sealed and queued behind
     /// that record, in order, instead of failing. OpenSSL writes the
-    /// handshake through the same pending-write slot and fails there with
-    /// `bad write retry` (1.0's "error in SSLv3 write server hello"). On by
-    /// default because it changes nothing OpenSSL would have done without
-    /// failing: the queue is only used where OpenSSL ends the connection.
+    /// handshake through the same pending-write slot and fails there
+    /// (3.0: `bad length` for a message shorter than the pending write, as
+    /// a ServerHello is, else `bad write retry`; 1.0: "error in SSLv3 write
+    /// server hello"). On by default because it changes nothing OpenSSL
+    /// would have done without failing: the queue is only used where
+    /// OpenSSL ends the connection.
     pub queue_flights_behind_write: bool,
     /// Beyond OpenSSL (off by default): when a `write` runs a renegotiation
     /// and meets application data that a `read` could take (one this side

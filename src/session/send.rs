@@ -77,10 +77,18 @@ impl Session {
     /// takes to it.
     pub(super) fn seal_flight(&mut self, typ: ContentType, payload: &[u8]) -> Result<(), SslError> {
         if !self.pending_write.wire.is_empty() && !self.cfg.queue_flights_behind_write {
-            // OpenSSL writes handshake records through the pending-write
-            // slot: with the caller's record still pending, the types differ
-            // (`ssl3_write_pending`).
-            return Err(self.misuse(Reason::BadWriteRetry));
+            // OpenSSL writes each handshake message (and the CCS) with
+            // `ssl3_write_bytes`, through the slot that holds the caller's
+            // pending record: its length check comes first (a message
+            // shorter than `wnum + wpend_tot`, as a ServerHello is:
+            // `bad length`), then `ssl3_write_pending`'s (the types differ:
+            // `bad write retry`).
+            let reason = if payload.len() < self.write_progress + self.pending_write.tot {
+                Reason::BadLength
+            } else {
+                Reason::BadWriteRetry
+            };
+            return Err(self.misuse(reason));
         }
         let mut rec = BytesMut::new();
         for chunk in payload.chunks(self.max_fragment()) {

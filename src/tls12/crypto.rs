@@ -6,7 +6,7 @@
 use pki_types::{CertificateDer, ServerName, UnixTime};
 use ring::agreement;
 use ring::rand::{SecureRandom, SystemRandom};
-use ring::signature::{self as rsig, EcdsaKeyPair, RsaKeyPair};
+use ring::signature::{self as rsig, EcdsaKeyPair, KeyPair, RsaKeyPair};
 use sha2::{Digest, Sha256, Sha384};
 use webpki::ring as algs;
 use zeroize::Zeroizing;
@@ -171,6 +171,15 @@ impl SigningKey {
         Err(Error::BadInput(
             "the private key is not a PKCS#8 ECDSA P-256 / P-384 or RSA key",
         ))
+    }
+
+    /// The public key as a certificate's SPKI carries it in its BIT STRING:
+    /// the uncompressed EC point, or the DER `RSAPublicKey`.
+    pub(super) fn public_key(&self) -> &[u8] {
+        match self {
+            SigningKey::Ecdsa(k, _) => k.public_key().as_ref(),
+            SigningKey::Rsa(k) => k.public().as_ref(),
+        }
     }
 
     pub(super) fn kind(&self) -> &'static str {
@@ -540,4 +549,22 @@ pub(super) fn check_peer_scheme(
     SignatureScheme::from_code(code)
         .filter(|s| offered.contains(s))
         .ok_or(A::HandshakeFailure)
+}
+
+/// The subject public key (the BIT STRING's bits) of a DER
+/// `SubjectPublicKeyInfo`: `SEQUENCE { AlgorithmIdentifier, BIT STRING }`.
+pub(super) fn spki_key_bits(spki: &[u8]) -> Option<&[u8]> {
+    let (0x30, body, _) = der(spki)? else {
+        return None;
+    };
+    let (0x30, _alg, rest) = der(body)? else {
+        return None;
+    };
+    let (0x03, bits, _) = der(rest)? else {
+        return None;
+    };
+    match bits.split_first()? {
+        (0, key) => Some(key),
+        _ => None,
+    }
 }

@@ -119,16 +119,24 @@ impl Identity {
     /// (ECDSA P-256 / P-384 or RSA), or a PKCS#1 RSA key.
     ///
     /// # Errors
-    /// [`Error::BadInput`] for an empty chain or a key ring cannot load.
+    /// [`Error::BadInput`] for an empty chain, a key ring cannot load or an
+    /// end-entity certificate that cannot be parsed; [`Error::KeyMismatch`]
+    /// when the key is not the one for that certificate's public key (as
+    /// OpenSSL's `SSL_CTX_check_private_key`).
     pub fn from_der(chain: Vec<Vec<u8>>, key: &[u8]) -> Result<Self, Error> {
         if chain.is_empty() {
             return Err(Error::BadInput("an identity needs a certificate"));
         }
         let key = crypto::SigningKey::from_der(key)?;
-        Ok(Identity {
-            chain: chain.into_iter().map(CertificateDer::from).collect(),
-            key,
-        })
+        let chain: Vec<CertificateDer<'static>> =
+            chain.into_iter().map(CertificateDer::from).collect();
+        let leaf = webpki::EndEntityCert::try_from(&chain[0])
+            .map_err(|_| Error::BadInput("unreadable end-entity certificate"))?;
+        let spki = leaf.subject_public_key_info();
+        if crypto::spki_key_bits(spki.as_ref()) != Some(key.public_key()) {
+            return Err(Error::KeyMismatch);
+        }
+        Ok(Identity { chain, key })
     }
 
     /// From PEM: every `CERTIFICATE` in `chain_pem` (end entity first) and
@@ -139,7 +147,8 @@ impl Identity {
     ///
     /// # Errors
     /// [`Error::BadInput`] when no certificate or key is found or the key
-    /// cannot be loaded.
+    /// cannot be loaded; [`Error::KeyMismatch`] as in
+    /// [`from_der`](Self::from_der).
     pub fn from_pem(chain_pem: &[u8], key_pem: &[u8]) -> Result<Self, Error> {
         let chain: Vec<Vec<u8>> = CertificateDer::pem_slice_iter(chain_pem)
             .map(|c| c.map(|c| c.to_vec()))
