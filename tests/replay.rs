@@ -246,7 +246,7 @@ fn decode_follows_every_renegotiation_epoch() {
 #[test]
 fn differential_regressions_replay_without_a_difference() {
     let all = transcripts("vectors/regressions");
-    assert_eq!(all.len(), 17);
+    assert_eq!(all.len(), 18);
     assert_all_replay(&all);
 }
 

@@ -415,13 +415,16 @@ impl Session {
     /// it marks the record read: it stays (`SSL_has_pending`).
     pub(super) fn alert_record(&mut self, data: Bytes) -> Result<(), SslError> {
         let r = self.handle_alert(&data);
-        if self.received_shutdown
-            && self.cfg.profile.keeps_tls13_close_notify_record()
+        let tls13_close_notify = self.received_shutdown
             && self.tracker.version() == Some(Version::Tls13)
-            && data.get(1) == Some(&u8::from(AlertDescription::CloseNotify))
-        {
-            // 3.5 and 4.0 return at a TLS 1.3 close_notify without
-            // releasing its record: SSL_has_pending stays true.
+            && data.get(1) == Some(&u8::from(AlertDescription::CloseNotify));
+        // Only the warning branch of `ssl3_read_bytes` marks an alert
+        // record read before the close_notify return: in 3.0, a TLS 1.3
+        // close_notify at another level (fatal, or any other byte) returns
+        // with its record unread, so SSL_has_pending stays true. 3.5 and
+        // 4.0 leave every TLS 1.3 close_notify's record unread.
+        let warning = data.first() == Some(&1);
+        if tls13_close_notify && (!warning || self.cfg.profile.keeps_tls13_close_notify_record()) {
             self.current_record = Some((ContentType::Alert, data.clone()));
         }
         if let Err(SslError::Ssl(err)) = &r {
