@@ -7,6 +7,8 @@
 //! in process: tests/handshake_seed2.rs).
 #![cfg(feature = "handshake")]
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -245,23 +247,6 @@ impl Drop for Peer {
     }
 }
 
-/// A port for an openssl s_server: below the kernel's ephemeral range
-/// (32768 and up on Linux), where the listeners this process binds to port
-/// 0 (and other tests' probes) get theirs, so no test's own listener takes
-/// the port between the check here and s_server's bind. Each one is handed
-/// out once per process.
-fn free_port() -> u16 {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let base = 10_000 + (std::process::id() as usize * 97) % 20_000;
-    loop {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = (10_000 + (base + n * 7) % 22_000) as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
 impl Peer {
     fn spawn(mut cmd: Command, port: u16) -> Peer {
         let mut child = cmd
@@ -291,7 +276,7 @@ impl Peer {
 
     /// `openssl s_server -tls1_2` on a free port with `cert`, one connection.
     fn s_server(cert: &str, extra: &[&str]) -> Peer {
-        let port = free_port();
+        let port = common::s_server_port();
         let mut cmd = Command::new("openssl");
         cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
             .arg("-cert")

@@ -59,11 +59,9 @@ impl Server {
     /// (k, K) and stdin's end drops the connection.
     fn start(tls13: bool, suite: &str, quiet: bool) -> Server {
         let (key, cert) = identity();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // Not a port-0 probe: a relay's listener could take it before
+        // s_server binds it (common::s_server_port).
+        let port = common::s_server_port();
         let mut cmd = Command::new("openssl");
         cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
             .arg("-key")

@@ -90,12 +90,20 @@ fn file(name: &str) -> String {
     pki().join(name).display().to_string()
 }
 
+/// A port for an `openssl s_server`, below the kernel's ephemeral range
+/// (32768 and up): a port-0 probe could be taken by another test's listener
+/// before s_server binds it (as the root tests' `common::s_server_port`).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base = 10_000 + (std::process::id() as usize * 89) % 20_000;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (10_000 + (base + n * 11) % 22_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// A child process (killed by its handle if still running when dropped)

@@ -76,3 +76,22 @@ pub fn open_records(opener: &mut tlsrec::Opener, wire: &[u8]) -> Vec<(ContentTyp
     }
     out
 }
+
+/// A port for an openssl s_server: below the kernel's ephemeral range
+/// (32768 and up on Linux), where the listeners this process binds to port
+/// 0 (and other tests' probes) get theirs, so no test's own listener takes
+/// the port between the check here and s_server's bind. Each one is handed
+/// out once per process.
+pub fn s_server_port() -> u16 {
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base = 10_000 + (std::process::id() as usize * 97) % 20_000;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = (10_000 + (base + n * 7) % 22_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
