@@ -92,6 +92,10 @@ pub struct ConnectArgs {
     /// content), decrypted with the connection's own secrets (stderr).
     #[arg(long)]
     pub trace: bool,
+    /// Whose record-layer rules the connection follows: an OpenSSL release
+    /// (1.1.1, 3.0, 3.5, 4.0) or RFC 8446 / 5246 read strictly (rfc).
+    #[arg(long, value_enum, value_name = "PROFILE", default_value = "3.0")]
+    pub profile: crate::CliProfile,
     /// Write the connection's secrets to FILE (SSLKEYLOGFILE format, for
     /// `tlsrec decode --keylog` or Wireshark).
     #[arg(long, value_name = "FILE")]
@@ -220,8 +224,9 @@ impl Conn {
     }
 }
 
-fn session_config() -> Config {
+fn session_config(profile: tlsrec::Profile) -> Config {
     Config {
+        profile,
         // A HelloRequest read while a record is half read (the server's
         // data keeps coming) is answered once it can be; OpenSSL 3.0's
         // client can lose it there, and the server waits for a ClientHello
@@ -264,8 +269,9 @@ fn handshake12(
     cfg: ClientConfig,
     sock: Recorder<TcpStream>,
     timeout: Duration,
+    profile: tlsrec::Profile,
 ) -> Result<Conn, Failed> {
-    let (session, status) = tls12::client_session(Arc::new(cfg), session_config());
+    let (session, status) = tls12::client_session(Arc::new(cfg), session_config(profile));
     sock.get_ref()
         .set_nonblocking(true)
         .map_err(|e| Failed::new(EXIT_NETWORK, format!("socket: {e}")))?;
@@ -415,11 +421,12 @@ fn handshake13(
     config: rustls::ClientConfig,
     name: &str,
     sock: Recorder<TcpStream>,
+    profile: tlsrec::Profile,
 ) -> Result<Conn, Failed> {
     use rustls::pki_types::ServerName;
     let server_name = ServerName::try_from(name.to_string())
         .map_err(|e| Failed::new(EXIT_USAGE, format!("--servername {name:?}: {e}")))?;
-    match tlsrec::takeover::connect(Arc::new(config), server_name, sock, session_config()) {
+    match tlsrec::takeover::connect(Arc::new(config), server_name, sock, session_config(profile)) {
         Ok(tls) => {
             tls.get_ref()
                 .get_ref()
@@ -548,8 +555,8 @@ pub fn run(a: &ConnectArgs) -> Result<(), Failed> {
     let capture = a.trace.then(|| Arc::new(Mutex::new(Captured::default())));
     let sock = Recorder::new(sock, capture.clone());
     let result = match (cfg12, cfg13) {
-        (Some(c), _) => handshake12(c, sock, timeout),
-        (None, Some(c)) => handshake13(c, &name, sock),
+        (Some(c), _) => handshake12(c, sock, timeout, a.profile.profile()),
+        (None, Some(c)) => handshake13(c, &name, sock, a.profile.profile()),
         (None, None) => unreachable!("one of the two configs is made"),
     };
     let conn_keylog = |conn: Option<&Conn>| -> String {

@@ -17,6 +17,7 @@ use tlsrec::keylog::KeyLog;
 use tlsrec::replay::{profile_of, replay_under, ReplayMode};
 use tlsrec::transcript::Transcript;
 use tlsrec::Profile;
+use tlsrec_cli::CliProfile;
 
 /// TLS record layer with OpenSSL 3.0's SSL_read / SSL_write semantics:
 /// replay OpenSSL transcripts, decode captured connections, measure throughput.
@@ -105,37 +106,6 @@ struct ReplayArgs {
     /// field names; 3.0 when it names none).
     #[arg(long, value_enum, value_name = "PROFILE")]
     profile: Option<CliProfile>,
-}
-
-/// `--profile`'s values: an OpenSSL release line, or the strict RFC one.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum CliProfile {
-    /// OpenSSL 1.1.1.
-    #[value(name = "1.1.1")]
-    V1_1_1,
-    /// OpenSSL 3.0.
-    #[value(name = "3.0")]
-    V3_0,
-    /// OpenSSL 3.5 LTS.
-    #[value(name = "3.5")]
-    V3_5,
-    /// OpenSSL 4.0.
-    #[value(name = "4.0")]
-    V4_0,
-    /// RFC 8446 / 5246 read strictly.
-    Rfc,
-}
-
-impl CliProfile {
-    fn profile(self) -> Profile {
-        match self {
-            CliProfile::V1_1_1 => Profile::OpenSsl1_1_1,
-            CliProfile::V3_0 => Profile::OpenSsl3_0,
-            CliProfile::V3_5 => Profile::OpenSsl3_5,
-            CliProfile::V4_0 => Profile::OpenSsl4_0,
-            CliProfile::Rfc => Profile::Rfc,
-        }
-    }
 }
 
 /// How `replay` names a profile (as `--profile` takes it).

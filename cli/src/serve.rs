@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// as OpenSSL 3 does by default; allowed by default here).
     #[arg(long)]
     pub no_client_renegotiation: bool,
+    /// Whose record-layer rules the connections follow: an OpenSSL release
+    /// (1.1.1, 3.0, 3.5, 4.0) or RFC 8446 / 5246 read strictly (rfc), for
+    /// running a conformance suite such as tlsfuzzer against that profile.
+    #[arg(long, value_enum, value_name = "PROFILE", default_value = "3.0")]
+    pub profile: crate::CliProfile,
     /// Stop after one connection.
     #[arg(long, conflicts_with = "max_connections")]
     pub once: bool,
@@ -93,20 +98,25 @@ pub fn run(a: &ServeArgs) -> Result<(), Failed> {
         .local_addr()
         .map_err(|e| Failed::new(EXIT_NETWORK, format!("listening socket: {e}")))?;
     if a.tls1_3 {
-        eprintln!("tlsrec serve: listening on {local} (TLS 1.3)");
+        eprintln!(
+            "tlsrec serve: listening on {local} (TLS 1.3, {} rules)",
+            profile_label(a.profile)
+        );
     } else {
         eprintln!(
-            "tlsrec serve: listening on {local} (TLS 1.2, client renegotiation {})",
+            "tlsrec serve: listening on {local} (TLS 1.2, client renegotiation {}, {} rules)",
             if a.no_client_renegotiation {
                 "refused"
             } else {
                 "allowed"
-            }
+            },
+            profile_label(a.profile)
         );
     }
     let max = if a.once { Some(1) } else { a.max_connections };
     let opts = Arc::new(Opts {
         allow_client_renegotiation: !a.no_client_renegotiation,
+        profile: a.profile.profile(),
         timeout: Duration::from_secs(a.timeout),
     });
     let ids = AtomicU64::new(0);
@@ -134,6 +144,18 @@ pub fn run(a: &ServeArgs) -> Result<(), Failed> {
         ids.load(Ordering::Relaxed)
     );
     Ok(())
+}
+
+/// How the log names a profile.
+fn profile_label(p: crate::CliProfile) -> &'static str {
+    use crate::CliProfile as P;
+    match p {
+        P::V1_1_1 => "OpenSSL 1.1.1",
+        P::V3_0 => "OpenSSL 3.0",
+        P::V3_5 => "OpenSSL 3.5",
+        P::V4_0 => "OpenSSL 4.0",
+        P::Rfc => "strict RFC",
+    }
 }
 
 /// The server's handshake: tlsrec's TLS 1.2 or rustls's TLS 1.3.
@@ -171,6 +193,7 @@ fn rustls_config(a: &ServeArgs, cert: &[u8], key: &[u8]) -> Result<rustls::Serve
 
 struct Opts {
     allow_client_renegotiation: bool,
+    profile: tlsrec::Profile,
     timeout: Duration,
 }
 
@@ -244,6 +267,7 @@ fn connection(n: u64, sock: TcpStream, peer: SocketAddr, tls: &Tls, o: &Opts) {
         // A renegotiation asked for while a record is half read still
         // starts with our HelloRequest.
         deferred_renegotiation_sends_hello: true,
+        profile: o.profile,
         ..Config::default()
     };
     let (tls, status) = match tls {
@@ -633,25 +657,30 @@ fn serve_connection(c: &mut Conn, o: &Opts) -> String {
     }
 }
 
-/// The next at most 16 KiB of a response from `pos`.
+/// The next at most 16 KiB of a response from `pos`: the head and the
+/// start of the body together, so that a short page is one record, as
+/// `openssl s_server -www` sends it (tlsfuzzer's scripts expect one
+/// ApplicationData record for the answer to their GET).
 fn next_chunk(r: &Response, pos: u64) -> Vec<u8> {
     const MAX: u64 = 16384;
     let head = r.head.len() as u64;
     let mut v = Vec::new();
     if pos < head {
-        v.extend_from_slice(&r.head[pos as usize..]);
-        return v;
+        let from = pos as usize;
+        let to = head.min(pos + MAX) as usize;
+        v.extend_from_slice(&r.head[from..to]);
     }
-    let at = pos - head;
+    let at = pos.saturating_sub(head);
+    let room = MAX - v.len() as u64;
     match &r.body {
         Body::Text(t) => {
-            let at = at as usize;
-            let end = (at + MAX as usize).min(t.len());
-            v.extend_from_slice(&t[at.min(end)..end]);
+            let at = (at as usize).min(t.len());
+            let end = (at + room as usize).min(t.len());
+            v.extend_from_slice(&t[at..end]);
         }
         Body::Pattern(n) => {
-            let end = (at + MAX).min(*n);
-            v.extend((at..end).map(pattern_byte));
+            let end = (at + room).min(*n);
+            v.extend((at.min(end)..end).map(pattern_byte));
         }
     }
     v
