@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tlsrec::replay::{replay, replay_as, replay_under, ReplayMode};
+use tlsrec::replay::{profile_of, replay, replay_as, replay_fed, replay_under, Feed, ReplayMode};
 use tlsrec::transcript::{Outcome, Step, Transcript};
 
 fn transcripts(dir: &str) -> Vec<(PathBuf, Transcript)> {
@@ -488,4 +488,43 @@ fn each_profile_difference_replays_only_under_the_profiles_that_share_it() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The session has three ways in for the peer's bytes (`recv` copies,
+/// `recv_buf` adopts the caller's buffer, `recv_with` hands out room to
+/// fill); OpenSSL has one (a write into its memory BIO, which also clears
+/// the BIO's retry flags, so a WANT_READ the last call left is no longer
+/// what SSL_get_error says). Every transcript of every corpus replays,
+/// followed and driven, whichever of the three carries its segments.
+#[test]
+fn every_receive_call_replays_every_corpus_alike() {
+    let mut all = Vec::new();
+    for dir in [
+        "vectors/transcripts",
+        "vectors/openssl-samples",
+        "vectors/regressions",
+        "vectors/openssl-1.1.1",
+        "vectors/openssl-3.0",
+        "vectors/openssl-3.5",
+        "vectors/openssl-4.0",
+    ] {
+        all.extend(transcripts(dir));
+    }
+    assert!(all.len() > 500, "{} transcripts", all.len());
+    let mut failures = Vec::new();
+    for (p, t) in &all {
+        for feed in [Feed::Adopt, Feed::Fill] {
+            for mode in [ReplayMode::Followed, ReplayMode::Driven] {
+                if let Err(m) = replay_fed(t, mode, profile_of(t), feed) {
+                    failures.push(format!("{} ({mode:?}, {feed:?}): {m}", p.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

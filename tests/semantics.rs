@@ -909,3 +909,42 @@ fn c6_every_requested_key_update_is_answered() {
     assert_eq!(updates, 32, "one answer per request");
     assert_eq!(data, b"mine");
 }
+
+/// Bytes arriving clear a WANT_READ the last call left, whichever receive
+/// call brings them (OpenSSL: a write into the memory BIO clears its retry
+/// flags, and `SSL_shutdown` that only queues its close_notify behind a
+/// pending record leaves `rwstate` alone, so `SSL_get_error` falls through
+/// to SYSCALL once the BIO no longer says "retry read").
+#[test]
+fn h1_bytes_arriving_clear_a_want_read_whichever_call_brings_them() {
+    for feed in 0..4 {
+        let (mut c, mut p) = pair(TLS12, Config::default());
+        c.set_outgoing_capacity(Some(10));
+        assert_eq!(c.write(&[5u8; 1000]), Err(SslError::WantWrite));
+        assert_eq!(read(&mut c, 100), Err(SslError::WantRead));
+        let rec = p.app(b"hello");
+        match feed {
+            0 => c.recv(&rec),
+            1 => {
+                c.recv_buf(BytesMut::from(&rec[..]));
+            }
+            2 => {
+                let n = c
+                    .recv_with(rec.len(), |room| {
+                        room.copy_from_slice(&rec);
+                        Ok::<usize, ()>(rec.len())
+                    })
+                    .unwrap();
+                assert_eq!(n, rec.len());
+            }
+            // Nothing arrives: the WANT_READ stays what the call reports.
+            _ => {}
+        }
+        let want = if feed == 3 {
+            SslError::WantRead
+        } else {
+            SslError::Syscall
+        };
+        assert_eq!(c.shutdown(), Err(want), "feed {feed}");
+    }
+}

@@ -340,6 +340,33 @@ pub fn replay_under(
     mode: ReplayMode,
     profile: Profile,
 ) -> Result<Replayed, Mismatch> {
+    replay_fed(t, mode, profile, Feed::Copy)
+}
+
+/// Which of the session's receive calls a replay hands the peer's segments
+/// to. OpenSSL has one way in (a write into the memory BIO); the session's
+/// three must give the same results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// [`Session::recv`]: the segment is copied.
+    Copy,
+    /// [`Session::recv_buf`]: the session adopts the caller's buffer.
+    Adopt,
+    /// [`Session::recv_with`]: the segment is written into room the
+    /// session hands out.
+    Fill,
+}
+
+/// [`replay_under`], the segments handed over with `feed`.
+///
+/// # Errors
+/// As [`replay_as`].
+pub fn replay_fed(
+    t: &Transcript,
+    mode: ReplayMode,
+    profile: Profile,
+    feed: Feed,
+) -> Result<Replayed, Mismatch> {
     let cfg = Config {
         profile,
         ..config_of(t)
@@ -394,7 +421,18 @@ pub fn replay_under(
         };
         match step {
             Step::Recv(b) => {
-                s.recv(b);
+                match feed {
+                    Feed::Copy => s.recv(b),
+                    Feed::Adopt => {
+                        s.recv_buf(bytes::BytesMut::from(&b[..]));
+                    }
+                    Feed::Fill => {
+                        let _ = s.recv_with(b.len(), |room| {
+                            room.copy_from_slice(b);
+                            Ok::<usize, std::convert::Infallible>(b.len())
+                        });
+                    }
+                }
                 if !s.is_established() {
                     let _ = s.do_handshake();
                 }

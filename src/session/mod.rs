@@ -724,13 +724,20 @@ impl Session {
     /// A segment from the peer arrives (appended to the received bytes, as
     /// writing into OpenSSL's memory BIO does).
     pub fn recv(&mut self, segment: &[u8]) {
-        // A write into the memory BIO clears its retry flags: a WANT_READ
-        // left by the last call is no longer what SSL_get_error reports.
+        self.bytes_arrive();
+        self.input_room(segment.len());
+        self.input.extend_from_slice(segment);
+    }
+
+    /// What every receive call does first. A write into OpenSSL's memory
+    /// BIO clears its retry flags: a WANT_READ left by the last call is no
+    /// longer what SSL_get_error reports (a call that fails without
+    /// setting `rwstate`, such as a shutdown queued behind a pending
+    /// record, then says SYSCALL or ZERO_RETURN).
+    fn bytes_arrive(&mut self) {
         if self.last_blocked == Some(SslError::WantRead) {
             self.last_blocked = None;
         }
-        self.input_room(segment.len());
-        self.input.extend_from_slice(segment);
     }
 
     /// Room for `need` received bytes: with none waiting, the receive
@@ -776,6 +783,7 @@ impl Session {
     /// read, for the next `recv_buf` to hand back; the session's own
     /// buffers go to the thread's spares instead.)
     pub fn recv_buf(&mut self, mut segment: BytesMut) -> BytesMut {
+        self.bytes_arrive();
         if self.input.is_empty() {
             std::mem::swap(&mut self.input, &mut segment);
             // The caller's buffer: kept once drained, for the next
@@ -806,7 +814,10 @@ impl Session {
         self.input.resize(start + max, 0);
         let r = fill(&mut self.input[start..]);
         let n = match &r {
-            Ok(n) => (*n).min(max),
+            Ok(n) => {
+                self.bytes_arrive();
+                (*n).min(max)
+            }
             Err(_) => 0,
         };
         self.input.truncate(start + n);
