@@ -184,6 +184,18 @@ impl Profile {
         matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
     }
 
+    /// 3.5 and 4.0: a record read after the peer's close_notify (by a
+    /// handshake that reads, e.g. a renegotiation inside SSL_write) is
+    /// thrown away without being released to the record layer
+    /// (`ssl3_read_bytes` steps `curr_rec` past it): SSL_has_pending is
+    /// false after it, and the next record asked of the record layer fails
+    /// (`tls_read_record`: records not released, internal_error). 1.1.1
+    /// and 3.0 empty the record but leave it unread: SSL_has_pending stays
+    /// true and each later read meets it again (0, nothing fails).
+    pub(crate) fn leaves_discarded_record_unreleased(self) -> bool {
+        matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
+    }
+
     /// 1.1.1 and 3.0: a write that fails as a bad write retry keeps what
     /// the interrupted write had sent (`wnum`), so a later shorter write is
     /// "bad length". 3.5 and 4.0 (`tls_write_check_pending` returns before
@@ -504,6 +516,10 @@ pub struct Session {
     handshake_running: bool,
     in_read_app_data: bool,
     received_shutdown: bool,
+    /// 3.5 and 4.0: a record handed up by the record layer was thrown away
+    /// unreleased ([`Profile::leaves_discarded_record_unreleased`]); the
+    /// next record read fails.
+    unreleased_record: bool,
     sent_shutdown: bool,
     /// Our hello (a client's ClientHello, a server's HelloRequest) is to be
     /// written at the next run of the handshake: its pre-work clears the
@@ -667,6 +683,7 @@ impl Session {
             handshake_running: false,
             in_read_app_data: false,
             received_shutdown: false,
+            unreleased_record: false,
             sent_shutdown: false,
             hello_pre_work: false,
             shutdown_reading: false,
