@@ -83,7 +83,9 @@ pub enum Profile {
     /// ChangeCipherSpec after the handshake until the peer's first
     /// KeyUpdate; a bad write retry forgets the write's progress; a TLS 1.3
     /// close_notify's record stays (SSL_has_pending); SSL_shutdown drops its
-    /// close_notify queued behind a pending write.
+    /// close_notify queued behind a pending write; a record thrown away
+    /// after the peer's close_notify is never released (the next record
+    /// read fails: "records not released").
     OpenSsl3_5,
     /// OpenSSL 4.0 (4.0.3): 3.5's rules, and once the connection has
     /// failed (a call's fatal error, or the peer's fatal alert), every later
