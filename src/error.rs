@@ -111,6 +111,10 @@ pub enum Reason {
     /// continued without `Established::secrets`). Reported at the KeyUpdate,
     /// where it is the cause, rather than as a bad MAC on the next record.
     NoTrafficSecret,
+    /// OpenSSL 3.5 and 4.0: the record layer is asked for a record while
+    /// one it handed up was never released (a record thrown away after the
+    /// peer's close_notify).
+    RecordsNotReleased,
 }
 
 impl Reason {
@@ -156,6 +160,7 @@ impl Reason {
             Reason::HandshakeFailure => "handshake failure",
             Reason::FailedEarlier => "the connection failed earlier",
             Reason::NoTrafficSecret => "no traffic secret to follow a key update",
+            Reason::RecordsNotReleased => "records not released",
         }
     }
 }

@@ -520,10 +520,9 @@ impl Session {
             }
             if self.received_shutdown {
                 // ssl3_read_bytes: after the peer's close_notify (or fatal
-                // alert) a record read is emptied, not marked read (it
-                // stays: SSL_has_pending), and the handshake stops;
-                // SSL_get_error says ZERO_RETURN or SYSCALL.
-                self.current_record = Some((rec.typ, Bytes::new()));
+                // alert) a record read is thrown away and the handshake
+                // stops; SSL_get_error says ZERO_RETURN or SYSCALL.
+                self.discard_after_shutdown(rec.typ);
                 return Err(self.later_read_error().into());
             }
             match rec.typ {

@@ -83,7 +83,9 @@ pub enum Profile {
     /// ChangeCipherSpec after the handshake until the peer's first
     /// KeyUpdate; a bad write retry forgets the write's progress; a TLS 1.3
     /// close_notify's record stays (SSL_has_pending); SSL_shutdown drops its
-    /// close_notify queued behind a pending write.
+    /// close_notify queued behind a pending write; a record thrown away
+    /// after the peer's close_notify is never released (the next record
+    /// read fails: "records not released").
     OpenSsl3_5,
     /// OpenSSL 4.0 (4.0.3): 3.5's rules, and once the connection has
     /// failed (a call's fatal error, or the peer's fatal alert), every later
@@ -181,6 +183,18 @@ impl Profile {
     /// of its own; the connection lives on). 1.1.1 and 3.0 try the write
     /// and fail it as a bad write retry (fatal).
     pub(crate) fn drops_alert_behind_pending_write(self) -> bool {
+        matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
+    }
+
+    /// 3.5 and 4.0: a record read after the peer's close_notify (by a
+    /// handshake that reads, e.g. a renegotiation inside SSL_write) is
+    /// thrown away without being released to the record layer
+    /// (`ssl3_read_bytes` steps `curr_rec` past it): SSL_has_pending is
+    /// false after it, and the next record asked of the record layer fails
+    /// (`tls_read_record`: records not released, internal_error). 1.1.1
+    /// and 3.0 empty the record but leave it unread: SSL_has_pending stays
+    /// true and each later read meets it again (0, nothing fails).
+    pub(crate) fn leaves_discarded_record_unreleased(self) -> bool {
         matches!(self, Profile::OpenSsl3_5 | Profile::OpenSsl4_0)
     }
 
@@ -504,6 +518,10 @@ pub struct Session {
     handshake_running: bool,
     in_read_app_data: bool,
     received_shutdown: bool,
+    /// 3.5 and 4.0: a record handed up by the record layer was thrown away
+    /// unreleased ([`Profile::leaves_discarded_record_unreleased`]); the
+    /// next record read fails.
+    unreleased_record: bool,
     sent_shutdown: bool,
     /// Our hello (a client's ClientHello, a server's HelloRequest) is to be
     /// written at the next run of the handshake: its pre-work clears the
@@ -667,6 +685,7 @@ impl Session {
             handshake_running: false,
             in_read_app_data: false,
             received_shutdown: false,
+            unreleased_record: false,
             sent_shutdown: false,
             hello_pre_work: false,
             shutdown_reading: false,

@@ -166,6 +166,7 @@ impl Session {
     /// which leaves the state `read_bytes` would.
     pub(super) fn steady_reading(&self) -> bool {
         !self.received_shutdown
+            && !self.unreleased_record
             && self.failure.is_none()
             && !self.renegotiate
             && !self.handshake_running
@@ -287,6 +288,7 @@ impl Session {
             }
             if self.received_shutdown {
                 self.current_record = None;
+                self.unreleased_record = self.cfg.profile.leaves_discarded_record_unreleased();
                 return Err(self.later_read_error().into());
             }
             match typ {
@@ -409,6 +411,20 @@ impl Session {
         })
     }
 
+    /// `ssl3_read_bytes` after the peer's close_notify (or fatal alert):
+    /// the record just read is thrown away. 1.1.1 and 3.0 empty it but do
+    /// not mark it read (it stays: SSL_has_pending, and a later read meets
+    /// it again); 3.5 and 4.0 step past it without releasing it, so the
+    /// next record read fails ([`Profile::leaves_discarded_record_unreleased`]).
+    pub(super) fn discard_after_shutdown(&mut self, typ: ContentType) {
+        if self.cfg.profile.leaves_discarded_record_unreleased() {
+            self.current_record = None;
+            self.unreleased_record = true;
+        } else {
+            self.current_record = Some((typ, Bytes::new()));
+        }
+    }
+
     /// An alert record read by `read_bytes` or by the handshake (both are
     /// OpenSSL's `ssl3_read_bytes`): [`handle_alert`](Self::handle_alert),
     /// and an alert OpenSSL cannot parse (length, level) is refused before
@@ -510,6 +526,15 @@ impl Session {
         &mut self,
         keep_empty_app: bool,
     ) -> Result<PlainRecord, SslError> {
+        if self.unreleased_record {
+            // OpenSSL 3.5 `tls_read_record`: a record handed up earlier
+            // was never released (`num_released != num_recs`), checked
+            // before any bytes are looked at.
+            return Err(self.fatal(Error::record(
+                Reason::RecordsNotReleased,
+                AlertDescription::InternalError,
+            )));
+        }
         loop {
             // A whole record waiting in the received bytes is split off them
             // without a copy; otherwise the bytes go through the deframer.
