@@ -612,12 +612,10 @@ impl Session {
             return Err(self.refuse(Reason::CcsReceivedEarly).into());
         }
         if payload != [1] {
-            return Err(self
-                .fatal(fatal_err(
-                    Reason::BadLength,
-                    AlertDescription::IllegalParameter,
-                ))
-                .into());
+            // tls_get_message_header (1.1.1 to 4.0): a ChangeCipherSpec
+            // "must be a single byte": unexpected_message, as RFC 8446 5
+            // says for TLS 1.3 and tlsfuzzer's test-ccs expects.
+            return Err(self.refuse(Reason::BadChangeCipherSpec).into());
         }
         self.opener.activate();
         self.ccs_seen = true;
