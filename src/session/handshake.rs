@@ -579,11 +579,16 @@ impl Session {
         if self.cfg.profile.takes_app_data_in_renegotiation() {
             // RFC 5246 lets application data interleave with a
             // renegotiation's messages; only ChangeCipherSpec to Finished
-            // must be handshake (checked before this).
-            return matches!(
-                self.handshake_state,
-                HandshakeState::Handshaking { first: false, .. }
-            );
+            // must be handshake (checked before this). That includes the
+            // fragments of the hello that starts it: a TLS 1.2 message
+            // begun after the handshake (the peer's ClientHello, a
+            // HelloRequest cannot have a body) is a renegotiation under way.
+            return match self.handshake_state {
+                HandshakeState::Handshaking { first, .. } => !first,
+                HandshakeState::Established => {
+                    self.tracker.version() == Some(Version::Tls12) && self.joiner.is_mid_message()
+                }
+            };
         }
         self.total_renegotiations > 0
             && matches!(
