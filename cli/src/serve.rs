@@ -320,18 +320,15 @@ fn serve_socket(n: u64, sock: TcpStream, peer: SocketAddr, tls: &Tls, o: &Opts) 
         Tls::V13(cfg) => {
             // rustls's handshake blocks, for at most the timeout per read.
             let _ = sock.set_read_timeout(Some(o.timeout));
-            match tlsrec::takeover::accept(cfg.clone(), sock, session_cfg) {
-                Ok(tlsrec::takeover::Accepted::Tls(tls)) => {
+            // A TLS server, not a tunnel: whatever arrives goes to rustls,
+            // which answers a first record that cannot start a handshake
+            // (over 2^14 bytes: record_overflow) with its alert.
+            match tlsrec::takeover::accept_tls(cfg.clone(), sock, session_cfg) {
+                Ok(tls) => {
                     if let Err(e) = tls.get_ref().set_nonblocking(true) {
                         return say(format!("socket: {e}"));
                     }
                     (tls, None)
-                }
-                Ok(tlsrec::takeover::Accepted::NotTls { first_bytes, .. }) => {
-                    return say(format!(
-                        "closed: not a TLS handshake (first bytes {:?})",
-                        String::from_utf8_lossy(&first_bytes[..first_bytes.len().min(16)])
-                    ));
                 }
                 Err(e) => return say(format!("closed: handshake failed: {e}")),
             }
