@@ -59,6 +59,8 @@ pub enum Reason {
     MixedHandshakeAndNonHandshakeData,
     /// A ChangeCipherSpec outside a handshake.
     CcsReceivedEarly,
+    /// A TLS 1.2 ChangeCipherSpec record that is not the one byte 01.
+    BadChangeCipherSpec,
     /// Records between ChangeCipherSpec and Finished.
     DataBetweenCcsAndFinished,
     /// A message that cannot be parsed.
@@ -139,6 +141,7 @@ impl Reason {
             Reason::NotOnRecordBoundary => "not on record boundary",
             Reason::MixedHandshakeAndNonHandshakeData => "mixed handshake and non handshake data",
             Reason::CcsReceivedEarly => "ccs received early",
+            Reason::BadChangeCipherSpec => "bad change cipher spec",
             Reason::DataBetweenCcsAndFinished => "data between ccs and finished",
             Reason::LengthMismatch => "length mismatch",
             Reason::UnexpectedMessage => "unexpected message",

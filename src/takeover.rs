@@ -461,6 +461,15 @@ impl Handshake {
         })
     }
 
+    /// No check of the first bytes ([`Step::NotTls`] never comes): every
+    /// byte goes to rustls, which answers what cannot start a handshake
+    /// with its alert. For a server that speaks only TLS.
+    #[must_use]
+    pub fn tls_only(mut self) -> Self {
+        self.sniff = false;
+        self
+    }
+
     /// Which end this handshake is.
     #[must_use]
     pub fn role(&self) -> Role {
@@ -661,6 +670,26 @@ pub fn accept<T: Read + Write>(
     cfg: Config,
 ) -> Result<Accepted<SslStream<T>, T>, TakeoverError> {
     drive(Handshake::server(config)?, io, cfg)
+}
+
+/// Runs a server handshake with rustls over the blocking transport `io`,
+/// as [`accept`] does but for a server that speaks only TLS: the first
+/// bytes are not checked ([`Handshake::tls_only`]), so whatever cannot
+/// start a handshake (an oversized first record, an HTTP request) goes to
+/// rustls, which refuses it with its alert, as a TLS server answers.
+///
+/// # Errors
+/// [`TakeoverError`]: the transport, rustls's refusal of the handshake.
+pub fn accept_tls<T: Read + Write>(
+    config: Arc<rustls::ServerConfig>,
+    io: T,
+    cfg: Config,
+) -> Result<SslStream<T>, TakeoverError> {
+    match drive(Handshake::server(config)?.tls_only(), io, cfg)? {
+        Accepted::Tls(s) => Ok(s),
+        // Nothing is classified without the check.
+        Accepted::NotTls { .. } => Err(TakeoverError::StillHandshaking),
+    }
 }
 
 fn drive<T: Read + Write>(

@@ -364,6 +364,17 @@ fn record_before(t: u8, rec: Vec<u8>) -> impl Fn(&mut Vec<Vec<u8>>) -> bool {
     }
 }
 
+/// The peer's first ChangeCipherSpec record replaced by `rec`.
+fn replace_ccs(rec: Vec<u8>) -> impl Fn(&mut Vec<Vec<u8>>) -> bool {
+    move |recs| match recs.iter().position(|r| r[0] == 20) {
+        Some(p) => {
+            recs[p] = rec.clone();
+            true
+        }
+        None => false,
+    }
+}
+
 const CCS: [u8; 6] = [20, 3, 3, 0, 1, 1];
 
 fn cases() -> Vec<Case> {
@@ -688,6 +699,20 @@ fn cases() -> Vec<Case> {
         .wire(record_before(14, CCS.to_vec())),
         case("ChangeCipherSpec of two bytes", C, A::UnexpectedMessage)
             .wire(record_before(2, vec![20, 3, 3, 0, 2, 1, 1])),
+        // In its place: OpenSSL's tls_get_message_header ("bad change
+        // cipher spec"), as tlsfuzzer's test-ccs expects.
+        case(
+            "server ChangeCipherSpec of two bytes in its place",
+            C,
+            A::UnexpectedMessage,
+        )
+        .wire(replace_ccs(vec![20, 3, 3, 0, 2, 1, 1])),
+        case(
+            "server ChangeCipherSpec of value 2 in its place",
+            C,
+            A::UnexpectedMessage,
+        )
+        .wire(replace_ccs(vec![20, 3, 3, 0, 1, 2])),
         // .. the server's Finished.
         case("server Finished wrong", C, A::DecryptError).edit(body(T::Finished, |b| b[0] ^= 1)),
         case("server Finished one byte long", C, A::DecodeError)
@@ -891,6 +916,12 @@ fn cases() -> Vec<Case> {
             A::UnexpectedMessage,
         )
         .wire(record_before(1, CCS.to_vec())),
+        case(
+            "client ChangeCipherSpec of two bytes in its place",
+            S,
+            A::UnexpectedMessage,
+        )
+        .wire(replace_ccs(vec![20, 3, 3, 0, 2, 1, 1])),
         // .. ClientKeyExchange ..
         case("ClientKeyExchange truncated", S, A::DecodeError)
             .edit(body(T::ClientKeyExchange, |b| b.truncate(10))),

@@ -829,3 +829,71 @@ fn rfc_profile_takes_app_data_after_the_server_hello() {
     // together.) The client has answered the server's flight.
     assert!(p.c.outgoing_len() > 0, "the client's flight");
 }
+
+/// tlsfuzzer's "Application data inside Client Hello" (its
+/// test-interleaved-application-data-and-fragmented-handshakes-in-renegotiation):
+/// the client's renegotiation ClientHello in two records with an
+/// application data record between them. RFC 5246 6.2.1 ("data of
+/// different TLS record layer content types MAY be interleaved";
+/// "recipients MUST receive and process interleaved application layer
+/// traffic during handshakes subsequent to the first one"): the RFC profile
+/// reads the data and then answers the hello. OpenSSL 3.0 refuses it
+/// (unexpected record, unexpected_message), as `openssl s_server
+/// -client_renegotiation` 3.0.19 does under tlsfuzzer.
+#[test]
+fn app_data_between_client_hello_fragments_is_read_only_by_the_rfc_profile() {
+    for profile in [tlsrec::Profile::OpenSsl3_0, tlsrec::Profile::Rfc] {
+        let scfg = Config {
+            profile,
+            ..allow_reneg()
+        };
+        let mut p = pair(Config::default(), scfg);
+        // The client's records, sealed as the client would seal them
+        // (client-to-server keys of the first handshake, sequence 0 on).
+        let mut client = tlsrec::Sealer::new();
+        client.set_keys(keys(0, 0));
+        let mut hello = vec![1, 0, 0, 38];
+        hello.extend_from_slice(&1u32.to_be_bytes());
+        hello.extend_from_slice(&[0x42; 34]);
+        let mut wire = bytes::BytesMut::new();
+        client
+            .seal(tlsrec::ContentType::Handshake, &hello[..20], &mut wire)
+            .unwrap();
+        client
+            .seal(
+                tlsrec::ContentType::ApplicationData,
+                b"GET / HTTP/1.0",
+                &mut wire,
+            )
+            .unwrap();
+        p.s.recv(&wire);
+        let mut buf = [0u8; 32];
+        let r = p.s.read(&mut buf);
+        if profile == tlsrec::Profile::OpenSsl3_0 {
+            match r {
+                Err(SslError::Ssl(e)) => {
+                    assert_eq!(e.reason(), Some(tlsrec::Reason::UnexpectedRecord));
+                    assert_eq!(e.alert(), Some(AlertDescription::UnexpectedMessage));
+                }
+                r => panic!("3.0: {r:?}"),
+            }
+            continue;
+        }
+        assert_eq!(r, Ok(14), "{profile:?}");
+        assert_eq!(&buf[..14], b"GET / HTTP/1.0");
+        assert_eq!(p.s.outgoing_len(), 0, "no answer before the whole hello");
+        let mut wire = bytes::BytesMut::new();
+        client
+            .seal(tlsrec::ContentType::Handshake, &hello[20..], &mut wire)
+            .unwrap();
+        p.s.recv(&wire);
+        assert_eq!(p.s.read(&mut buf), Err(SslError::WantRead));
+        assert!(p.s.in_handshake());
+        assert!(p.s.outgoing_len() > 0, "the server's flight");
+        assert_eq!(
+            p.slog.lock().unwrap().accepted,
+            [T::ClientHello],
+            "the hello, whole"
+        );
+    }
+}

@@ -465,6 +465,35 @@ fn a_tls_record_header_with_a_non_hello_is_tunnelled() {
     tunnel(&[0x16, 0x03, 0x01, 0x00, 0x04, 0x02, 0, 0, 0], false);
 }
 
+/// A first record over 2^14 bytes (tlsfuzzer's "too big ClientHello"):
+/// `accept` tunnels it (it cannot start a handshake: `first_bytes`);
+/// `accept_tls`, for a server that speaks only TLS, gives it to rustls,
+/// which answers with its alert. (rustls 0.23 takes plaintext records up to
+/// 2^14 + 2048 bytes, so it judges the hello inside, here one offering no
+/// suites: decode_error; RFC 8446 5.1 asks for record_overflow.)
+#[test]
+fn an_oversized_first_record_is_tunnelled_by_accept_and_given_to_rustls_by_accept_tls() {
+    let mut rec = vec![0x16, 0x03, 0x03, 0x40, 0x01, 0x01, 0x00, 0x3f, 0xfd];
+    rec.resize(5 + 0x4001, 0);
+    let rec: &'static [u8] = rec.leak();
+    tunnel(rec, false);
+    let (mut a, b) = tcp_pair();
+    a.write_all(rec).unwrap();
+    let r = takeover::accept_tls(server_config(true, None), b, Config::default());
+    assert!(
+        matches!(
+            r,
+            Err(TakeoverError::Rustls(rustls::Error::InvalidMessage(_)))
+        ),
+        "{:?}",
+        r.err()
+    );
+    let mut got = Vec::new();
+    a.read_to_end(&mut got).unwrap();
+    // rustls's plaintext fatal decode_error alert, then the end of the stream.
+    assert_eq!(got, [21, 3, 3, 0, 2, 2, 50]);
+}
+
 #[test]
 fn tokio_blind_tunnel_byte_by_byte() {
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -258,6 +258,45 @@ impl Conn {
 }
 
 fn connection(n: u64, sock: TcpStream, peer: SocketAddr, tls: &Tls, o: &Opts) {
+    // A second handle on the socket outlives the session's, for the
+    // lingering close.
+    let linger = sock.try_clone().ok();
+    serve_socket(n, sock, peer, tls, o);
+    if let Some(sock) = linger {
+        linger_close(&sock);
+    }
+}
+
+/// How long a closing connection reads on for the client's last bytes.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// Closes as `s_server` and most servers manage to: our last bytes (a
+/// fatal alert, a close_notify) go out first, then the end of our stream,
+/// then what the client still sends is read and dropped until it closes
+/// too (at most [`LINGER`]). Closing a socket with unread bytes in it makes
+/// the kernel answer with a reset, and a reset can reach the client before
+/// it has read our alert: a conformance suite (tlsfuzzer) then sees an
+/// abrupt close where the alert was sent.
+fn linger_close(sock: &TcpStream) {
+    use std::io::Read;
+    let _ = sock.set_nonblocking(false);
+    if sock.shutdown(std::net::Shutdown::Write).is_err() {
+        return;
+    }
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    while let Some(left) = LINGER.checked_sub(start.elapsed()) {
+        if left.is_zero() || sock.set_read_timeout(Some(left)).is_err() {
+            return;
+        }
+        match (&mut &*sock).read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn serve_socket(n: u64, sock: TcpStream, peer: SocketAddr, tls: &Tls, o: &Opts) {
     eprintln!("tlsrec serve: conn {n} {peer}: accepted");
     let say = |what: String| eprintln!("tlsrec serve: conn {n} {peer}: {what}");
     let session_cfg = Config {
@@ -281,18 +320,15 @@ fn connection(n: u64, sock: TcpStream, peer: SocketAddr, tls: &Tls, o: &Opts) {
         Tls::V13(cfg) => {
             // rustls's handshake blocks, for at most the timeout per read.
             let _ = sock.set_read_timeout(Some(o.timeout));
-            match tlsrec::takeover::accept(cfg.clone(), sock, session_cfg) {
-                Ok(tlsrec::takeover::Accepted::Tls(tls)) => {
+            // A TLS server, not a tunnel: whatever arrives goes to rustls,
+            // which answers a first record that cannot start a handshake
+            // (over 2^14 bytes: record_overflow) with its alert.
+            match tlsrec::takeover::accept_tls(cfg.clone(), sock, session_cfg) {
+                Ok(tls) => {
                     if let Err(e) = tls.get_ref().set_nonblocking(true) {
                         return say(format!("socket: {e}"));
                     }
                     (tls, None)
-                }
-                Ok(tlsrec::takeover::Accepted::NotTls { first_bytes, .. }) => {
-                    return say(format!(
-                        "closed: not a TLS handshake (first bytes {:?})",
-                        String::from_utf8_lossy(&first_bytes[..first_bytes.len().min(16)])
-                    ));
                 }
                 Err(e) => return say(format!("closed: handshake failed: {e}")),
             }

@@ -871,3 +871,40 @@ fn serve_tls13_key_update() {
         "{log:?}"
     );
 }
+
+/// After a fatal alert `serve` closes by lingering: the alert, the end of
+/// its stream, and then it goes on reading (and dropping) what the client
+/// sends until the client closes. A server that closed its socket at once
+/// would answer the client's next bytes with a reset (the client's second
+/// write after that fails), and a reset can overtake an alert the client
+/// has not read yet: tlsfuzzer saw abrupt closes where alerts were sent.
+#[test]
+fn serve_lingers_after_a_fatal_alert() {
+    if !have_openssl() {
+        return;
+    }
+    let (mut server, port) = serve("rsa", &["--once"]);
+    let mut s = std::net::TcpStream::connect(addr(port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // A ClientHello whose body (2 bytes) is cut short: decode_error.
+    s.write_all(&[22, 3, 1, 0, 6, 1, 0, 0, 2, 3, 3]).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    assert_eq!(
+        (got.first(), got.get(5), got.get(6)),
+        (Some(&21), Some(&2), Some(&50)),
+        "a fatal decode_error alert, then the end of the stream: {got:?}"
+    );
+    for round in 0..5 {
+        std::thread::sleep(Duration::from_millis(100));
+        s.write_all(&[23; 100])
+            .unwrap_or_else(|e| panic!("write {round} after the alert: {e}"));
+    }
+    drop(s);
+    let (log, code) = server.finish();
+    assert_eq!(code, Some(0), "{log:?}");
+    assert!(
+        log.iter().any(|l| l.contains("sent alert decode_error")),
+        "{log:?}"
+    );
+}

@@ -578,11 +578,16 @@ impl Session {
         if self.cfg.profile.takes_app_data_in_renegotiation() {
             // RFC 5246 lets application data interleave with a
             // renegotiation's messages; only ChangeCipherSpec to Finished
-            // must be handshake (checked before this).
-            return matches!(
-                self.handshake_state,
-                HandshakeState::Handshaking { first: false, .. }
-            );
+            // must be handshake (checked before this). That includes the
+            // fragments of the hello that starts it: a TLS 1.2 message
+            // begun after the handshake (the peer's ClientHello, a
+            // HelloRequest cannot have a body) is a renegotiation under way.
+            return match self.handshake_state {
+                HandshakeState::Handshaking { first, .. } => !first,
+                HandshakeState::Established => {
+                    self.tracker.version() == Some(Version::Tls12) && self.joiner.is_mid_message()
+                }
+            };
         }
         self.total_renegotiations > 0
             && matches!(
@@ -611,12 +616,10 @@ impl Session {
             return Err(self.refuse(Reason::CcsReceivedEarly).into());
         }
         if payload != [1] {
-            return Err(self
-                .fatal(fatal_err(
-                    Reason::BadLength,
-                    AlertDescription::IllegalParameter,
-                ))
-                .into());
+            // tls_get_message_header (1.1.1 to 4.0): a ChangeCipherSpec
+            // "must be a single byte": unexpected_message, as RFC 8446 5
+            // says for TLS 1.3 and tlsfuzzer's test-ccs expects.
+            return Err(self.refuse(Reason::BadChangeCipherSpec).into());
         }
         self.opener.activate();
         self.ccs_seen = true;

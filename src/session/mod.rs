@@ -223,9 +223,9 @@ impl Profile {
     }
 
     /// RFC profile: application data arriving in a renegotiation is taken by
-    /// a read until the peer's ChangeCipherSpec, whoever started it
-    /// (OpenSSL 3.0: only before the peer's hello, in one this side
-    /// started: D1).
+    /// a read until the peer's ChangeCipherSpec, whoever started it, between
+    /// the fragments of the peer's ClientHello too (OpenSSL 3.0: only before
+    /// the peer's hello, in one this side started: D1).
     pub(crate) fn takes_app_data_in_renegotiation(self) -> bool {
         self == Profile::Rfc
     }
