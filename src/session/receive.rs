@@ -15,18 +15,19 @@ impl Session {
     /// As `SSL_get_error` would report.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
         let r = self.read_internal(buf, false);
-        self.note_blocked(&r)
+        self.note_blocked(r)
     }
 
-    pub(super) fn note_blocked<T>(&mut self, r: &Result<T, SslError>) -> Result<T, SslError>
-    where
-        T: Copy,
-    {
-        self.last_blocked = match r {
-            Err(e @ (SslError::WantRead | SslError::WantWrite)) => Some(e.clone()),
+    /// Remembers what a call was left waiting for (OpenSSL's `rwstate`,
+    /// which `SSL_get_error` reports on a later call), and passes `r` on.
+    #[inline]
+    pub(super) fn note_blocked<T>(&mut self, r: Result<T, SslError>) -> Result<T, SslError> {
+        self.last_blocked = match &r {
+            Err(SslError::WantRead) => Some(SslError::WantRead),
+            Err(SslError::WantWrite) => Some(SslError::WantWrite),
             _ => None,
         };
-        r.clone()
+        r
     }
 
     /// Like [`read`](Self::read), but hands out what is left of the current
@@ -57,7 +58,7 @@ impl Session {
     /// As [`read`](Self::read).
     pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
         let r = self.read_internal(buf, true);
-        self.note_blocked(&r)
+        self.note_blocked(r)
     }
 
     /// `SSL_pending`: bytes left in the current application-data record.
@@ -488,6 +489,7 @@ impl Session {
     /// A record was used up: with `release_buffers` the deframer's buffer
     /// is freed if empty; a receive buffer with nothing left in it goes to
     /// the thread's spares (freed with `release_buffers`).
+    #[inline(always)]
     pub(super) fn release_read_buffer(&mut self) {
         if self.cfg.release_buffers {
             self.deframer.release();
@@ -544,6 +546,7 @@ impl Session {
 
     /// The checks on a record just opened: `Ok(true)` to hand it out,
     /// `Ok(false)` to skip it (empty), or the fatal error.
+    #[inline]
     pub(super) fn accept_opened(
         &mut self,
         typ: ContentType,
