@@ -44,7 +44,8 @@ impl Session {
     pub fn read_record(&mut self) -> Result<Bytes, SslError> {
         self.take_whole = true;
         // The 1-byte buffer only passes `read`'s checks; nothing is copied.
-        let r = self.read_internal(&mut [0u8; 1], false);
+        // `read_body` inlined here too, as in `read`.
+        let r = self.read_body(&mut [0u8; 1], false);
         self.take_whole = false;
         r?;
         Ok(self.taken.take().unwrap_or_default())
@@ -105,7 +106,8 @@ impl Session {
         self.failure.map(|_| self.later_read_error())
     }
 
-    /// `read_body` for the other callers (one copy of it besides `read`'s).
+    /// `read_body` for the other callers (one copy of it besides those
+    /// inlined into `read` and `read_record`).
     #[inline(never)]
     pub(super) fn read_internal(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
         self.read_body(buf, peek)
