@@ -22,14 +22,14 @@ use crate::record::{
 /// OpenSSL 3.0 wraps silently in TLS 1.2 (docs/behaviour.md J1); we never do.
 pub const SEQ_LIMIT: u64 = u64::MAX;
 
-/// The most room a record needs before its plaintext: header (5) and the
-/// TLS 1.2 AES-GCM explicit nonce (8; RFC 5288 3).
-const MAX_PREFIX_LEN: usize = HEADER_LEN + 8;
-
 #[derive(Clone)]
 struct Active {
     keys: RecordKeys,
     suite: CipherSuite,
+    /// `suite.version()`, and the explicit nonce's length (8 for TLS 1.2
+    /// AES-GCM, else 0): looked at for every record.
+    version: Version,
+    explicit: usize,
     cipher: AeadCipher,
     /// TLS 1.3 and ChaCha20: the 12-byte IV; TLS 1.2 AES-GCM: salt in [0..4].
     iv: [u8; 12],
@@ -60,16 +60,20 @@ impl Active {
         Active {
             keys: keys.clone(),
             suite,
+            version: suite.version(),
+            explicit: suite.aead().explicit_nonce_len(suite.version()),
             cipher,
             iv,
             seq: 0,
         }
     }
 
+    #[inline]
     fn version(&self) -> Version {
-        self.suite.version()
+        self.version
     }
 
+    #[inline]
     fn xor_nonce(&self) -> [u8; 12] {
         let mut n = self.iv;
         for (b, s) in n[4..].iter_mut().zip(self.seq.to_be_bytes()) {
@@ -78,6 +82,7 @@ impl Active {
         n
     }
 
+    #[inline]
     fn tls12_aad(&self, typ: ContentType, version: ProtocolVersion, len: usize) -> [u8; 13] {
         let mut aad = [0u8; 13];
         aad[..8].copy_from_slice(&self.seq.to_be_bytes());
@@ -87,11 +92,72 @@ impl Active {
         aad
     }
 
-    fn take_seq(&mut self) -> Result<(), Error> {
+    #[inline]
+    fn take_seq(&self) -> Result<(), Error> {
         if self.seq == SEQ_LIMIT {
             return Err(Error::SequenceExhausted);
         }
         Ok(())
+    }
+
+    /// The header of the next record sealed with `payload_len` bytes of
+    /// plaintext and `padding`, once it is known that one may be sealed.
+    #[inline]
+    fn record_header(
+        &self,
+        typ: ContentType,
+        payload_len: usize,
+        padding: usize,
+    ) -> Result<Header, Error> {
+        self.take_seq()?;
+        let (outer_typ, inner_len) = match self.version {
+            Version::Tls13 => (ContentType::ApplicationData, payload_len + 1 + padding),
+            Version::Tls12 => (typ, payload_len),
+        };
+        let body_len = self.explicit + inner_len + TAG_LEN;
+        if body_len > self.version.max_ciphertext_len() {
+            return Err(Error::BadInput("padding makes the record too long"));
+        }
+        Ok(Header {
+            typ: outer_typ,
+            version: ProtocolVersion::TLS12,
+            len: body_len as u16,
+        })
+    }
+
+    /// Seals the record at `out[start..]`: its header and explicit nonce
+    /// written, its plaintext after them. Appends the TLS 1.3 content type
+    /// and padding, encrypts, appends the tag.
+    #[inline(always)]
+    fn seal_body(&mut self, typ: ContentType, out: &mut BytesMut, start: usize, padding: usize) {
+        let prefix = HEADER_LEN + self.explicit;
+        let nonce = if self.explicit > 0 {
+            // RFC 5288 3: the explicit nonce must be distinct for each
+            // invocation; the sequence number is (as in Go and rustls).
+            let mut n = self.iv;
+            n[4..].copy_from_slice(&self.seq.to_be_bytes());
+            n
+        } else {
+            self.xor_nonce()
+        };
+        let tag = match self.version {
+            Version::Tls13 => {
+                out.extend_from_slice(&[u8::from(typ)]);
+                if padding > 0 {
+                    out.resize(out.len() + padding, 0);
+                }
+                let (h, ct) = out[start..].split_at_mut(HEADER_LEN);
+                self.cipher.seal_in_place(&nonce, h, ct)
+            }
+            Version::Tls12 => {
+                let inner_len = out.len() - start - prefix;
+                let aad = self.tls12_aad(typ, ProtocolVersion::TLS12, inner_len);
+                self.cipher
+                    .seal_in_place(&nonce, &aad, &mut out[start + prefix..])
+            }
+        };
+        out.extend_from_slice(&tag);
+        self.seq += 1;
     }
 }
 
@@ -156,6 +222,7 @@ macro_rules! direction_api {
         }
 
         /// True once keys are active (records are protected).
+        #[inline]
         #[must_use]
         pub fn is_protected(&self) -> bool {
             self.state.active.is_some()
@@ -168,12 +235,14 @@ macro_rules! direction_api {
         }
 
         /// How many times keys were activated (0 = plaintext).
+        #[inline]
         #[must_use]
         pub fn epoch(&self) -> u64 {
             self.state.epoch
         }
 
         /// The sequence number of the next record, once protected.
+        #[inline]
         #[must_use]
         pub fn sequence(&self) -> Option<u64> {
             self.state.active.as_ref().map(|a| a.seq)
@@ -201,6 +270,7 @@ macro_rules! direction_api {
         }
 
         /// The active suite.
+        #[inline]
         #[must_use]
         pub fn suite(&self) -> Option<CipherSuite> {
             self.state.active.as_ref().map(|a| a.suite)
@@ -292,7 +362,7 @@ impl Opener {
         }
         active.take_seq()?;
         let body_len = rec.len() - HEADER_LEN;
-        let explicit = active.suite.aead().explicit_nonce_len(active.version());
+        let explicit = active.explicit;
         // TLS 1.3: a tag alone (no type byte) is refused as bad_record_mac,
         // like OpenSSL (docs/behaviour.md B3).
         let min = explicit + TAG_LEN + usize::from(active.version() == Version::Tls13);
@@ -431,15 +501,11 @@ impl Sealer {
     /// Bytes a sealed record adds to its plaintext (header, explicit nonce,
     /// TLS 1.3 type byte, tag), padding excluded.
     #[must_use]
+    #[inline]
     pub fn overhead(&self) -> usize {
         match &self.state.active {
             None => HEADER_LEN,
-            Some(a) => match a.version() {
-                Version::Tls13 => HEADER_LEN + 1 + TAG_LEN,
-                Version::Tls12 => {
-                    HEADER_LEN + a.suite.aead().explicit_nonce_len(Version::Tls12) + TAG_LEN
-                }
-            },
+            Some(a) => HEADER_LEN + a.explicit + usize::from(a.version == Version::Tls13) + TAG_LEN,
         }
     }
 
@@ -447,10 +513,11 @@ impl Sealer {
     /// [`seal_in_place`](Self::seal_in_place): the header and, for TLS 1.2
     /// AES-GCM, the explicit nonce (5 or 13 bytes).
     #[must_use]
+    #[inline]
     pub fn prefix_len(&self) -> usize {
         match &self.state.active {
             None => HEADER_LEN,
-            Some(a) => HEADER_LEN + a.suite.aead().explicit_nonce_len(a.version()),
+            Some(a) => HEADER_LEN + a.explicit,
         }
     }
 
@@ -461,6 +528,7 @@ impl Sealer {
     /// [`Error::BadInput`] if `payload` is over 2^14 bytes,
     /// [`Error::SequenceExhausted`] when this key may seal no more records.
     /// `out` is left as it was.
+    #[inline]
     pub fn seal(
         &mut self,
         typ: ContentType,
@@ -486,21 +554,27 @@ impl Sealer {
             return Err(Error::BadInput("record payload over 2^14 bytes"));
         }
         let start = out.len();
-        let prefix = self.prefix_len();
-        out.reserve(prefix + payload.len() + 1 + padding + TAG_LEN);
-        // Room for the header (and explicit nonce), in fixed-size writes.
-        if prefix == HEADER_LEN {
-            out.extend_from_slice(&[0u8; HEADER_LEN]);
-        } else {
-            out.extend_from_slice(&[0u8; MAX_PREFIX_LEN]);
-            out.truncate(start + prefix);
+        let Some(active) = self.state.active.as_mut() else {
+            let h = Header {
+                typ,
+                version: self.plaintext_version,
+                len: payload.len() as u16,
+            };
+            out.reserve(HEADER_LEN + payload.len());
+            out.extend_from_slice(&h.encode());
+            out.extend_from_slice(payload);
+            return Ok(());
+        };
+        // Every check before `out` is touched: it stays as it was on an error.
+        let header = active.record_header(typ, payload.len(), padding)?;
+        out.reserve(HEADER_LEN + active.explicit + payload.len() + 1 + padding + TAG_LEN);
+        out.extend_from_slice(&header.encode());
+        if active.explicit > 0 {
+            out.extend_from_slice(&active.seq.to_be_bytes());
         }
         out.extend_from_slice(payload);
-        let r = self.seal_in_place_padded(typ, out, start, padding);
-        if r.is_err() {
-            out.truncate(start);
-        }
-        r
+        active.seal_body(typ, out, start, padding);
+        Ok(())
     }
 
     /// Seals, without copying it, the plaintext a caller has put in `out`
@@ -559,51 +633,12 @@ impl Sealer {
             out[start..start + HEADER_LEN].copy_from_slice(&h.encode());
             return Ok(());
         };
-        active.take_seq()?;
-        let version = active.version();
-        let (outer_typ, inner_len) = match version {
-            Version::Tls13 => (ContentType::ApplicationData, payload_len + 1 + padding),
-            Version::Tls12 => (typ, payload_len),
-        };
-        let body_len = prefix - HEADER_LEN + inner_len + TAG_LEN;
-        if body_len > version.max_ciphertext_len() {
-            return Err(Error::BadInput("padding makes the record too long"));
-        }
-        let header = Header {
-            typ: outer_typ,
-            version: ProtocolVersion::TLS12,
-            len: body_len as u16,
-        };
+        let header = active.record_header(typ, payload_len, padding)?;
         out[start..start + HEADER_LEN].copy_from_slice(&header.encode());
-        let nonce = if prefix > HEADER_LEN {
-            // RFC 5288 3: the explicit nonce must be distinct for each
-            // invocation; the sequence number is (as in Go and rustls).
-            let e = active.seq.to_be_bytes();
-            out[start + HEADER_LEN..start + prefix].copy_from_slice(&e);
-            let mut n = active.iv;
-            n[4..].copy_from_slice(&e);
-            n
-        } else {
-            active.xor_nonce()
-        };
-        let tag = match version {
-            Version::Tls13 => {
-                out.extend_from_slice(&[u8::from(typ)]);
-                if padding > 0 {
-                    out.resize(out.len() + padding, 0);
-                }
-                let (h, ct) = out[start..].split_at_mut(HEADER_LEN);
-                active.cipher.seal_in_place(&nonce, h, ct)
-            }
-            Version::Tls12 => {
-                let aad = active.tls12_aad(typ, ProtocolVersion::TLS12, inner_len);
-                active
-                    .cipher
-                    .seal_in_place(&nonce, &aad, &mut out[start + prefix..])
-            }
-        };
-        out.extend_from_slice(&tag);
-        active.seq += 1;
+        if active.explicit > 0 {
+            out[start + HEADER_LEN..start + prefix].copy_from_slice(&active.seq.to_be_bytes());
+        }
+        active.seal_body(typ, out, start, padding);
         Ok(())
     }
 }

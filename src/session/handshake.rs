@@ -42,7 +42,7 @@ impl Session {
         // of them did (a failed connection later repeats it: an EOF that
         // failed the handshake leaves SSL_NOTHING, so later calls say
         // SYSCALL, not the WANT_READ of an earlier call).
-        self.note_blocked(&r)
+        self.note_blocked(r)
     }
 
     /// OpenSSL `ssl3_renegotiate_check`: start a requested renegotiation

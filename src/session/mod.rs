@@ -309,6 +309,7 @@ pub const MAX_KEPT_TICKETS: usize = 8;
 /// before the safety limit is reached." (RFC 9147 4.5.3 gives the same
 /// confidentiality limits.)
 #[must_use]
+#[inline]
 pub fn aead_record_limit(aead: crate::cipher::AeadAlgorithm) -> u64 {
     use crate::cipher::AeadAlgorithm as A;
     match aead {
@@ -769,6 +770,7 @@ impl Session {
     }
 
     /// Room for `need` bytes to send, as [`input_room`](Self::input_room).
+    #[inline]
     fn out_room(&mut self, need: usize) {
         if self.out.is_empty() && !self.out.try_reclaim(need) {
             self.out = pool::take(need);
@@ -777,6 +779,7 @@ impl Session {
 
     /// Everything received was read: the receive buffer goes to the
     /// thread's spares (freed with `release_buffers`).
+    #[inline(never)]
     fn input_drained(&mut self) {
         if self.cfg.release_buffers {
             self.input = BytesMut::new();

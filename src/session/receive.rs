@@ -14,19 +14,24 @@ impl Session {
     /// # Errors
     /// As `SSL_get_error` would report.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
-        let r = self.read_internal(buf, false);
-        self.note_blocked(&r)
+        // The body inlined here: called, `read_internal` returned its result
+        // through memory and this copied it with a wider load than the
+        // stores that wrote it, a store-forwarding stall on every record
+        // (`perf annotate` on bulk-64).
+        let r = self.read_body(buf, false);
+        self.note_blocked(r)
     }
 
-    pub(super) fn note_blocked<T>(&mut self, r: &Result<T, SslError>) -> Result<T, SslError>
-    where
-        T: Copy,
-    {
-        self.last_blocked = match r {
-            Err(e @ (SslError::WantRead | SslError::WantWrite)) => Some(e.clone()),
+    /// Remembers what a call was left waiting for (OpenSSL's `rwstate`,
+    /// which `SSL_get_error` reports on a later call), and passes `r` on.
+    #[inline]
+    pub(super) fn note_blocked<T>(&mut self, r: Result<T, SslError>) -> Result<T, SslError> {
+        self.last_blocked = match &r {
+            Err(SslError::WantRead) => Some(SslError::WantRead),
+            Err(SslError::WantWrite) => Some(SslError::WantWrite),
             _ => None,
         };
-        r.clone()
+        r
     }
 
     /// Like [`read`](Self::read), but hands out what is left of the current
@@ -39,7 +44,8 @@ impl Session {
     pub fn read_record(&mut self) -> Result<Bytes, SslError> {
         self.take_whole = true;
         // The 1-byte buffer only passes `read`'s checks; nothing is copied.
-        let r = self.read_internal(&mut [0u8; 1], false);
+        // `read_body` inlined here too, as in `read`.
+        let r = self.read_body(&mut [0u8; 1], false);
         self.take_whole = false;
         r?;
         Ok(self.taken.take().unwrap_or_default())
@@ -57,7 +63,7 @@ impl Session {
     /// As [`read`](Self::read).
     pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, SslError> {
         let r = self.read_internal(buf, true);
-        self.note_blocked(&r)
+        self.note_blocked(r)
     }
 
     /// `SSL_pending`: bytes left in the current application-data record.
@@ -100,7 +106,15 @@ impl Session {
         self.failure.map(|_| self.later_read_error())
     }
 
+    /// `read_body` for the other callers (one copy of it besides those
+    /// inlined into `read` and `read_record`).
+    #[inline(never)]
     pub(super) fn read_internal(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
+        self.read_body(buf, peek)
+    }
+
+    #[inline(always)]
+    fn read_body(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
         if !peek && !buf.is_empty() && self.steady_reading() {
             if let Some(n) = self.read_app_data_fast(buf)? {
                 return Ok(n);
@@ -504,6 +518,7 @@ impl Session {
     /// A record was used up: with `release_buffers` the deframer's buffer
     /// is freed if empty; a receive buffer with nothing left in it goes to
     /// the thread's spares (freed with `release_buffers`).
+    #[inline(always)]
     pub(super) fn release_read_buffer(&mut self) {
         if self.cfg.release_buffers {
             self.deframer.release();
@@ -569,6 +584,7 @@ impl Session {
 
     /// The checks on a record just opened: `Ok(true)` to hand it out,
     /// `Ok(false)` to skip it (empty), or the fatal error.
+    #[inline]
     pub(super) fn accept_opened(
         &mut self,
         typ: ContentType,

@@ -136,6 +136,7 @@ impl Session {
         !self.behind.is_empty() && self.pending_write.wire.is_empty()
     }
 
+    #[inline]
     pub(super) fn max_fragment(&self) -> usize {
         self.cfg
             .max_send_fragment
@@ -149,8 +150,13 @@ impl Session {
     /// WantWrite while the transport is full (retry with the same buffer and
     /// at least the same length), and OpenSSL's retry errors.
     pub fn write(&mut self, buf: &[u8]) -> Result<usize, SslError> {
+        if self.steady_writing(buf.len()) {
+            // Sealed, or failed: neither leaves the call waiting.
+            self.last_blocked = None;
+            return self.write_record_fast(buf);
+        }
         let r = self.write_bytes(ContentType::ApplicationData, buf);
-        self.note_blocked(&r)
+        self.note_blocked(r)
     }
 
     /// True while the last `write` returned `WantWrite` with a record of
@@ -303,6 +309,7 @@ impl Session {
     /// transport has room for. Then a write is one record sealed straight
     /// into the transport queue: what `write_bytes` does, less the copy
     /// through the pending-write buffer.
+    #[inline]
     pub(super) fn steady_writing(&self, len: usize) -> bool {
         let frag_max = self.max_fragment();
         let room = match self.out_capacity {
@@ -382,6 +389,7 @@ impl Session {
 
     /// One application-data record of all of `buf`, on a
     /// [steady](Self::steady_writing) session.
+    #[inline(always)]
     pub(super) fn write_record_fast(&mut self, buf: &[u8]) -> Result<usize, SslError> {
         self.out_room(self.sealer.overhead() + buf.len());
         if let Err(e) = self
@@ -397,6 +405,7 @@ impl Session {
         Ok(buf.len())
     }
 
+    #[inline]
     pub(super) fn record_limit(&self, suite: Option<crate::cipher::CipherSuite>) -> u64 {
         match (self.cfg.record_limit, suite) {
             (Some(l), _) => l,
@@ -465,6 +474,7 @@ impl Session {
         Ok(())
     }
 
+    #[inline]
     pub(super) fn release_write_buffer(&mut self) {
         if self.cfg.release_buffers && self.pending_write.wire.is_empty() {
             self.pending_write.wire = BytesMut::new();
@@ -482,7 +492,7 @@ impl Session {
             // SSL_shutdown's refusals and failures leave `rwstate` alone.
             return r;
         }
-        self.note_blocked(&r)
+        self.note_blocked(r)
     }
 
     /// `ssl3_shutdown` once our close_notify is out (or, 3.5 and 4.0,
