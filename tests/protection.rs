@@ -401,11 +401,10 @@ fn refused_seals_leave_the_buffer_as_it_was() {
     assert_eq!(s.sequence(), Some(0));
 }
 
-/// `seal` from a slice (sealed out of place where the provider can:
-/// aws-lc-rs, RustCrypto without TLS 1.3's type byte) gives the bytes that
-/// sealing the same plaintext in place gives, for every provider, suite and
-/// content type, at lengths around the AES block and the record limit; each
-/// record opens (with RustCrypto, whatever sealed it) to its plaintext.
+/// `seal` from a slice gives the bytes that sealing the same plaintext in
+/// place gives, for every provider, suite and content type, at lengths
+/// around the AES block and the record limit; each record opens (with
+/// RustCrypto, whatever sealed it) to its plaintext.
 #[test]
 fn seal_from_a_slice_matches_seal_in_place_every_provider() {
     use tlsrec::cipher::Provider;

@@ -585,15 +585,6 @@ impl Sealer {
         if payload.len() > MAX_PLAINTEXT_LEN {
             return Err(Error::BadInput("record payload over 2^14 bytes"));
         }
-        if padding == 0
-            && self
-                .state
-                .active
-                .as_ref()
-                .is_some_and(|a| a.cipher.seals_out_of_place(a.version() == Version::Tls13))
-        {
-            return self.seal_from_slice(typ, payload, out);
-        }
         let start = out.len();
         let prefix = self.prefix_len();
         out.reserve(prefix + payload.len() + 1 + padding + TAG_LEN);
@@ -610,63 +601,6 @@ impl Sealer {
             out.truncate(start);
         }
         r
-    }
-
-    /// [`seal_padded`](Self::seal_padded) without padding, where the
-    /// provider seals out of place: the ciphertext is written from
-    /// `payload` straight into its place in `out` (which is zeroed first:
-    /// safe code cannot hand uninitialised room to the AEAD), instead of
-    /// copying `payload` there and sealing it in place. The same bytes.
-    fn seal_from_slice(
-        &mut self,
-        typ: ContentType,
-        payload: &[u8],
-        out: &mut BytesMut,
-    ) -> Result<(), Error> {
-        let prefix = self.prefix_len();
-        let active = self.state.active.as_mut().expect("checked by the caller");
-        active.take_seq()?;
-        let version = active.version();
-        let (outer_typ, inner_len) = match version {
-            Version::Tls13 => (ContentType::ApplicationData, payload.len() + 1),
-            Version::Tls12 => (typ, payload.len()),
-        };
-        let body_len = prefix - HEADER_LEN + inner_len + TAG_LEN;
-        let header = Header {
-            typ: outer_typ,
-            version: ProtocolVersion::TLS12,
-            len: body_len as u16,
-        }
-        .encode();
-        let start = out.len();
-        out.reserve(HEADER_LEN + body_len);
-        out.extend_from_slice(&header);
-        let nonce = if prefix > HEADER_LEN {
-            // RFC 5288 3: the sequence number as the explicit nonce (as in
-            // `seal_in_place_padded`).
-            let e = active.seq.to_be_bytes();
-            out.extend_from_slice(&e);
-            let mut n = active.iv;
-            n[4..].copy_from_slice(&e);
-            n
-        } else {
-            active.xor_nonce()
-        };
-        out.resize(start + HEADER_LEN + body_len, 0);
-        let dst = &mut out[start + prefix..];
-        match version {
-            Version::Tls13 => {
-                active
-                    .cipher
-                    .seal_from(&nonce, &header, payload, &[u8::from(typ)], dst)
-            }
-            Version::Tls12 => {
-                let aad = active.tls12_aad(typ, ProtocolVersion::TLS12, inner_len);
-                active.cipher.seal_from(&nonce, &aad, payload, &[], dst);
-            }
-        }
-        active.seq += 1;
-        Ok(())
     }
 
     /// Seals, without copying it, the plaintext a caller has put in `out`
