@@ -219,6 +219,9 @@ fn a_record_that_fails_to_open_fails_as_before_and_leaves_no_plaintext() {
     }
 }
 
+/// Records to seal: content type and plaintext.
+type Records = Vec<(ContentType, Vec<u8>)>;
+
 /// TLS 1.3 records that open but are not data for the caller: a bad inner
 /// content type and an inner plaintext of zeros are refused as when opened
 /// in place (unexpected_message), a NewSessionTicket is kept, close_notify
@@ -231,7 +234,7 @@ fn tls13_records_other_than_data_are_handled_as_before() {
         m.extend_from_slice(&body);
         m
     };
-    let cases: [(&str, Vec<(ContentType, Vec<u8>)>); 4] = [
+    let cases: [(&str, Records); 4] = [
         ("bad type", vec![(ContentType::from(99), payload(40, 3))]),
         ("zeros", vec![(ContentType::from(0), vec![0; 40])]),
         (
