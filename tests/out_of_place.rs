@@ -1,7 +1,8 @@
-//! `read(&mut [u8])` opens a whole record straight into the caller's buffer
-//! where it holds the record's plaintext and the provider opens out of
-//! place (aws-lc-rs, RustCrypto); ring, and buffers too short, take the
-//! path of opening in place and copying out. Both give the same results,
+//! `read(&mut [u8])` opens a whole record (of a body of 1 KiB or more)
+//! straight into the caller's buffer where it holds the record's plaintext
+//! and the provider opens out of place (aws-lc-rs, RustCrypto); ring,
+//! shorter records and buffers too short take the path of opening in place
+//! and copying out. Both give the same results,
 //! errors, alerts and state; a record that is not returned as data leaves
 //! no plaintext in the buffer.
 
@@ -65,7 +66,7 @@ fn payload(len: usize, seed: usize) -> Vec<u8> {
 fn reads_into_the_callers_buffer_every_provider_suite_and_length() {
     for &p in Provider::ALL {
         for &suite in CipherSuite::ALL {
-            for len in [1usize, 15, 16, 17, 16383, 16384] {
+            for len in [1usize, 15, 16, 17, 1000, 1007, 1008, 1009, 16383, 16384] {
                 let data = payload(len, len);
                 for bufsize in [len, len + 1, len + 64, 16384 + 256, len - 1] {
                     if bufsize == 0 {
@@ -113,22 +114,22 @@ fn tls13_padding_past_the_data_is_put_back_or_zeroed() {
             for padding in [0usize, 3, 14, 15, 16, 40] {
                 let id = format!("{} {} padding {padding}", p.name(), suite.name());
                 let (mut s, mut peer) = pair(suite, p);
-                let data = payload(50, padding);
+                let data = payload(2000, padding);
                 let mut wire = BytesMut::new();
                 peer.seal_padded(ContentType::ApplicationData, &data, padding, &mut wire)
                     .unwrap();
                 s.recv(&wire);
-                let mut buf = vec![MARK; 200];
-                assert_eq!(s.read(&mut buf), Ok(50), "{id}");
-                assert_eq!(&buf[..50], &data[..], "{id}");
+                let mut buf = vec![MARK; 2100];
+                assert_eq!(s.read(&mut buf), Ok(2000), "{id}");
+                assert_eq!(&buf[..2000], &data[..], "{id}");
                 let written = 1 + padding;
-                let past = &buf[50..50 + written];
+                let past = &buf[2000..2000 + written];
                 if direct && written > 16 {
                     assert!(past.iter().all(|&b| b == 0), "{id}: {past:?}");
                 } else {
                     assert!(past.iter().all(|&b| b == MARK), "{id}: {past:?}");
                 }
-                assert!(buf[50 + written..].iter().all(|&b| b == MARK), "{id}");
+                assert!(buf[2000 + written..].iter().all(|&b| b == MARK), "{id}");
             }
         }
     }
@@ -222,7 +223,8 @@ fn a_record_that_fails_to_open_fails_as_before_and_leaves_no_plaintext() {
 /// Records to seal: content type and plaintext.
 type Records = Vec<(ContentType, Vec<u8>)>;
 
-/// TLS 1.3 records that open but are not data for the caller: a bad inner
+/// TLS 1.3 records that open but are not data for the caller (padded to
+/// over 1 KiB, so that they are opened into the buffer): a bad inner
 /// content type and an inner plaintext of zeros are refused as when opened
 /// in place (unexpected_message), a NewSessionTicket is kept, close_notify
 /// ends the stream; none of their plaintext stays in the buffer.
@@ -264,12 +266,12 @@ fn tls13_records_other_than_data_are_handled_as_before() {
                 let (mut r, _) = pair(suite, p);
                 let mut wire = BytesMut::new();
                 for (t, m) in records {
-                    peer.seal(*t, m, &mut wire).unwrap();
+                    peer.seal_padded(*t, m, 1100, &mut wire).unwrap();
                 }
                 s.recv(&wire);
                 r.recv(&wire);
                 let mut got = Vec::new();
-                let mut buf = vec![MARK; 1000];
+                let mut buf = vec![MARK; 4000];
                 let err = loop {
                     match s.read(&mut buf) {
                         Ok(n) => {
@@ -283,6 +285,10 @@ fn tls13_records_other_than_data_are_handled_as_before() {
                     buf.iter().all(|&b| b == 0 || b == MARK),
                     "{id}: plaintext left in the buffer"
                 );
+                if opens_out_of_place(p, suite) && matches!(*name, "bad type" | "zeros") {
+                    // Opened into the buffer (in place, it stays untouched).
+                    assert!(buf[..1141].iter().all(|&b| b == 0), "{id}");
+                }
                 let (want_got, want_err) = read_bytewise(&mut r);
                 assert_eq!((&got, &err), (&want_got, &want_err), "{id}");
                 let data: Vec<u8> = records
@@ -299,6 +305,62 @@ fn tls13_records_other_than_data_are_handled_as_before() {
                     assert_eq!(&tickets[0][..], &ticket[4..], "{id}");
                 }
             }
+        }
+    }
+}
+
+/// A record whose plaintext is over 2^14 bytes (TLS 1.2; TLS 1.3 with its
+/// content type after it), sealed here with the raw AEAD since a sealer
+/// refuses it, fails with record_overflow whether it is opened into a
+/// buffer that holds it or in place, and leaves no plaintext in the buffer.
+#[test]
+fn plaintext_over_2_14_is_record_overflow_either_way() {
+    for &p in Provider::ALL {
+        for suite in [
+            CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+            CipherSuite::TLS13_AES_128_GCM_SHA256,
+        ] {
+            let id = format!("{} {}", p.name(), suite.name());
+            let k = keys(suite, 7);
+            let c = AeadCipher::with_provider(p, suite.aead(), k.key()).unwrap();
+            // Sequence number 0: the nonce is the IV.
+            let nonce: [u8; 12] = k.iv().try_into().unwrap();
+            let mut inner = payload(16385, 9);
+            let tls13 = suite.version() == Version::Tls13;
+            if tls13 {
+                inner.push(23);
+            }
+            let len = (inner.len() + 16) as u16;
+            let header = [23u8, 3, 3, (len >> 8) as u8, len as u8];
+            let mut aad = vec![0u8; 8];
+            aad.extend_from_slice(&[23, 3, 3]);
+            aad.extend_from_slice(&(inner.len() as u16).to_be_bytes());
+            let aad = if tls13 { &header[..] } else { &aad[..] };
+            let tag = c.seal_in_place(&nonce, aad, &mut inner);
+            let mut wire = header.to_vec();
+            wire.extend_from_slice(&inner);
+            wire.extend_from_slice(&tag);
+            let (mut s, _) = pair(suite, p);
+            let (mut r, _) = pair(suite, p);
+            s.recv(&wire);
+            r.recv(&wire);
+            let mut buf = vec![MARK; 20000];
+            let err = s.read(&mut buf).unwrap_err();
+            let (got, want) = read_bytewise(&mut r);
+            assert!(got.is_empty(), "{id}");
+            assert_eq!(err, want, "{id}");
+            let SslError::Ssl(e) = &err else {
+                panic!("{id}: {err:?}")
+            };
+            assert_eq!(e.alert(), Some(AlertDescription::RecordOverflow), "{id}");
+            assert!(
+                buf.iter().all(|&b| b == 0 || b == MARK),
+                "{id}: plaintext left in the buffer"
+            );
+            if opens_out_of_place(p, suite) {
+                assert!(buf[..16385].iter().all(|&b| b == 0), "{id}: opened into it");
+            }
+            assert_eq!(state(&mut s), state(&mut r), "{id}");
         }
     }
 }

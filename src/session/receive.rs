@@ -7,13 +7,24 @@
 use super::*;
 use crate::record::{MAX_RECORD_LEN, TAG_LEN};
 
+/// Records with a shorter body are opened in place and copied out even
+/// where they could be opened into the caller's buffer: copying a few
+/// dozen bytes costs less than what opening into the buffer adds (the
+/// buffer's tail kept and put back, the checks; callgrind, `bulk-64` with
+/// aws-lc-rs: 3,447 instructions per record with every record opened into
+/// the buffer, 3,390 opened in place and copied out, BENCHMARKS.md). Where
+/// between 64 bytes and 16 KiB the two cross was not measured; 1 KiB is a
+/// choice.
+const OPEN_INTO_MIN: usize = 1024;
+
 impl Session {
     /// `SSL_read`: at most one record's bytes; `Ok(0)` only for an empty
     /// `buf` with a record available (OpenSSL returns 0 there too).
     ///
     /// Where `buf` holds a whole record's plaintext (TLS 1.3: with its
-    /// content type, 16385 bytes for a full record) the record may be
-    /// opened straight into `buf`, saving a copy (docs/behaviour.md I3):
+    /// content type, 16385 bytes for a full record) a record of 1 KiB or
+    /// more may be opened straight into `buf`, saving a copy
+    /// (docs/behaviour.md I3):
     /// `buf` past the count returned is then left as it was, but may hold
     /// zeros where a record was written that is not returned as data.
     ///
@@ -602,7 +613,10 @@ impl Session {
             return Ok(None);
         }
         let total = HEADER_LEN + usize::from(header.len);
-        if !self.take_whole && header.typ == ContentType::ApplicationData {
+        if usize::from(header.len) >= OPEN_INTO_MIN
+            && !self.take_whole
+            && header.typ == ContentType::ApplicationData
+        {
             if let Some(len) = self.opener.out_of_place_len(&header) {
                 if len <= buf.len() {
                     self.deframer.taken();
@@ -654,8 +668,9 @@ impl Session {
         Ok(None)
     }
 
-    /// [`read_in_place`](Self::read_in_place) where the caller's buffer
-    /// holds the record's whole plaintext (`out`, TLS 1.3: with its content
+    /// [`read_in_place`](Self::read_in_place) for a record whose body is
+    /// at least [`OPEN_INTO_MIN`] bytes where the caller's buffer holds its
+    /// whole plaintext (`out`, TLS 1.3: with its content
     /// type and padding) and the provider opens out of place: the AEAD
     /// reads the ciphertext in the received bytes and writes the plaintext
     /// straight into `out`, so application data is not copied again. The
