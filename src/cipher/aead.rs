@@ -16,6 +16,7 @@
 //! picks one. Every provider passes the Wycheproof AEAD vectors (this
 //! module's tests).
 
+use aes_gcm::aead::inout::InOutBuf;
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
@@ -341,6 +342,153 @@ impl AeadCipher {
             }
         }
     }
+
+    /// True when [`seal_from`](Self::seal_from) reads the plaintext from
+    /// the caller's slice and writes the ciphertext into `out` in one pass
+    /// (two different buffers); false when it copies the plaintext into
+    /// `out` and seals it there (ring 0.17 has no out-of-place seal;
+    /// RustCrypto has one only for plaintext in one slice, so not with
+    /// `extra_in`, TLS 1.3's inner content type). The record layer does
+    /// not use it: safe code must zero the record's room before the AEAD
+    /// writes there, and that costs what the copy costs (BENCHMARKS.md,
+    /// issue 17).
+    #[must_use]
+    pub fn seals_out_of_place(&self, with_extra_in: bool) -> bool {
+        match self {
+            AeadCipher::Aes128Gcm(_)
+            | AeadCipher::Aes256Gcm(_)
+            | AeadCipher::ChaCha20Poly1305(_) => !with_extra_in,
+            #[cfg(feature = "aws-lc")]
+            AeadCipher::AwsLc(..) => true,
+            #[cfg(feature = "ring")]
+            AeadCipher::Ring(..) => false,
+        }
+    }
+
+    /// True when [`open_into`](Self::open_into) decrypts from the
+    /// ciphertext's buffer straight into `out` (aws-lc-rs, RustCrypto);
+    /// false when it copies the ciphertext into `out` and opens it there
+    /// (ring 0.17 opens in place only).
+    #[must_use]
+    pub fn opens_out_of_place(&self) -> bool {
+        match self {
+            AeadCipher::Aes128Gcm(_)
+            | AeadCipher::Aes256Gcm(_)
+            | AeadCipher::ChaCha20Poly1305(_) => true,
+            #[cfg(feature = "aws-lc")]
+            AeadCipher::AwsLc(..) => true,
+            #[cfg(feature = "ring")]
+            AeadCipher::Ring(..) => false,
+        }
+    }
+
+    /// Encrypts `plaintext` followed by `extra_in` into `out`, which must
+    /// be `plaintext.len() + extra_in.len() + TAG_LEN` bytes: the
+    /// ciphertext of `plaintext`, then that of `extra_in`, then the tag.
+    /// The same bytes as copying both into `out` and calling
+    /// [`seal_in_place`](Self::seal_in_place) on them (then appending the
+    /// tag), which is what it does where
+    /// [`seals_out_of_place`](Self::seals_out_of_place) is false.
+    /// `extra_in` is for TLS 1.3's inner content type (and padding), which
+    /// is not in the caller's slice.
+    ///
+    /// # Panics
+    /// If `out` has the wrong length.
+    pub fn seal_from(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        plaintext: &[u8],
+        extra_in: &[u8],
+        out: &mut [u8],
+    ) {
+        let (p, e) = (plaintext.len(), extra_in.len());
+        assert_eq!(out.len(), p + e + TAG_LEN, "seal_from: output length");
+        match self {
+            AeadCipher::Aes128Gcm(c) if e == 0 => rc_seal_from(&**c, nonce, aad, plaintext, out),
+            AeadCipher::Aes256Gcm(c) if e == 0 => rc_seal_from(&**c, nonce, aad, plaintext, out),
+            AeadCipher::ChaCha20Poly1305(c) if e == 0 => {
+                rc_seal_from(&**c, nonce, aad, plaintext, out);
+            }
+            #[cfg(feature = "aws-lc")]
+            AeadCipher::AwsLc(_, k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                let (ct, extra_and_tag) = out.split_at_mut(p);
+                k.seal_out_of_place_scatter(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    plaintext,
+                    ct,
+                    extra_in,
+                    extra_and_tag,
+                )
+                .expect(LIMIT);
+            }
+            _ => {
+                let (body, tag) = out.split_at_mut(p + e);
+                body[..p].copy_from_slice(plaintext);
+                body[p..].copy_from_slice(extra_in);
+                tag.copy_from_slice(&self.seal_in_place(nonce, aad, body));
+            }
+        }
+    }
+
+    /// Verifies `tag` over `ciphertext` and decrypts it into `out` (as long
+    /// as `ciphertext`); the same result as
+    /// [`open_in_place`](Self::open_in_place) on a copy of `ciphertext`,
+    /// which is what it does where
+    /// [`opens_out_of_place`](Self::opens_out_of_place) is false.
+    ///
+    /// # Errors
+    /// [`AuthError`] if the tag does not verify. `out` then holds no
+    /// plaintext: RustCrypto checks the tag before it decrypts and leaves
+    /// `out` as it was; aws-lc-rs (AWS-LC zeroes its output on failure) and
+    /// ring (which decrypted a copy) leave zeros.
+    ///
+    /// # Panics
+    /// If `out` and `ciphertext` differ in length.
+    pub fn open_into(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        ciphertext: &[u8],
+        tag: &[u8; TAG_LEN],
+        out: &mut [u8],
+    ) -> Result<(), AuthError> {
+        assert_eq!(out.len(), ciphertext.len(), "open_into: output length");
+        match self {
+            AeadCipher::Aes128Gcm(c) => rc_open_into(&**c, nonce, aad, ciphertext, tag, out),
+            AeadCipher::Aes256Gcm(c) => rc_open_into(&**c, nonce, aad, ciphertext, tag, out),
+            AeadCipher::ChaCha20Poly1305(c) => rc_open_into(&**c, nonce, aad, ciphertext, tag, out),
+            #[cfg(feature = "aws-lc")]
+            AeadCipher::AwsLc(_, k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                let r = k.open_separate_gather(
+                    Nonce::assume_unique_for_key(*nonce),
+                    Aad::from(aad),
+                    ciphertext,
+                    tag,
+                    out,
+                );
+                if r.is_err() {
+                    // AWS-LC zeroes `out` itself (`EVP_AEAD_CTX_open_gather`);
+                    // aws-lc-rs documents it as unspecified, so again here.
+                    out.fill(0);
+                    return Err(AuthError);
+                }
+                Ok(())
+            }
+            #[cfg(feature = "ring")]
+            AeadCipher::Ring(..) => {
+                out.copy_from_slice(ciphertext);
+                let r = self.open_in_place(nonce, aad, out, tag);
+                if r.is_err() {
+                    out.fill(0);
+                }
+                r
+            }
+        }
+    }
 }
 
 fn rc_seal<C>(c: &C, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN]
@@ -374,6 +522,45 @@ where
     let n = (*nonce).into();
     let t = (*tag).into();
     c.decrypt_inout_detached(&n, aad, buf.into(), &t)
+        .map_err(|_| AuthError)
+}
+
+fn rc_seal_from<C>(c: &C, nonce: &[u8; 12], aad: &[u8], plaintext: &[u8], out: &mut [u8])
+where
+    C: AeadInOut
+        + aes_gcm::aead::AeadCore<
+            NonceSize = aes_gcm::aead::consts::U12,
+            TagSize = aes_gcm::aead::consts::U16,
+        >,
+{
+    let n = (*nonce).into();
+    let (ct, tag) = out.split_at_mut(plaintext.len());
+    let buf = InOutBuf::new(plaintext, ct).expect("equal lengths");
+    let t = c.encrypt_inout_detached(&n, aad, buf).expect(LIMIT);
+    tag.copy_from_slice(&t);
+}
+
+fn rc_open_into<C>(
+    c: &C,
+    nonce: &[u8; 12],
+    aad: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8; TAG_LEN],
+    out: &mut [u8],
+) -> Result<(), AuthError>
+where
+    C: AeadInOut
+        + aes_gcm::aead::AeadCore<
+            NonceSize = aes_gcm::aead::consts::U12,
+            TagSize = aes_gcm::aead::consts::U16,
+        >,
+{
+    let n = (*nonce).into();
+    let t = (*tag).into();
+    let buf = InOutBuf::new(ciphertext, out).expect("equal lengths");
+    // aes-gcm and chacha20poly1305 compute the tag over the ciphertext and
+    // decrypt only if it matches: on failure `out` is untouched.
+    c.decrypt_inout_detached(&n, aad, buf, &t)
         .map_err(|_| AuthError)
 }
 
@@ -466,6 +653,77 @@ mod tests {
         assert_eq!(c.timings.len(), Provider::ALL.len());
         let best = c.timings.iter().map(|(_, t)| *t).min().unwrap();
         assert!(c.timings.contains(&(c.chosen, best)), "{c:?}");
+    }
+
+    /// `seal_from` and `open_into` (out of place where the provider can)
+    /// give the bytes `seal_in_place` and `open_in_place` give, for every
+    /// provider and algorithm, with and without `extra_in`; a failed
+    /// `open_into` leaves no plaintext in `out`.
+    #[test]
+    fn out_of_place_matches_in_place() {
+        for alg in ALGS {
+            let key: Vec<u8> = (0..alg.key_len() as u8).map(|b| b ^ 0x5c).collect();
+            for &p in Provider::ALL {
+                let c = AeadCipher::with_provider(p, alg, &key).unwrap();
+                for len in [0usize, 1, 15, 16, 17, 255, 16383, 16384] {
+                    for extra in [&[][..], &[23], &[22, 0, 0, 0]] {
+                        let pt: Vec<u8> = (0..len).map(|i| (i * 13 + len) as u8).collect();
+                        let nonce = [len as u8; 12];
+                        let aad = [23u8, 3, 3, (len >> 8) as u8, len as u8];
+                        let id = format!("{} {alg:?} {len} {extra:?}", p.name());
+                        // In place: plaintext and extra in one buffer, tag after.
+                        let mut want = pt.clone();
+                        want.extend_from_slice(extra);
+                        let tag = c.seal_in_place(&nonce, &aad, &mut want);
+                        want.extend_from_slice(&tag);
+                        let mut got = vec![0xa5u8; len + extra.len() + TAG_LEN];
+                        c.seal_from(&nonce, &aad, &pt, extra, &mut got);
+                        assert_eq!(got, want, "{id}");
+                        let (ct, tag) = got.split_at(len + extra.len());
+                        let tag: &[u8; TAG_LEN] = tag.try_into().unwrap();
+                        let mut out = vec![0xa5u8; ct.len()];
+                        c.open_into(&nonce, &aad, ct, tag, &mut out).unwrap();
+                        assert_eq!(&out[..len], &pt[..], "{id}");
+                        assert_eq!(&out[len..], extra, "{id}");
+                        // A flipped bit in the ciphertext (or the tag when
+                        // there is none) fails, and `out` holds no plaintext.
+                        let mut bad_ct = ct.to_vec();
+                        let mut bad_tag = *tag;
+                        match bad_ct.last_mut() {
+                            Some(b) => *b ^= 0x80,
+                            None => bad_tag[0] ^= 1,
+                        }
+                        let before = vec![0xa5u8; ct.len()];
+                        let mut out = before.clone();
+                        assert_eq!(
+                            c.open_into(&nonce, &aad, &bad_ct, &bad_tag, &mut out),
+                            Err(AuthError),
+                            "{id}"
+                        );
+                        let zeros = vec![0u8; out.len()];
+                        assert!(out == before || out == zeros, "{id}: plaintext released");
+                        if p == Provider::RustCrypto {
+                            assert_eq!(out, before, "{id}: RustCrypto checks first");
+                        }
+                    }
+                }
+                let extra_out = c.seals_out_of_place(true);
+                assert_eq!(
+                    (
+                        c.seals_out_of_place(false),
+                        extra_out,
+                        c.opens_out_of_place()
+                    ),
+                    match p.name() {
+                        "ring" => (false, false, false),
+                        "aws-lc-rs" => (true, true, true),
+                        _ => (true, false, true),
+                    },
+                    "{}",
+                    p.name()
+                );
+            }
+        }
     }
 
     /// Every provider compiled in seals to the same bytes and opens what the
