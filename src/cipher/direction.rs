@@ -363,27 +363,12 @@ impl Opener {
         active.take_seq()?;
         let body_len = rec.len() - HEADER_LEN;
         let explicit = active.explicit;
-        // TLS 1.3: a tag alone (no type byte) is refused as bad_record_mac,
-        // like OpenSSL (docs/behaviour.md B3).
-        let min = explicit + TAG_LEN + usize::from(active.version() == Version::Tls13);
-        if body_len < min {
-            if active.version() == Version::Tls12 && !self.state.short_tls12_bad_mac {
-                // OpenSSL 3.0 hands the record's AAD to the provider before
-                // it decrypts; the provider refuses a length that cannot
-                // hold the explicit nonce and the tag (AES-GCM: "invalid
-                // aad") or the tag (ChaCha20-Poly1305: "invalid data"), and
-                // libssl fails with internal_error, whatever the record's
-                // type.
-                let reason = if explicit > 0 {
-                    Reason::InvalidAad
-                } else {
-                    Reason::InvalidData
-                };
-                return Err(Error::record(reason, AlertDescription::InternalError));
-            }
-            return Err(Error::bad_mac());
-        }
-        let ct_len = body_len - explicit - TAG_LEN;
+        let ct_len = ciphertext_len(
+            active.version(),
+            explicit,
+            body_len,
+            self.state.short_tls12_bad_mac,
+        )?;
         let (head, rest) = rec.split_at_mut(HEADER_LEN + explicit);
         let (ct, tag) = rest.split_at_mut(ct_len);
         let tag: &[u8; TAG_LEN] = (&*tag).try_into().expect("tag is TAG_LEN bytes");
@@ -520,28 +505,13 @@ impl Opener {
         let active = self.state.active.as_mut().expect("keys are active");
         active.take_seq()?;
         let body_len = rec.len() - HEADER_LEN;
-        let explicit = active.suite.aead().explicit_nonce_len(active.version());
-        // TLS 1.3: a tag alone (no type byte) is refused as bad_record_mac,
-        // like OpenSSL (docs/behaviour.md B3).
-        let min = explicit + TAG_LEN + usize::from(active.version() == Version::Tls13);
-        if body_len < min {
-            if active.version() == Version::Tls12 && !self.state.short_tls12_bad_mac {
-                // OpenSSL 3.0 hands the record's AAD to the provider before
-                // it decrypts; the provider refuses a length that cannot
-                // hold the explicit nonce and the tag (AES-GCM: "invalid
-                // aad") or the tag (ChaCha20-Poly1305: "invalid data"), and
-                // libssl fails with internal_error, whatever the record's
-                // type.
-                let reason = if explicit > 0 {
-                    Reason::InvalidAad
-                } else {
-                    Reason::InvalidData
-                };
-                return Err(Error::record(reason, AlertDescription::InternalError));
-            }
-            return Err(Error::bad_mac());
-        }
-        let ct_len = body_len - explicit - TAG_LEN;
+        let explicit = active.explicit;
+        let ct_len = ciphertext_len(
+            active.version(),
+            explicit,
+            body_len,
+            self.state.short_tls12_bad_mac,
+        )?;
         let mut aad = [0u8; 13];
         let (nonce, aad_len) = match active.version() {
             Version::Tls13 => {
@@ -821,4 +791,37 @@ impl Sealer {
         active.seal_body(typ, out, start, padding);
         Ok(())
     }
+}
+
+/// The ciphertext's length in a record body of `body_len` bytes, once the
+/// body is known to hold the explicit nonce, the tag and (TLS 1.3) the
+/// content type; both open paths (in place, into the caller's buffer) ask
+/// here, so they refuse a short record alike.
+#[inline(always)]
+fn ciphertext_len(
+    version: Version,
+    explicit: usize,
+    body_len: usize,
+    short_tls12_bad_mac: bool,
+) -> Result<usize, Error> {
+    // TLS 1.3: a tag alone (no type byte) is refused as bad_record_mac,
+    // like OpenSSL (docs/behaviour.md B3).
+    let min = explicit + TAG_LEN + usize::from(version == Version::Tls13);
+    if body_len < min {
+        if version == Version::Tls12 && !short_tls12_bad_mac {
+            // OpenSSL 3.0 hands the record's AAD to the provider before it
+            // decrypts; the provider refuses a length that cannot hold the
+            // explicit nonce and the tag (AES-GCM: "invalid aad") or the tag
+            // (ChaCha20-Poly1305: "invalid data"), and libssl fails with
+            // internal_error, whatever the record's type.
+            let reason = if explicit > 0 {
+                Reason::InvalidAad
+            } else {
+                Reason::InvalidData
+            };
+            return Err(Error::record(reason, AlertDescription::InternalError));
+        }
+        return Err(Error::bad_mac());
+    }
+    Ok(body_len - explicit - TAG_LEN)
 }
