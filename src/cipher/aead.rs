@@ -491,13 +491,29 @@ impl AeadCipher {
     }
 }
 
-fn rc_seal<C>(c: &C, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN]
-where
+/// The RustCrypto AEADs this module calls: in/out buffers, a 12-byte
+/// nonce, a 16-byte tag (one bound for the four helpers below).
+trait RcAead:
+    AeadInOut
+    + aes_gcm::aead::AeadCore<
+        NonceSize = aes_gcm::aead::consts::U12,
+        TagSize = aes_gcm::aead::consts::U16,
+    >
+{
+}
+
+impl<C> RcAead for C where
     C: AeadInOut
         + aes_gcm::aead::AeadCore<
             NonceSize = aes_gcm::aead::consts::U12,
             TagSize = aes_gcm::aead::consts::U16,
-        >,
+        >
+{
+}
+
+fn rc_seal<C>(c: &C, nonce: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> [u8; TAG_LEN]
+where
+    C: RcAead,
 {
     let n = (*nonce).into();
     c.encrypt_inout_detached(&n, aad, buf.into())
@@ -513,11 +529,7 @@ fn rc_open<C>(
     tag: &[u8; TAG_LEN],
 ) -> Result<(), AuthError>
 where
-    C: AeadInOut
-        + aes_gcm::aead::AeadCore<
-            NonceSize = aes_gcm::aead::consts::U12,
-            TagSize = aes_gcm::aead::consts::U16,
-        >,
+    C: RcAead,
 {
     let n = (*nonce).into();
     let t = (*tag).into();
@@ -527,11 +539,7 @@ where
 
 fn rc_seal_from<C>(c: &C, nonce: &[u8; 12], aad: &[u8], plaintext: &[u8], out: &mut [u8])
 where
-    C: AeadInOut
-        + aes_gcm::aead::AeadCore<
-            NonceSize = aes_gcm::aead::consts::U12,
-            TagSize = aes_gcm::aead::consts::U16,
-        >,
+    C: RcAead,
 {
     let n = (*nonce).into();
     let (ct, tag) = out.split_at_mut(plaintext.len());
@@ -549,11 +557,7 @@ fn rc_open_into<C>(
     out: &mut [u8],
 ) -> Result<(), AuthError>
 where
-    C: AeadInOut
-        + aes_gcm::aead::AeadCore<
-            NonceSize = aes_gcm::aead::consts::U12,
-            TagSize = aes_gcm::aead::consts::U16,
-        >,
+    C: RcAead,
 {
     let n = (*nonce).into();
     let t = (*tag).into();
