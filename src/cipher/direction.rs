@@ -400,35 +400,8 @@ impl Opener {
         if active.version() == Version::Tls12 {
             return plain_range(header.typ, start, ct_len);
         }
-        // RFC 8446 5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed
-        // 2^14 + 1 octets" (5.1: record_overflow).
-        if self.state.inner_plaintext_limit && ct_len > MAX_PLAINTEXT_LEN + 1 {
-            return Err(Error::record(
-                Reason::DataLengthTooLong,
-                AlertDescription::RecordOverflow,
-            ));
-        }
-        // RFC 8446 5.4: strip the zero padding; the last non-zero byte is the
-        // content type. "If a receiving implementation does not find a non-zero
-        // octet in the cleartext, it MUST terminate the connection with an
-        // "unexpected_message" alert."
         let inner = &rec[start..start + ct_len];
-        let Some(end) = inner.iter().rposition(|&b| b != 0) else {
-            return Err(Error::record(
-                Reason::BadRecordType,
-                AlertDescription::UnexpectedMessage,
-            ));
-        };
-        let typ = ContentType::from(inner[end]);
-        if !matches!(
-            typ,
-            ContentType::ApplicationData | ContentType::Alert | ContentType::Handshake
-        ) {
-            return Err(Error::record(
-                Reason::BadRecordType,
-                AlertDescription::UnexpectedMessage,
-            ));
-        }
+        let (typ, end) = inner_content_type(inner, self.state.inner_plaintext_limit)?;
         plain_range(typ, start, end)
     }
 
@@ -550,34 +523,7 @@ impl Opener {
         if active.version() == Version::Tls12 {
             return plain_range(outer, 0, ct_len).map(|(t, r)| (t, r.len()));
         }
-        // RFC 8446 5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed
-        // 2^14 + 1 octets" (5.1: record_overflow).
-        if self.state.inner_plaintext_limit && ct_len > MAX_PLAINTEXT_LEN + 1 {
-            return Err(Error::record(
-                Reason::DataLengthTooLong,
-                AlertDescription::RecordOverflow,
-            ));
-        }
-        // RFC 8446 5.4: strip the zero padding; the last non-zero byte is the
-        // content type. "If a receiving implementation does not find a non-zero
-        // octet in the cleartext, it MUST terminate the connection with an
-        // "unexpected_message" alert."
-        let Some(end) = inner.iter().rposition(|&b| b != 0) else {
-            return Err(Error::record(
-                Reason::BadRecordType,
-                AlertDescription::UnexpectedMessage,
-            ));
-        };
-        let typ = ContentType::from(inner[end]);
-        if !matches!(
-            typ,
-            ContentType::ApplicationData | ContentType::Alert | ContentType::Handshake
-        ) {
-            return Err(Error::record(
-                Reason::BadRecordType,
-                AlertDescription::UnexpectedMessage,
-            ));
-        }
+        let (typ, end) = inner_content_type(inner, self.state.inner_plaintext_limit)?;
         plain_range(typ, 0, end).map(|(t, r)| (t, r.len()))
     }
 }
@@ -824,4 +770,40 @@ fn ciphertext_len(
         return Err(Error::bad_mac());
     }
     Ok(body_len - explicit - TAG_LEN)
+}
+
+/// A TLS 1.3 record's decrypted `TLSInnerPlaintext`: its content type and
+/// where its content ends (the padding stripped). Both open paths ask
+/// here.
+#[inline(always)]
+fn inner_content_type(inner: &[u8], limit: bool) -> Result<(ContentType, usize), Error> {
+    // RFC 8446 5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed
+    // 2^14 + 1 octets" (5.1: record_overflow).
+    if limit && inner.len() > MAX_PLAINTEXT_LEN + 1 {
+        return Err(Error::record(
+            Reason::DataLengthTooLong,
+            AlertDescription::RecordOverflow,
+        ));
+    }
+    // RFC 8446 5.4: strip the zero padding; the last non-zero byte is the
+    // content type. "If a receiving implementation does not find a non-zero
+    // octet in the cleartext, it MUST terminate the connection with an
+    // "unexpected_message" alert."
+    let Some(end) = inner.iter().rposition(|&b| b != 0) else {
+        return Err(Error::record(
+            Reason::BadRecordType,
+            AlertDescription::UnexpectedMessage,
+        ));
+    };
+    let typ = ContentType::from(inner[end]);
+    if !matches!(
+        typ,
+        ContentType::ApplicationData | ContentType::Alert | ContentType::Handshake
+    ) {
+        return Err(Error::record(
+            Reason::BadRecordType,
+            AlertDescription::UnexpectedMessage,
+        ));
+    }
+    Ok((typ, end))
 }
