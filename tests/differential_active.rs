@@ -37,22 +37,22 @@
 #![cfg(feature = "handshake")]
 #![allow(unsafe_code)]
 
+#[path = "common/certs.rs"]
+mod certs;
+
 use std::cell::Cell;
 use std::os::raw::{c_int, c_long, c_void};
 use std::sync::{Arc, OnceLock};
 
 use foreign_types::ForeignTypeRef;
-use openssl::ec::{EcGroup, EcKey};
 use openssl::error::ErrorStack;
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::ssl::{
     ErrorCode, Ssl, SslContext, SslContextBuilder, SslMethod, SslMode, SslOptions,
     SslSessionCacheMode, SslVerifyMode, SslVersion,
 };
-use openssl::x509::{X509Builder, X509NameBuilder, X509};
+use openssl::x509::X509;
 use tlsrec::tls12::{
     self, ClientConfig, Identity, NamedGroup, ServerCertVerification, ServerConfig,
 };
@@ -174,21 +174,6 @@ impl Rng {
 // Certificates (made once per process) and contexts.
 // ---------------------------------------------------------------------------
 
-fn self_signed(key: &PKey<Private>) -> Result<X509, ErrorStack> {
-    let mut name = X509NameBuilder::new()?;
-    name.append_entry_by_nid(Nid::COMMONNAME, "tlsrec.test")?;
-    let name = name.build();
-    let mut b = X509Builder::new()?;
-    b.set_version(2)?;
-    b.set_subject_name(&name)?;
-    b.set_issuer_name(&name)?;
-    b.set_pubkey(key)?;
-    b.set_not_before(openssl::asn1::Asn1Time::days_from_now(0)?.as_ref())?;
-    b.set_not_after(openssl::asn1::Asn1Time::days_from_now(2)?.as_ref())?;
-    b.sign(key, MessageDigest::sha256())?;
-    Ok(b.build())
-}
-
 struct Cert {
     key: PKey<Private>,
     cert: X509,
@@ -196,7 +181,7 @@ struct Cert {
 }
 
 fn make_cert(key: PKey<Private>) -> Cert {
-    let cert = self_signed(&key).unwrap();
+    let cert = certs::self_signed(&key, "tlsrec.test");
     let identity = Identity::from_der(
         vec![cert.to_der().unwrap()],
         &key.private_key_to_pkcs8().unwrap(),
@@ -213,10 +198,7 @@ fn cert_for(suite: CipherSuite) -> &'static Cert {
     static EC: OnceLock<Cert> = OnceLock::new();
     static RSA: OnceLock<Cert> = OnceLock::new();
     if suite.name().contains("ECDSA") {
-        EC.get_or_init(|| {
-            let g = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-            make_cert(PKey::from_ec_key(EcKey::generate(&g).unwrap()).unwrap())
-        })
+        EC.get_or_init(|| make_cert(certs::p256_key()))
     } else {
         RSA.get_or_init(|| make_cert(PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap()))
     }

@@ -5,34 +5,17 @@
 //! application data failed its next `do_handshake` with unexpected_message.
 #![cfg(feature = "handshake")]
 
+#[path = "common/certs.rs"]
+mod certs;
+
 use std::sync::Arc;
 
-use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::PKey;
-use openssl::x509::{X509Builder, X509NameBuilder};
 use tlsrec::tls12::{self, ClientConfig, Identity, ServerCertVerification, ServerConfig};
 use tlsrec::{Config, Session, SslError};
 
 fn identity() -> Arc<Identity> {
-    let g = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-    let key = PKey::from_ec_key(EcKey::generate(&g).unwrap()).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_nid(Nid::COMMONNAME, "localhost")
-        .unwrap();
-    let name = name.build();
-    let mut b = X509Builder::new().unwrap();
-    b.set_version(2).unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(&key).unwrap();
-    b.set_not_before(openssl::asn1::Asn1Time::days_from_now(0).unwrap().as_ref())
-        .unwrap();
-    b.set_not_after(openssl::asn1::Asn1Time::days_from_now(2).unwrap().as_ref())
-        .unwrap();
-    b.sign(&key, MessageDigest::sha256()).unwrap();
-    let cert = b.build().to_der().unwrap();
+    let key = certs::p256_key();
+    let cert = certs::self_signed(&key, "localhost").to_der().unwrap();
     Arc::new(Identity::from_der(vec![cert], &key.private_key_to_pkcs8().unwrap()).unwrap())
 }
 

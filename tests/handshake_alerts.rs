@@ -18,20 +18,20 @@
 //! the case says so and checks both answers.
 #![cfg(feature = "handshake")]
 
+#[path = "common/certs.rs"]
+mod certs;
+
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::ssl::{
     ErrorCode, Ssl, SslContextBuilder, SslMethod, SslOptions, SslStream, SslVerifyMode, SslVersion,
 };
-use openssl::x509::{X509Builder, X509NameBuilder, X509};
+use openssl::x509::X509;
 use tlsrec::handshake::{HandshakeMessage, HandshakeType as T};
 use tlsrec::tls12::{
     self, ClientAuth, ClientCertVerification, ClientConfig, Identity, ServerCertVerification,
@@ -51,30 +51,11 @@ struct Id {
     cert: X509,
 }
 
-fn self_signed(key: &PKey<Private>) -> X509 {
-    let mut name = X509NameBuilder::new().unwrap();
-    name.append_entry_by_nid(Nid::COMMONNAME, "localhost")
-        .unwrap();
-    let name = name.build();
-    let mut b = X509Builder::new().unwrap();
-    b.set_version(2).unwrap();
-    b.set_subject_name(&name).unwrap();
-    b.set_issuer_name(&name).unwrap();
-    b.set_pubkey(key).unwrap();
-    b.set_not_before(openssl::asn1::Asn1Time::days_from_now(0).unwrap().as_ref())
-        .unwrap();
-    b.set_not_after(openssl::asn1::Asn1Time::days_from_now(2).unwrap().as_ref())
-        .unwrap();
-    b.sign(key, MessageDigest::sha256()).unwrap();
-    b.build()
-}
-
 fn ec_id() -> &'static Id {
     static ID: OnceLock<Id> = OnceLock::new();
     ID.get_or_init(|| {
-        let g = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-        let key = PKey::from_ec_key(EcKey::generate(&g).unwrap()).unwrap();
-        let cert = self_signed(&key);
+        let key = certs::p256_key();
+        let cert = certs::self_signed(&key, "localhost");
         Id { key, cert }
     })
 }
@@ -83,7 +64,7 @@ fn rsa_id() -> &'static Id {
     static ID: OnceLock<Id> = OnceLock::new();
     ID.get_or_init(|| {
         let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
-        let cert = self_signed(&key);
+        let cert = certs::self_signed(&key, "localhost");
         Id { key, cert }
     })
 }

@@ -14,21 +14,21 @@
 #![cfg(feature = "handshake")]
 #![allow(unsafe_code)]
 
+#[path = "common/certs.rs"]
+mod certs;
+
 use std::cell::{Cell, RefCell};
 use std::os::raw::{c_int, c_void};
 use std::sync::{Arc, OnceLock};
 
 use foreign_types::ForeignTypeRef;
-use openssl::ec::{EcGroup, EcKey};
 use openssl::error::ErrorStack;
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::ssl::{
     ErrorCode, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions, SslSessionCacheMode,
     SslVerifyMode, SslVersion,
 };
-use openssl::x509::{X509Builder, X509NameBuilder, X509};
+use openssl::x509::X509;
 use tlsrec::error::Reason;
 use tlsrec::tls12::{self, Identity, ServerConfig};
 use tlsrec::{CipherSuite, Config, Error, Session, SslError};
@@ -99,23 +99,8 @@ type KeyCert = (PKey<Private>, X509, Arc<Identity>);
 fn key_and_cert() -> &'static KeyCert {
     static ID: OnceLock<KeyCert> = OnceLock::new();
     ID.get_or_init(|| {
-        let g = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-        let key = PKey::from_ec_key(EcKey::generate(&g).unwrap()).unwrap();
-        let mut name = X509NameBuilder::new().unwrap();
-        name.append_entry_by_nid(Nid::COMMONNAME, "tlsrec.test")
-            .unwrap();
-        let name = name.build();
-        let mut b = X509Builder::new().unwrap();
-        b.set_version(2).unwrap();
-        b.set_subject_name(&name).unwrap();
-        b.set_issuer_name(&name).unwrap();
-        b.set_pubkey(&key).unwrap();
-        b.set_not_before(openssl::asn1::Asn1Time::days_from_now(0).unwrap().as_ref())
-            .unwrap();
-        b.set_not_after(openssl::asn1::Asn1Time::days_from_now(2).unwrap().as_ref())
-            .unwrap();
-        b.sign(&key, MessageDigest::sha256()).unwrap();
-        let cert = b.build();
+        let key = certs::p256_key();
+        let cert = certs::self_signed(&key, "tlsrec.test");
         let id = Arc::new(
             Identity::from_der(
                 vec![cert.to_der().unwrap()],

@@ -13,17 +13,13 @@ use std::io::{self, Read, Write};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
+#[path = "common/certs.rs"]
+mod certs;
 mod common;
 
 use common::open_records;
 use foreign_types::ForeignTypeRef;
-use openssl::asn1::Asn1Time;
-use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::PKey;
 use openssl::ssl::{ErrorCode, Ssl, SslContext, SslMethod, SslOptions, SslStream, SslVersion};
-use openssl::x509::{X509Name, X509};
 use tlsrec::import::from_keylog;
 use tlsrec::keylog::KeyLog;
 use tlsrec::Role;
@@ -97,22 +93,8 @@ fn handshake(cipher: &str) -> Handshaken {
 }
 
 fn handshake_with(cipher: &str, server_options: SslOptions) -> Handshaken {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-    let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
-    let mut name = X509Name::builder().unwrap();
-    name.append_entry_by_text("CN", "localhost").unwrap();
-    let name = name.build();
-    let mut cert = X509::builder().unwrap();
-    cert.set_version(2).unwrap();
-    cert.set_subject_name(&name).unwrap();
-    cert.set_issuer_name(&name).unwrap();
-    cert.set_pubkey(&key).unwrap();
-    cert.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    cert.set_not_after(&Asn1Time::days_from_now(1).unwrap())
-        .unwrap();
-    cert.sign(&key, MessageDigest::sha256()).unwrap();
-    let cert = cert.build();
+    let key = certs::p256_key();
+    let cert = certs::self_signed(&key, "localhost");
 
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut c = SslContext::builder(SslMethod::tls()).unwrap();
