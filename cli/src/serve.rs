@@ -73,16 +73,7 @@ pub struct ServeArgs {
 pub fn run(a: &ServeArgs) -> Result<(), Failed> {
     let cert = read_file("--cert", &a.cert)?;
     let key = read_file("--key", &a.key)?;
-    let id = Identity::from_pem(&cert, &key).map_err(|e| {
-        Failed::new(
-            EXIT_USAGE,
-            format!(
-                "--cert {} / --key {}: {e}",
-                a.cert.display(),
-                a.key.display()
-            ),
-        )
-    })?;
+    let id = Identity::from_pem(&cert, &key).map_err(|e| unusable_cert_key(a, &e))?;
     let cfg = if a.tls1_3 {
         Tls::V13(Arc::new(rustls_config(a, &cert, &key)?))
     } else {
@@ -165,30 +156,33 @@ enum Tls {
     V13(Arc<rustls::ServerConfig>),
 }
 
+/// Exit 2 for a certificate or key that cannot be used, naming both files.
+fn unusable_cert_key(a: &ServeArgs, e: &dyn std::fmt::Display) -> Failed {
+    Failed::new(
+        EXIT_USAGE,
+        format!(
+            "--cert {} / --key {}: {e}",
+            a.cert.display(),
+            a.key.display()
+        ),
+    )
+}
+
 /// The TLS 1.3 server's rustls options: the same chain and key.
 fn rustls_config(a: &ServeArgs, cert: &[u8], key: &[u8]) -> Result<rustls::ServerConfig, Failed> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let bad = |e: String| {
-        Failed::new(
-            EXIT_USAGE,
-            format!(
-                "--cert {} / --key {}: {e}",
-                a.cert.display(),
-                a.key.display()
-            ),
-        )
-    };
+    let bad = |e: &dyn std::fmt::Display| unusable_cert_key(a, e);
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
         .collect::<Result<_, _>>()
-        .map_err(|e| bad(e.to_string()))?;
-    let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| bad(e.to_string()))?;
+        .map_err(|e| bad(&e))?;
+    let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| bad(&e))?;
     rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| bad(e.to_string()))?
+        .map_err(|e| bad(&e))?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .map_err(|e| bad(e.to_string()))
+        .map_err(|e| bad(&e))
 }
 
 struct Opts {

@@ -309,39 +309,15 @@ fn peers_memory(n: usize, payload: &[u8]) -> (Vec<MemRow>, Vec<Box<dyn std::any:
 /// best of three tries: (one, two) in GB/s.
 #[must_use]
 pub fn scaling(d: Duration) -> (f64, f64) {
-    let run = |threads: usize| -> f64 {
-        let barrier = Arc::new(Barrier::new(threads));
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let barrier = barrier.clone();
-                std::thread::spawn(move || {
-                    let mut p =
-                        SessionPair::new(SUITE, bulk_total(16384), 16384, Config::default());
-                    p.run();
-                    barrier.wait();
-                    let start = Instant::now();
-                    let mut bytes = 0u64;
-                    while start.elapsed() < d {
-                        p.run();
-                        bytes += p.bytes();
-                    }
-                    (bytes, start.elapsed())
-                })
-            })
-            .collect();
-        let res: Vec<(u64, Duration)> = handles
-            .into_iter()
-            .map(|h| h.join().expect("thread"))
-            .collect();
-        let secs = res.iter().map(|r| r.1).max().unwrap_or(d).as_secs_f64();
-        res.iter().map(|r| r.0).sum::<u64>() as f64 / secs / 1e9
+    let tries = threads_tries(d, 3);
+    let best = |threads: usize| {
+        tries
+            .iter()
+            .filter(|t| t.threads == threads)
+            .map(|t| t.gbps)
+            .fold(0f64, f64::max)
     };
-    let (mut one, mut two) = (0f64, 0f64);
-    for _ in 0..3 {
-        one = one.max(run(1));
-        two = two.max(run(2));
-    }
-    (one, two)
+    (best(1), best(2))
 }
 
 /// CPU seconds (user + system) the calling thread has used so far, from
