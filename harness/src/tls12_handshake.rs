@@ -608,18 +608,11 @@ impl Input<'_> {
     }
 }
 
-const SUITES: [CipherSuite; 6] = [
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-];
-
+/// The suites whose bits are set in `mask`'s low six (none set: all), of
+/// the handshake's six in their default order.
 fn suites(mask: u8) -> Vec<CipherSuite> {
     let m = if mask & 0x3f == 0 { 0x3f } else { mask & 0x3f };
-    SUITES
+    tlsrec::tls12::DEFAULT_SUITES
         .iter()
         .enumerate()
         .filter(|(i, _)| m & (1 << i) != 0)
