@@ -39,10 +39,14 @@
 
 #[path = "common/certs.rs"]
 mod certs;
+#[path = "common/membio.rs"]
+mod membio;
 
 use std::cell::Cell;
 use std::os::raw::{c_int, c_long, c_void};
 use std::sync::{Arc, OnceLock};
+
+use membio::MemBio;
 
 use foreign_types::ForeignTypeRef;
 use openssl::error::ErrorStack;
@@ -582,8 +586,7 @@ impl Scenario {
 /// A libssl SSL over two memory BIOs.
 struct Lib {
     ssl: Ssl,
-    rbio: *mut openssl_sys::BIO,
-    wbio: *mut openssl_sys::BIO,
+    bio: MemBio,
 }
 
 impl Lib {
@@ -594,53 +597,20 @@ impl Lib {
         } else {
             ssl.set_connect_state();
         }
-        // SAFETY: see the extern block; SSL_set_bio takes ownership of both.
-        let (rbio, wbio) = unsafe {
-            let r = openssl_sys::BIO_new(openssl_sys::BIO_s_mem());
-            let w = openssl_sys::BIO_new(openssl_sys::BIO_s_mem());
-            assert!(!r.is_null() && !w.is_null(), "BIO_new");
-            openssl_sys::SSL_set_bio(ssl.as_ptr(), r, w);
-            (r, w)
-        };
-        Lib { ssl, rbio, wbio }
+        let bio = MemBio::attach(&ssl);
+        Lib { ssl, bio }
     }
 
     fn feed(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        // SAFETY: see the extern block; `bytes` outlives the call.
-        let n = unsafe {
-            openssl_sys::BIO_write(self.rbio, bytes.as_ptr().cast(), bytes.len() as c_int)
-        };
-        assert_eq!(n as usize, bytes.len(), "memory BIO write");
+        self.bio.feed(bytes);
     }
 
     fn eof(&mut self) {
-        // A memory BIO with nothing left and an EOF return of 0 reports
-        // the end of the stream.
-        // SAFETY: see the extern block.
-        unsafe {
-            openssl_sys::BIO_ctrl(
-                self.rbio,
-                openssl_sys::BIO_C_SET_BUF_MEM_EOF_RETURN,
-                0,
-                std::ptr::null_mut(),
-            );
-        }
+        self.bio.eof();
     }
 
     fn take_output(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            // SAFETY: see the extern block; `buf` holds 64 KiB.
-            let n = unsafe { openssl_sys::BIO_read(self.wbio, buf.as_mut_ptr().cast(), 1 << 16) };
-            if n <= 0 {
-                return out;
-            }
-            out.extend_from_slice(&buf[..n as usize]);
-        }
+        self.bio.take_output()
     }
 
     /// One call: `Ok(ret)` for ret >= `ok_from`, else the error class and

@@ -16,12 +16,15 @@
 
 #[path = "common/certs.rs"]
 mod certs;
+#[path = "common/membio.rs"]
+mod membio;
 
 use std::cell::{Cell, RefCell};
 use std::os::raw::{c_int, c_void};
 use std::sync::{Arc, OnceLock};
 
 use foreign_types::ForeignTypeRef;
+use membio::MemBio;
 use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
 use openssl::ssl::{
@@ -127,50 +130,27 @@ fn client_ctx() -> SslContext {
     b.build()
 }
 
-/// A libssl client over two memory BIOs.
+/// A libssl client over two memory BIOs (or, `bio` None, an SSL whose
+/// transport the test set up itself).
 struct Lib {
     ssl: Ssl,
-    rbio: *mut openssl_sys::BIO,
-    wbio: *mut openssl_sys::BIO,
+    bio: Option<MemBio>,
 }
 
 impl Lib {
     fn new() -> Self {
         let mut ssl = Ssl::new(&client_ctx()).unwrap();
         ssl.set_connect_state();
-        // SAFETY: see the extern block; SSL_set_bio takes ownership of both.
-        let (rbio, wbio) = unsafe {
-            let r = openssl_sys::BIO_new(openssl_sys::BIO_s_mem());
-            let w = openssl_sys::BIO_new(openssl_sys::BIO_s_mem());
-            assert!(!r.is_null() && !w.is_null(), "BIO_new");
-            openssl_sys::SSL_set_bio(ssl.as_ptr(), r, w);
-            (r, w)
-        };
-        Lib { ssl, rbio, wbio }
+        let bio = Some(MemBio::attach(&ssl));
+        Lib { ssl, bio }
     }
 
     fn feed(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        // SAFETY: see the extern block; `bytes` outlives the call.
-        let n = unsafe {
-            openssl_sys::BIO_write(self.rbio, bytes.as_ptr().cast(), bytes.len() as c_int)
-        };
-        assert_eq!(n as usize, bytes.len(), "memory BIO write");
+        self.bio.as_mut().expect("memory BIOs").feed(bytes);
     }
 
     fn take_output(&mut self) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            // SAFETY: see the extern block; `buf` holds 64 KiB.
-            let n = unsafe { openssl_sys::BIO_read(self.wbio, buf.as_mut_ptr().cast(), 1 << 16) };
-            if n <= 0 {
-                return out;
-            }
-            out.extend_from_slice(&buf[..n as usize]);
-        }
+        self.bio.as_mut().expect("memory BIOs").take_output()
     }
 
     /// One call: `Ok(ret)` for ret > 0, else the `SSL_get_error` class
@@ -538,11 +518,7 @@ fn seed2_openssl_server_in_the_same_place_fails_with_bad_length() {
         buf.truncate(n.max(0) as usize);
         buf
     };
-    let mut srv = Lib {
-        ssl,
-        rbio: std::ptr::null_mut(),
-        wbio: std::ptr::null_mut(),
-    };
+    let mut srv = Lib { ssl, bio: None };
     CLIENT_DONE.with(|d| d.set(0));
     CLIENT_FIN.with(|f| f.borrow_mut().clear());
     CLIENT_GOT_ALERT.with(|a| a.borrow_mut().clear());
