@@ -240,6 +240,22 @@ fn insert(before: T, t: T, b: Vec<u8>) -> impl Fn(&mut Vec<FlightItem>) -> bool 
     }
 }
 
+/// The peer's Finished and its ChangeCipherSpec (its WriteKeys) swapped.
+fn finished_before_ccs() -> impl Fn(&mut Vec<FlightItem>) -> bool {
+    |items| {
+        let w = items
+            .iter()
+            .position(|i| matches!(i, FlightItem::WriteKeys(_)));
+        match (w, pos(items, T::Finished)) {
+            (Some(w), Some(f)) if w < f => {
+                items.swap(w, f);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// The peer's ChangeCipherSpec (its WriteKeys) moved before the message of
 /// type `t`.
 fn ccs_before(t: T) -> impl Fn(&mut Vec<FlightItem>) -> bool {
@@ -705,18 +721,7 @@ fn cases() -> Vec<Case> {
             C,
             A::UnexpectedMessage,
         )
-        .edit(|items: &mut Vec<FlightItem>| {
-            let w = items
-                .iter()
-                .position(|i| matches!(i, FlightItem::WriteKeys(_)));
-            match (w, pos(items, T::Finished)) {
-                (Some(w), Some(f)) if w < f => {
-                    items.swap(w, f);
-                    true
-                }
-                _ => false,
-            }
-        }),
+        .edit(finished_before_ccs()),
         // .. and in a renegotiation the server starts.
         case(
             "renegotiation ServerHello without renegotiation_info",
@@ -998,18 +1003,7 @@ fn cases() -> Vec<Case> {
             S,
             A::UnexpectedMessage,
         )
-        .edit(|items: &mut Vec<FlightItem>| {
-            let w = items
-                .iter()
-                .position(|i| matches!(i, FlightItem::WriteKeys(_)));
-            match (w, pos(items, T::Finished)) {
-                (Some(w), Some(f)) if w < f => {
-                    items.swap(w, f);
-                    true
-                }
-                _ => false,
-            }
-        }),
+        .edit(finished_before_ccs()),
         // .. and in a renegotiation the client starts.
         case(
             "renegotiation ClientHello with an empty renegotiation_info",
