@@ -353,15 +353,20 @@ impl SessionPair {
         }
     }
 
-    /// Writes everything on `a`, moves the wire bytes to `b`, reads
-    /// everything on `b`; returns the bytes read.
+    /// Writes everything on `a` with `write(&[u8])`, moves the wire bytes
+    /// to `b`, reads everything on `b` with `read(&mut [u8])` into a 16 KiB
+    /// buffer; returns the bytes read. The wire bytes change hands as a
+    /// buffer (`take_outgoing_buf` -> `recv_buf`, no copy), as a transport
+    /// that reads into buffers it owns can hand them over; the buffer `b`
+    /// received into the run before goes back to `a`
+    /// (`give_outgoing_buf`). The plaintext calls are the SSL-shaped ones:
+    /// one copy in on `write`, at most one out on `read`.
     pub fn transfer(&mut self) -> usize {
         for chunk in self.data.chunks(self.write) {
             assert_eq!(self.a.write(chunk), Ok(chunk.len()));
         }
-        let wire = self.a.take_outgoing(usize::MAX);
-        self.b.recv(&wire);
-        drop(wire);
+        let spare = self.b.recv_buf(self.a.take_outgoing_buf());
+        self.a.give_outgoing_buf(spare);
         let mut got = 0;
         loop {
             match self.b.read(&mut self.rbuf) {
