@@ -665,7 +665,21 @@ fn bulk_cases(suites: &[CipherSuite], writes: &[usize], tcp: bool) -> Vec<Subjec
                     pn,
                     raw(p, suite, RawOp::SealOpen, w.min(16384), records),
                 ));
+                v.push(subject(
+                    case.clone(),
+                    suite,
+                    "copies",
+                    pn,
+                    raw(p, suite, RawOp::SealOpenCopied, w.min(16384), records),
+                ));
                 if w <= 16384 {
+                    v.push(subject(
+                        format!("bulk-zc-{w}"),
+                        suite,
+                        "copies",
+                        pn,
+                        raw(p, suite, RawOp::SealOpenZeroed, w, records),
+                    ));
                     v.push(subject(
                         format!("bulk-zc-{w}"),
                         suite,
@@ -786,9 +800,11 @@ pub fn base_case(case: &str, for_peers: bool) -> String {
 }
 
 /// The headline table: one line per tlsrec figure with the raw AEAD of the
-/// same provider and the peers (rustls with the same provider where it has
-/// one, else with aws-lc-rs; OpenSSL with libcrypto), and the ratios
-/// (compared cases: [`base_case`]).
+/// same provider, the raw AEAD with the copies the calls measured cannot
+/// avoid (`copies`: `bulk-N` the copy in on `write` and out on `read`,
+/// `bulk-zc-N` the zeroing of the room; the same case only), and the peers
+/// (rustls with the same provider where it has one, else with aws-lc-rs;
+/// OpenSSL with libcrypto), and the ratios (compared cases: [`base_case`]).
 #[must_use]
 pub fn table(figs: &[Figure]) -> String {
     use std::fmt::Write;
@@ -807,13 +823,15 @@ pub fn table(figs: &[Figure]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<18} {:<46} {:<10} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
+        "{:<18} {:<46} {:<10} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
         "case",
         "suite",
         "provider",
         "tlsrec",
         "raw",
         "/raw",
+        "copies",
+        "/copies",
         "rustls",
         "/rustls",
         "openssl",
@@ -822,19 +840,22 @@ pub fn table(figs: &[Figure]) -> String {
     for f in figs.iter().filter(|f| f.imp == "tlsrec") {
         let raw = find(&f.case, f.suite, "raw", Some(f.provider))
             .or_else(|| find(&base_case(&f.case, false), f.suite, "raw", Some(f.provider)));
+        let copies = find(&f.case, f.suite, "copies", Some(f.provider));
         let peer_case = base_case(&f.case, true);
         let rustls = find(&peer_case, f.suite, "rustls", Some(f.provider))
             .or_else(|| find(&peer_case, f.suite, "rustls", Some("aws-lc-rs")));
         let ossl = find(&peer_case, f.suite, "openssl", None);
         let _ = writeln!(
             s,
-            "{:<18} {:<46} {:<10} {:>8} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
+            "{:<18} {:<46} {:<10} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8} {:>8} {:>8} {:>8}",
             f.case,
             f.suite,
             f.provider,
             cell(Some(f.gbps)),
             cell(raw),
             rcell(ratio(Some(f.gbps), raw)),
+            cell(copies),
+            rcell(ratio(Some(f.gbps), copies)),
             cell(rustls),
             rcell(ratio(Some(f.gbps), rustls)),
             cell(ossl),
@@ -932,5 +953,26 @@ mod tests {
         };
         let t = table(&[f("bulk-64", "raw", 2.0), f("bulk-zc-64", "tlsrec", 1.0)]);
         assert!(t.contains("0.50x"), "{t}");
+        // `copies` is compared on the same case only: bulk-zc-64's own.
+        let t = table(&[
+            f("bulk-64", "copies", 4.0),
+            f("bulk-zc-64", "copies", 1.25),
+            f("bulk-zc-64", "tlsrec", 1.0),
+        ]);
+        assert!(t.contains(" 1.250 ") && t.contains("0.80x"), "{t}");
+        assert!(!t.contains("0.25x"), "{t}");
+    }
+
+    #[test]
+    fn raw_with_copies_runs_every_suite() {
+        for &suite in SUITES {
+            for op in [RawOp::SealOpenCopied, RawOp::SealOpenZeroed] {
+                for len in [1, 64, 16384] {
+                    let mut w = raw(Provider::RustCrypto, suite, op, len, 2);
+                    assert_eq!(w.bytes(), 2 * len as u64);
+                    w.run();
+                }
+            }
+        }
     }
 }

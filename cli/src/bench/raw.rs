@@ -151,6 +151,15 @@ pub(super) enum RawOp {
     /// would), then authenticate and decrypt it in place.
     Open,
     SealOpen,
+    /// `SealOpen` with the copies the SSL-shaped calls cannot avoid: the
+    /// plaintext copied from the caller's bytes into the record's place
+    /// (`write(&[u8])`) before the seal, and out into the caller's 16 KiB
+    /// buffer after the open (`read(&mut [u8])`).
+    SealOpenCopied,
+    /// `SealOpen` with what the zero-copy write cannot avoid: the record's
+    /// room zeroed before the plaintext goes in (`write_with` hands out
+    /// initialised memory) and the 8-byte stamp `bulk-zc-N` writes.
+    SealOpenZeroed,
 }
 
 struct RawWork {
@@ -161,6 +170,12 @@ struct RawWork {
     buf: Vec<u8>,
     ct: Placed,
     tag: [u8; 16],
+    /// The caller's plaintext (`SealOpenCopied`).
+    src: Placed,
+    /// The caller's read buffer (`SealOpenCopied`).
+    out: Vec<u8>,
+    /// TLS 1.3: the inner content type byte follows the plaintext.
+    type_byte: bool,
 }
 
 impl Workload for RawWork {
@@ -182,6 +197,28 @@ impl Workload for RawWork {
                     self.raw.open(self::nonce(0), &aad, &mut self.buf, self.tag);
                 }
                 RawOp::SealOpen => {
+                    let t = self.raw.seal(nonce, &aad, &mut self.buf);
+                    self.raw.open(nonce, &aad, &mut self.buf, t);
+                }
+                RawOp::SealOpenCopied => {
+                    let len = self.len;
+                    self.buf[..len].copy_from_slice(self.src.get());
+                    if self.type_byte {
+                        self.buf[len] = 23;
+                    }
+                    let t = self.raw.seal(nonce, &aad, &mut self.buf);
+                    self.raw.open(nonce, &aad, &mut self.buf, t);
+                    self.out[..len].copy_from_slice(&self.buf[..len]);
+                    std::hint::black_box(&self.out);
+                }
+                RawOp::SealOpenZeroed => {
+                    let len = self.len;
+                    self.buf[..len].fill(0);
+                    let k = len.min(8);
+                    self.buf[..k].copy_from_slice(&(i as u64).to_le_bytes()[..k]);
+                    if self.type_byte {
+                        self.buf[len] = 23;
+                    }
                     let t = self.raw.seal(nonce, &aad, &mut self.buf);
                     self.raw.open(nonce, &aad, &mut self.buf, t);
                 }
@@ -210,6 +247,9 @@ pub(super) fn raw(
     let tag = raw.seal(nonce(0), &aad, &mut ct);
     let buf = data(aead_len);
     let ct = Placed::new(&ct, buf.as_ptr() as usize);
+    // The caller's plaintext, placed as the ciphertext is (away from the
+    // work buffer's 4 KiB alias); read into a 16 KiB buffer, as `bulk-N`.
+    let src = Placed::new(&data(len), buf.as_ptr() as usize);
     Box::new(RawWork {
         raw,
         op,
@@ -218,6 +258,9 @@ pub(super) fn raw(
         buf,
         ct,
         tag,
+        src,
+        out: vec![0; len.max(16384)],
+        type_byte: suite.version() == Version::Tls13,
     })
 }
 
