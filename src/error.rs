@@ -98,6 +98,10 @@ pub enum Reason {
     /// TLS 1.2 ChaCha20-Poly1305: a record too short for the tag (OpenSSL's
     /// provider refuses the record's AAD with this reason).
     InvalidData,
+    /// OpenSSL 3's AES-GCM provider: a TLS 1.2 record whose tag does not
+    /// verify (`PROV_R_CIPHER_OPERATION_FAILED`, queued before libssl's
+    /// "decryption failed or bad record mac"); bad_record_mac is sent.
+    CipherOperationFailed,
     /// Beyond OpenSSL: a key was used for more records than its AEAD's
     /// limit allows (RFC 8446 5.5).
     KeyUsageLimit,
@@ -158,6 +162,7 @@ impl Reason {
             Reason::ApplicationDataAfterCloseNotify => "application data after close notify",
             Reason::InvalidAad => "invalid aad",
             Reason::InvalidData => "invalid data",
+            Reason::CipherOperationFailed => "cipher operation failed",
             Reason::KeyUsageLimit => "record limit of one key reached",
             Reason::NoHandshake => "no handshake to run",
             Reason::HandshakeFailure => "handshake failure",
@@ -166,6 +171,127 @@ impl Reason {
             Reason::RecordsNotReleased => "records not released",
         }
     }
+}
+
+impl Reason {
+    /// Whether OpenSSL has this reason (the rest are tlsrec's own, for
+    /// failures OpenSSL does not have or reports without a reason).
+    fn is_openssl(self) -> bool {
+        !matches!(
+            self,
+            Reason::KeyUsageLimit
+                | Reason::NoHandshake
+                | Reason::NoTrafficSecret
+                // tlsrec's driver hook; OpenSSL's state machine reports its
+                // own reason for each failure.
+                | Reason::HandshakeFailure
+                // tlsrec's model of 4.0's sticky error state: what 4.0
+                // queues there is not recorded in any transcript.
+                | Reason::FailedEarlier
+        )
+    }
+}
+
+/// OpenSSL's reason for a fatal alert received: libssl pushes
+/// `SSL_AD_REASON_OFFSET` (1000, ssl.h) plus the description
+/// (`ssl3_read_bytes` / `tls_get_more_records`), and `ERR_reason_error_string`
+/// gives the text of the `SSL_R_*` macro with that number. `ssl_tls`: the
+/// wording of 3.2 and later for the eleven `SSL_R_SSLV3_ALERT_*` reasons
+/// ("ssl/tls alert ..." where 1.1.1 and 3.0 say "sslv3 alert ..."); the
+/// others did not change.
+///
+/// Where each entry comes from:
+/// - the numbers: the `SSL_R_SSLV3_ALERT_*`, `SSL_R_TLSV1_ALERT_*`,
+///   `SSL_R_TLSV13_ALERT_*` and `SSL_R_TLSV1_*` macros of OpenSSL 3.0.19's
+///   `sslerr.h` (`/usr/include/openssl/sslerr.h` on the build machine),
+///   each 1000 + the description; every description named here has one.
+/// - the 1.1.1 / 3.0 strings: all 33 are in the system libssl 3.0.19
+///   (`strings /usr/lib/x86_64-linux-gnu/libssl.so.3`, its `ssl_err.c`
+///   table), and five are recorded by libssl in the transcripts of
+///   `vectors/` ("tlsv1 alert no renegotiation", "sslv3 alert handshake
+///   failure", "tlsv1 unrecognized name", "tlsv1 bad certificate status
+///   response", "sslv3 alert bad record mac"). 1.1.1 is taken to have the
+///   same table (its one transcript with an alert received agrees; not
+///   checked entry by entry).
+/// - the 3.5 / 4.0 wording "ssl/tls alert ...": the oracle runs of
+///   docs/profiles-findings.md section 1 ("sslv3 alert unexpected message"
+///   in 3.0.19, "ssl/tls alert unexpected message" in 3.5.5) and
+///   oracles/compare.py ("from 3.2 on"); the other ten follow the same
+///   rename (a modern libssl's compiled `ssl_err.c`, seen in a public
+///   code index, lists all eleven as "ssl/tls alert ..."). No transcript
+///   in `vectors/` records one of the eleven from 3.5 or 4.0; their
+///   transcripts record "tlsv1 alert no renegotiation" and "tlsv1 bad
+///   certificate status response" unchanged.
+///
+/// close_notify (1000) and descriptions without a macro have no string:
+/// OpenSSL prints `reason(N)`; `None` here.
+fn alert_reason(a: AlertDescription, ssl_tls: bool) -> Option<&'static str> {
+    use AlertDescription as A;
+    // The SSLv3 alerts: (1.1.1 and 3.0, 3.2 and later).
+    let v3 = |old: &'static str, new: &'static str| if ssl_tls { new } else { old };
+    Some(match a {
+        A::UnexpectedMessage => v3(
+            "sslv3 alert unexpected message",
+            "ssl/tls alert unexpected message",
+        ), // 1010
+        A::BadRecordMac => v3("sslv3 alert bad record mac", "ssl/tls alert bad record mac"), // 1020
+        A::DecryptionFailed => "tlsv1 alert decryption failed",                              // 1021
+        A::RecordOverflow => "tlsv1 alert record overflow",                                  // 1022
+        A::DecompressionFailure => v3(
+            "sslv3 alert decompression failure",
+            "ssl/tls alert decompression failure",
+        ), // 1030
+        A::HandshakeFailure => v3(
+            "sslv3 alert handshake failure",
+            "ssl/tls alert handshake failure",
+        ), // 1040
+        A::NoCertificate => v3("sslv3 alert no certificate", "ssl/tls alert no certificate"), // 1041
+        A::BadCertificate => v3(
+            "sslv3 alert bad certificate",
+            "ssl/tls alert bad certificate",
+        ), // 1042
+        A::UnsupportedCertificate => v3(
+            "sslv3 alert unsupported certificate",
+            "ssl/tls alert unsupported certificate",
+        ), // 1043
+        A::CertificateRevoked => v3(
+            "sslv3 alert certificate revoked",
+            "ssl/tls alert certificate revoked",
+        ), // 1044
+        A::CertificateExpired => v3(
+            "sslv3 alert certificate expired",
+            "ssl/tls alert certificate expired",
+        ), // 1045
+        A::CertificateUnknown => v3(
+            "sslv3 alert certificate unknown",
+            "ssl/tls alert certificate unknown",
+        ), // 1046
+        A::IllegalParameter => v3(
+            "sslv3 alert illegal parameter",
+            "ssl/tls alert illegal parameter",
+        ), // 1047
+        A::UnknownCa => "tlsv1 alert unknown ca", // 1048
+        A::AccessDenied => "tlsv1 alert access denied", // 1049
+        A::DecodeError => "tlsv1 alert decode error", // 1050
+        A::DecryptError => "tlsv1 alert decrypt error", // 1051
+        A::ExportRestriction => "tlsv1 alert export restriction", // 1060
+        A::ProtocolVersion => "tlsv1 alert protocol version", // 1070
+        A::InsufficientSecurity => "tlsv1 alert insufficient security", // 1071
+        A::InternalError => "tlsv1 alert internal error", // 1080
+        A::InappropriateFallback => "tlsv1 alert inappropriate fallback", // 1086
+        A::UserCanceled => "tlsv1 alert user cancelled", // 1090 (OpenSSL's spelling)
+        A::NoRenegotiation => "tlsv1 alert no renegotiation", // 1100
+        A::MissingExtension => "tlsv13 alert missing extension", // 1109
+        A::UnsupportedExtension => "tlsv1 unsupported extension", // 1110
+        A::CertificateUnobtainable => "tlsv1 certificate unobtainable", // 1111
+        A::UnrecognizedName => "tlsv1 unrecognized name", // 1112
+        A::BadCertificateStatusResponse => "tlsv1 bad certificate status response", // 1113
+        A::BadCertificateHashValue => "tlsv1 bad certificate hash value", // 1114
+        A::UnknownPskIdentity => "tlsv1 alert unknown psk identity", // 1115
+        A::CertificateRequired => "tlsv13 alert certificate required", // 1116
+        A::NoApplicationProtocol => "tlsv1 alert no application protocol", // 1120
+        A::CloseNotify | A::Unknown(_) => return None,
+    })
 }
 
 impl fmt::Display for Reason {
@@ -241,6 +367,40 @@ impl Error {
             | Error::Misuse { reason, .. } => Some(*reason),
             Error::SequenceExhausted => Some(Reason::SequenceCounterWrapped),
             _ => None,
+        }
+    }
+
+    /// OpenSSL's reason string for this error, as `ERR_reason_error_string`
+    /// gives it for the first error OpenSSL 3.0 queues where tlsrec returns
+    /// this one (what transcripts record as `"reason"`), or `None` where
+    /// OpenSSL queues no reason of its own (caller mistakes, limits and
+    /// checks beyond OpenSSL). [`openssl_reason_in`](Self::openssl_reason_in)
+    /// gives another release's wording.
+    ///
+    /// A fatal alert received is OpenSSL's `SSL_AD_REASON_OFFSET + desc`
+    /// (e.g. `sslv3 alert handshake failure`, `tlsv1 alert no renegotiation`,
+    /// `tlsv1 unrecognized name`); close_notify and descriptions OpenSSL has
+    /// no reason for give `None` (OpenSSL prints `reason(N)`). For the
+    /// other errors it is [`reason`](Self::reason)'s text.
+    #[must_use]
+    pub fn openssl_reason(&self) -> Option<&'static str> {
+        self.openssl_reason_in(crate::session::Profile::OpenSsl3_0)
+    }
+
+    /// [`openssl_reason`](Self::openssl_reason) as the release of `profile`
+    /// words it: 3.5 and 4.0 (3.2 on) say "ssl/tls alert ..." for the
+    /// SSLv3 alerts received where 1.1.1 and 3.0 say "sslv3 alert ..."; the
+    /// RFC profile uses 3.0's. Which reason a profile picks (e.g. for a
+    /// short TLS 1.2 record) is already in the error itself.
+    #[must_use]
+    pub fn openssl_reason_in(&self, profile: crate::session::Profile) -> Option<&'static str> {
+        use crate::session::Profile;
+        match self {
+            Error::AlertReceived(a) => alert_reason(
+                *a,
+                matches!(profile, Profile::OpenSsl3_5 | Profile::OpenSsl4_0),
+            ),
+            _ => self.reason().filter(|r| r.is_openssl()).map(Reason::as_str),
         }
     }
 
@@ -353,3 +513,83 @@ impl core::fmt::Display for SslError {
 }
 
 impl std::error::Error for SslError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openssl_reason_of_alerts_received() {
+        let r = |d: u8| Error::AlertReceived(AlertDescription::from(d)).openssl_reason();
+        // As libssl recorded them in vectors/.
+        assert_eq!(r(100), Some("tlsv1 alert no renegotiation"));
+        assert_eq!(r(40), Some("sslv3 alert handshake failure"));
+        assert_eq!(r(112), Some("tlsv1 unrecognized name"));
+        assert_eq!(r(113), Some("tlsv1 bad certificate status response"));
+        assert_eq!(r(20), Some("sslv3 alert bad record mac"));
+        // No SSL_R_ macro: no string.
+        assert_eq!(r(0), None);
+        assert_eq!(r(200), None);
+        // Every description with a macro has a string of the macro's family,
+        // and no two share one.
+        let mut seen = std::collections::HashSet::new();
+        for d in 1..=255u8 {
+            if let Some(s) = r(d) {
+                assert!(
+                    ["sslv3 alert ", "tlsv1 ", "tlsv13 alert "]
+                        .iter()
+                        .any(|p| s.starts_with(p)),
+                    "{d}: {s}"
+                );
+                assert!(seen.insert(s), "{d}: {s} twice");
+                assert!(!matches!(
+                    AlertDescription::from(d),
+                    AlertDescription::Unknown(_)
+                ));
+            }
+        }
+        assert_eq!(seen.len(), 33);
+        // 3.5 and 4.0: the eleven SSLv3 alerts are "ssl/tls alert ...".
+        use crate::session::Profile;
+        let in35 = |d: u8| {
+            Error::AlertReceived(AlertDescription::from(d)).openssl_reason_in(Profile::OpenSsl3_5)
+        };
+        assert_eq!(in35(40), Some("ssl/tls alert handshake failure"));
+        assert_eq!(in35(100), Some("tlsv1 alert no renegotiation"));
+        let renamed = (1..=255u8).filter(|&d| in35(d) != r(d)).count();
+        assert_eq!(renamed, 11);
+        for d in 1..=255u8 {
+            let e = Error::AlertReceived(AlertDescription::from(d));
+            assert_eq!(e.openssl_reason_in(Profile::OpenSsl4_0), in35(d));
+            assert_eq!(e.openssl_reason_in(Profile::OpenSsl1_1_1), r(d));
+            assert_eq!(e.openssl_reason_in(Profile::Rfc), r(d));
+        }
+    }
+
+    #[test]
+    fn openssl_reason_is_none_for_tlsrec_s_own_reasons() {
+        let e = |reason| Error::Misuse {
+            reason,
+            alert: None,
+        };
+        assert_eq!(e(Reason::FailedEarlier).openssl_reason(), None);
+        assert_eq!(e(Reason::KeyUsageLimit).openssl_reason(), None);
+        assert_eq!(
+            e(Reason::BadWriteRetry).openssl_reason(),
+            Some("bad write retry")
+        );
+        assert_eq!(
+            Error::SequenceExhausted.openssl_reason(),
+            Some("sequence ctr wrapped")
+        );
+        assert_eq!(Error::BadInput("x").openssl_reason(), None);
+        assert_eq!(
+            Error::record(
+                Reason::CipherOperationFailed,
+                AlertDescription::BadRecordMac
+            )
+            .openssl_reason(),
+            Some("cipher operation failed")
+        );
+    }
+}

@@ -448,3 +448,61 @@ fn seal_from_a_slice_matches_seal_in_place_every_provider() {
         }
     }
 }
+
+/// Whose reason a TLS 1.2 record the cipher refuses gets
+/// (`CipherRefusals`): the alerts stay the same, only the reason moves.
+#[test]
+fn cipher_refusals_choose_the_reason_only() {
+    use tlsrec::cipher::CipherRefusals;
+    let rec = |reason, alert| Error::InvalidRecord {
+        reason,
+        alert: Some(alert),
+    };
+    for &suite in CipherSuite::ALL {
+        let wire = seal_stream(suite, &[(ContentType::ApplicationData, b"x".to_vec())]);
+        let mut bad_tag = wire.clone();
+        *bad_tag.last_mut().unwrap() ^= 1;
+        // A body of 7 bytes: too short for any suite's nonce and tag.
+        let short = [23, 3, 3, 0, 7, 1, 2, 3, 4, 5, 6, 7];
+        let tls12 = suite.version() == Version::Tls12;
+        let gcm = suite.aead() != tlsrec::AeadAlgorithm::ChaCha20Poly1305;
+        for (refusals, short_bad_mac) in [
+            (CipherRefusals::Libssl, false),
+            (CipherRefusals::ProviderLength, false),
+            (CipherRefusals::Provider, false),
+            (CipherRefusals::Provider, true),
+            (CipherRefusals::Libssl, true),
+        ] {
+            let id = format!("{suite:?} {refusals:?} {short_bad_mac}");
+            let run = |w: &[u8]| {
+                let mut o = opener(suite);
+                o.set_cipher_refusals(refusals);
+                o.set_short_record_bad_mac(short_bad_mac);
+                o.open(OpaqueRecord::from_wire(w).unwrap()).unwrap_err()
+            };
+            let tag_reason = if tls12 && gcm && refusals == CipherRefusals::Provider {
+                Reason::CipherOperationFailed
+            } else {
+                Reason::DecryptionFailedOrBadRecordMac
+            };
+            assert_eq!(
+                run(&bad_tag),
+                rec(tag_reason, AlertDescription::BadRecordMac),
+                "{id}"
+            );
+            let short_err = if !tls12 || short_bad_mac {
+                rec(
+                    Reason::DecryptionFailedOrBadRecordMac,
+                    AlertDescription::BadRecordMac,
+                )
+            } else if refusals == CipherRefusals::Libssl {
+                rec(Reason::InternalError, AlertDescription::InternalError)
+            } else if gcm {
+                rec(Reason::InvalidAad, AlertDescription::InternalError)
+            } else {
+                rec(Reason::InvalidData, AlertDescription::InternalError)
+            };
+            assert_eq!(run(&short), short_err, "{id}");
+        }
+    }
+}

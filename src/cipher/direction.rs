@@ -181,6 +181,57 @@ struct DirectionState {
     /// bad_record_mac (OpenSSL 4.0, RFC 5246 6.2.3.3), not OpenSSL 3.0's
     /// internal_error from its provider.
     short_tls12_bad_mac: bool,
+    /// Opener: which reasons a TLS 1.2 record the cipher refuses gets.
+    refusals: CipherRefusals,
+}
+
+/// Which OpenSSL reason an [`Opener`] reports when its cipher refuses a
+/// TLS 1.2 record: one too short for the explicit nonce and the tag (unless
+/// [`Opener::set_short_record_bad_mac`] makes it bad_record_mac), or one
+/// whose tag does not verify. Only the reason differs; the alerts are the
+/// same (internal_error for the short record, bad_record_mac for the tag).
+///
+/// OpenSSL's error queue holds the cipher's reason, if it pushes one, before
+/// libssl's own (`SSLfatal` after the cipher call failed), and the reason a
+/// transcript records is the first one.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CipherRefusals {
+    /// libssl's own reasons: "internal error" for the short record (1.1.1
+    /// `tls1_enc`: the `EVP_CTRL_AEAD_TLS1_AAD` ctrl of its built-in AES-GCM
+    /// and ChaCha20-Poly1305 returns 0 without a reason and libssl pushes
+    /// `ERR_R_INTERNAL_ERROR`), "decryption failed or bad record mac" for a
+    /// bad tag. OpenSSL 1.1.1, and the RFC profile.
+    Libssl,
+    /// The default, as before this choice existed: the short record gets
+    /// OpenSSL 3's provider reason ("invalid aad" from AES-GCM,
+    /// "invalid data" from ChaCha20-Poly1305, refusing the AAD's length), a
+    /// bad tag libssl's "decryption failed or bad record mac".
+    #[default]
+    ProviderLength,
+    /// OpenSSL 3.0 to 4.0: the provider's reasons for both; a TLS 1.2
+    /// AES-GCM record whose tag does not verify is "cipher operation failed"
+    /// (`ossl_gcm_stream_update` pushes `PROV_R_CIPHER_OPERATION_FAILED`
+    /// when its TLS-mode decryption fails; libssl's "decryption failed or
+    /// bad record mac" comes second). ChaCha20-Poly1305 pushes nothing
+    /// there, so its bad tag stays libssl's.
+    Provider,
+}
+
+impl CipherRefusals {
+    /// The error for a TLS 1.2 record whose tag did not verify (`explicit`:
+    /// the suite's explicit nonce length, non-zero for AES-GCM).
+    #[cold]
+    fn bad_tag(self, version: Version, explicit: usize) -> Error {
+        if self == CipherRefusals::Provider && version == Version::Tls12 && explicit > 0 {
+            Error::record(
+                Reason::CipherOperationFailed,
+                AlertDescription::BadRecordMac,
+            )
+        } else {
+            Error::bad_mac()
+        }
+    }
 }
 
 impl DirectionState {
@@ -344,6 +395,12 @@ impl Opener {
         self.state.short_tls12_bad_mac = on;
     }
 
+    /// Chooses whose reasons a TLS 1.2 record the cipher refuses gets
+    /// ([`CipherRefusals`]; the alerts do not change).
+    pub fn set_cipher_refusals(&mut self, refusals: CipherRefusals) {
+        self.state.refusals = refusals;
+    }
+
     /// What [`open`](Self::open) does, on a record (header and body) in a
     /// buffer the caller keeps: its content type and where its plaintext is
     /// in `rec` once authenticated and decrypted. Only the crate sees it, so
@@ -368,6 +425,7 @@ impl Opener {
             explicit,
             body_len,
             self.state.short_tls12_bad_mac,
+            self.state.refusals,
         )?;
         let (head, rest) = rec.split_at_mut(HEADER_LEN + explicit);
         let (ct, tag) = rest.split_at_mut(ct_len);
@@ -389,10 +447,11 @@ impl Opener {
                     active.xor_nonce()
                 };
                 let aad = active.tls12_aad(header.typ, header.version, ct_len);
+                let refusals = self.state.refusals;
                 active
                     .cipher
                     .open_in_place(&nonce, &aad, ct, tag)
-                    .map_err(|_| Error::bad_mac())?;
+                    .map_err(|_| refusals.bad_tag(Version::Tls12, explicit))?;
             }
         }
         active.seq += 1;
@@ -461,7 +520,8 @@ impl Opener {
             .is_err()
         {
             out.fill(0);
-            return Err(Error::bad_mac());
+            let explicit = plan.start - HEADER_LEN;
+            return Err(self.state.refusals.bad_tag(active.version(), explicit));
         }
         let r = self.opened(header.typ, out);
         if r.is_err() {
@@ -484,6 +544,7 @@ impl Opener {
             explicit,
             body_len,
             self.state.short_tls12_bad_mac,
+            self.state.refusals,
         )?;
         let mut aad = [0u8; 13];
         let (nonce, aad_len) = match active.version() {
@@ -749,6 +810,7 @@ fn ciphertext_len(
     explicit: usize,
     body_len: usize,
     short_tls12_bad_mac: bool,
+    refusals: CipherRefusals,
 ) -> Result<usize, Error> {
     // TLS 1.3: a tag alone (no type byte) is refused as bad_record_mac,
     // like OpenSSL (docs/behaviour.md B3).
@@ -759,8 +821,12 @@ fn ciphertext_len(
             // decrypts; the provider refuses a length that cannot hold the
             // explicit nonce and the tag (AES-GCM: "invalid aad") or the tag
             // (ChaCha20-Poly1305: "invalid data"), and libssl fails with
-            // internal_error, whatever the record's type.
-            let reason = if explicit > 0 {
+            // internal_error, whatever the record's type. 1.1.1's built-in
+            // ciphers refuse it without a reason of their own: libssl's
+            // ERR_R_INTERNAL_ERROR is the reason ([`CipherRefusals`]).
+            let reason = if refusals == CipherRefusals::Libssl {
+                Reason::InternalError
+            } else if explicit > 0 {
                 Reason::InvalidAad
             } else {
                 Reason::InvalidData

@@ -16,5 +16,5 @@ mod direction;
 mod suite;
 
 pub use aead::{AeadCipher, AuthError, Calibration, Provider};
-pub use direction::{Opener, Sealer, SEQ_LIMIT};
+pub use direction::{CipherRefusals, Opener, Sealer, SEQ_LIMIT};
 pub use suite::{AeadAlgorithm, CipherSuite, HashAlgorithm};

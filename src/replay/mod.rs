@@ -77,13 +77,13 @@ fn describe(o: &Outcome) -> String {
     }
 }
 
-fn describe_err(e: &SslError) -> String {
+fn describe_err(e: &SslError, profile: Profile) -> String {
     match e {
         SslError::Ssl(err) => {
             let mut s = format!(
                 "err SSL ({})",
-                err.reason()
-                    .map_or_else(|| err.to_string(), |r| r.as_str().to_string())
+                err.openssl_reason_in(profile)
+                    .map_or_else(|| err.to_string(), str::to_string)
             );
             if let Some(a) = err.alert() {
                 s += &format!(" alert {}", a.name());
@@ -94,18 +94,36 @@ fn describe_err(e: &SslError) -> String {
     }
 }
 
-/// Compares an error with the expected outcome: same code, and the same
-/// alert when the transcript names one.
-fn err_matches(e: &SslError, expect: &Outcome) -> bool {
+/// Compares an error with the expected outcome: same code, the same
+/// alert when the transcript names one, and the same OpenSSL reason string
+/// as `profile`'s release words it
+/// ([`Error::openssl_reason_in`](crate::error::Error::openssl_reason_in))
+/// when the transcript names one.
+fn err_matches(e: &SslError, expect: &Outcome, profile: Profile) -> bool {
     match expect {
         Outcome::Err { code, .. } if code == "SYSCALL" && unexpected_eof(e) => true,
-        Outcome::Err { code, alert, .. } => {
+        Outcome::Err {
+            code,
+            reason,
+            alert,
+        } => {
             code == e.code()
                 && alert
                     .as_ref()
                     .is_none_or(|a| e.alert_sent().map(|x| x.name()) == Some(a.as_str()))
+                && reason
+                    .as_ref()
+                    .is_none_or(|r| openssl_reason(e, profile) == Some(r.as_str()))
         }
         _ => false,
+    }
+}
+
+/// The reason OpenSSL would queue with `e`, if any.
+fn openssl_reason(e: &SslError, profile: Profile) -> Option<&'static str> {
+    match e {
+        SslError::Ssl(err) => err.openssl_reason_in(profile),
+        _ => None,
     }
 }
 
@@ -486,13 +504,13 @@ pub fn replay_fed(
                 };
                 let ok = match (&r, expect) {
                     (Ok(k), Outcome::Bytes(b)) => &buf[..*k] == b.as_slice() && *k > 0,
-                    (Err(e), o) => err_matches(e, o),
+                    (Err(e), o) => err_matches(e, o, profile),
                     _ => false,
                 };
                 if !ok {
                     let got = match &r {
                         Ok(k) => short(&buf[..*k]),
-                        Err(e) => describe_err(e),
+                        Err(e) => describe_err(e, profile),
                     };
                     return fail(call, describe(expect), got);
                 }
@@ -513,13 +531,13 @@ pub fn replay_fed(
                 let r = s.shutdown();
                 let ok = match (&r, expect) {
                     (Ok(done), Outcome::Count(c)) => usize::from(*done) == *c,
-                    (Err(e), o) => err_matches(e, o),
+                    (Err(e), o) => err_matches(e, o, profile),
                     _ => false,
                 };
                 if !ok {
                     let got = match &r {
                         Ok(done) => format!("ok {}", u8::from(*done)),
-                        Err(e) => describe_err(e),
+                        Err(e) => describe_err(e, profile),
                     };
                     return fail("shutdown()".into(), describe(expect), got);
                 }
@@ -542,15 +560,15 @@ pub fn replay_fed(
                 let r = s.write(&b[..*n]);
                 let call = format!("write({n}, buf {buf})");
                 let ok = match (&r, expect) {
-                    (Ok(0), o) => err_matches(&SslError::Syscall, o),
+                    (Ok(0), o) => err_matches(&SslError::Syscall, o, profile),
                     (Ok(k), Outcome::Count(c)) => k == c,
-                    (Err(e), o) => err_matches(e, o),
+                    (Err(e), o) => err_matches(e, o, profile),
                     _ => false,
                 };
                 if !ok {
                     let got = match &r {
                         Ok(k) => format!("ok {k}"),
-                        Err(e) => describe_err(e),
+                        Err(e) => describe_err(e, profile),
                     };
                     return fail(call, describe(expect), got);
                 }

@@ -28,7 +28,7 @@ use std::collections::VecDeque;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::alert::{AlertDescription, AlertLevel};
-use crate::cipher::{Opener, Sealer};
+use crate::cipher::{CipherRefusals, Opener, Sealer};
 use crate::deframer::Deframer;
 use crate::driver::{FlightItem, HandshakeDriver, Progress};
 pub use crate::error::SslError;
@@ -157,6 +157,22 @@ impl Profile {
     /// 1.1.1 to 3.5 answer internal_error (their cipher refuses the length).
     pub(crate) fn short_record_is_bad_mac(self) -> bool {
         matches!(self, Profile::OpenSsl4_0 | Profile::Rfc)
+    }
+
+    /// The reason for a TLS 1.2 record the cipher refuses (the alert is
+    /// the same): 3.0 to 4.0 report their cipher provider's reason, queued
+    /// first ("invalid aad" / "invalid data" for a short record, "cipher
+    /// operation failed" for an AES-GCM tag that does not verify); 1.1.1's
+    /// built-in ciphers queue none, so libssl's own is first ("internal
+    /// error", "decryption failed or bad record mac"), as in the RFC
+    /// profile.
+    pub(crate) fn cipher_refusals(self) -> CipherRefusals {
+        match self {
+            Profile::OpenSsl1_1_1 | Profile::Rfc => CipherRefusals::Libssl,
+            Profile::OpenSsl3_0 | Profile::OpenSsl3_5 | Profile::OpenSsl4_0 => {
+                CipherRefusals::Provider
+            }
+        }
     }
 
     /// 3.5 and 4.0: a TLS 1.3 client goes on dropping a ChangeCipherSpec
@@ -641,6 +657,7 @@ impl Session {
         }
         opener.set_inner_plaintext_limit(cfg.profile.limits_inner_plaintext());
         opener.set_short_record_bad_mac(cfg.profile.short_record_is_bad_mac());
+        opener.set_cipher_refusals(cfg.profile.cipher_refusals());
         Session {
             cfg,
             input: BytesMut::new(),
