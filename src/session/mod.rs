@@ -54,6 +54,8 @@ mod pool;
 mod post_handshake;
 mod receive;
 mod send;
+#[cfg(test)]
+mod steady_tests;
 
 /// OpenSSL `MAX_EMPTY_RECORDS`: the 33rd consecutive empty record is fatal.
 pub const MAX_EMPTY_RECORDS: u32 = 32;
@@ -537,6 +539,34 @@ pub struct Session {
     /// setting it.
     last_blocked: Option<SslError>,
     failure: Option<Failure>,
+    /// What the last `write`, `read` or `read_record` found of the state
+    /// that their fast paths need, so that the next such call need not
+    /// look at every field again.
+    steady: SteadyCache,
+}
+
+/// Which fast paths' state conditions are known to hold
+/// ([`Session::steady_write_state`], [`Session::steady_read_state`]): the
+/// bulk of a steady `write` or `read` is those checks, not the record.
+///
+/// Sound because nothing changes the fields checked between two calls on
+/// the session, and a fast path that succeeds changes none of them (the
+/// write path: the outgoing bytes, the sealer, the pending write's length
+/// and address; the read path: the received bytes, the opener, the
+/// current record, the counts of empty and alert records). So:
+/// - only `write` and `write_with` set `write`, and only `read` and
+///   `read_record` set `read`, each after the full check passed and its
+///   fast path succeeded;
+/// - any other outcome of those calls (an error, the slow path) clears
+///   both;
+/// - every other `&mut self` method of `Session` clears both first
+///   ([`Session::forget_steady`]).
+///
+/// Debug builds check every use against the full check.
+#[derive(Debug, Default, Clone, Copy)]
+struct SteadyCache {
+    write: bool,
+    read: bool,
 }
 
 fn fatal_err(reason: Reason, alert: AlertDescription) -> Error {
@@ -692,6 +722,7 @@ impl Session {
             shutdown_reading: false,
             last_blocked: None,
             failure: None,
+            steady: SteadyCache::default(),
         }
     }
 
@@ -744,6 +775,7 @@ impl Session {
     /// A segment from the peer arrives (appended to the received bytes, as
     /// writing into OpenSSL's memory BIO does).
     pub fn recv(&mut self, segment: &[u8]) {
+        self.forget_steady();
         self.bytes_arrive();
         self.input_room(segment.len());
         self.input.extend_from_slice(segment);
@@ -777,6 +809,13 @@ impl Session {
         }
     }
 
+    /// Every `&mut self` method but those that keep [`SteadyCache`] calls
+    /// this first: it may change what the fast paths check.
+    #[inline]
+    fn forget_steady(&mut self) {
+        self.steady = SteadyCache::default();
+    }
+
     /// Everything received was read: the receive buffer goes to the
     /// thread's spares (freed with `release_buffers`).
     #[inline(never)]
@@ -805,6 +844,7 @@ impl Session {
     /// read, for the next `recv_buf` to hand back; the session's own
     /// buffers go to the thread's spares instead.)
     pub fn recv_buf(&mut self, mut segment: BytesMut) -> BytesMut {
+        self.forget_steady();
         self.bytes_arrive();
         if self.input.is_empty() {
             std::mem::swap(&mut self.input, &mut segment);
@@ -831,6 +871,7 @@ impl Session {
         max: usize,
         fill: impl FnOnce(&mut [u8]) -> Result<usize, E>,
     ) -> Result<usize, E> {
+        self.forget_steady();
         self.input_room(max);
         let start = self.input.len();
         self.input.resize(start + max, 0);
@@ -850,6 +891,7 @@ impl Session {
     /// [`take_outgoing`](Self::take_outgoing) gives): adopted without a
     /// copy when no other handle shares its memory.
     pub fn recv_bytes(&mut self, segment: Bytes) {
+        self.forget_steady();
         match segment.try_into_mut() {
             Ok(m) => {
                 self.recv_buf(m);
@@ -860,6 +902,7 @@ impl Session {
 
     /// The transport reports end of stream after the bytes received so far.
     pub fn recv_eof(&mut self) {
+        self.forget_steady();
         self.eof = true;
     }
 
@@ -871,11 +914,13 @@ impl Session {
 
     /// Bounds the outgoing transport to `capacity` bytes (`None`: unbounded).
     pub fn set_outgoing_capacity(&mut self, capacity: Option<usize>) {
+        self.forget_steady();
         self.out_capacity = capacity;
     }
 
     /// The peer takes up to `max` bytes of what this endpoint sent.
     pub fn take_outgoing(&mut self, max: usize) -> Bytes {
+        self.forget_steady();
         let n = max.min(self.out.len());
         if n == 0 {
             // Not a split: an empty one would share (and first promote) the
@@ -902,6 +947,7 @@ impl Session {
     /// one (an allocation per call, where
     /// [`take_outgoing`](Self::take_outgoing) reuses its buffer).
     pub fn take_outgoing_buf(&mut self) -> BytesMut {
+        self.forget_steady();
         std::mem::take(&mut self.out)
     }
 
@@ -914,6 +960,7 @@ impl Session {
     /// and with [`Config::release_buffers`] (an idle session holds no
     /// buffer).
     pub fn give_outgoing_buf(&mut self, mut buf: BytesMut) {
+        self.forget_steady();
         if self.out.is_empty() && !self.cfg.release_buffers {
             buf.clear();
             self.out = buf;

@@ -71,6 +71,7 @@ impl Session {
     /// TLS 1.3 NewSessionTicket messages received since the last call
     /// (their bodies, RFC 8446 4.6.1), for a caller that keeps tickets.
     pub fn take_tickets(&mut self) -> Vec<Bytes> {
+        self.forget_steady();
         std::mem::take(&mut self.tickets)
     }
 
@@ -132,11 +133,22 @@ impl Session {
 
     #[inline(always)]
     fn read_body(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
-        if !peek && !buf.is_empty() && self.steady_reading() {
-            if let Some(n) = self.read_app_data_fast(buf)? {
-                return Ok(n);
+        if !peek && !buf.is_empty() && self.steady_read_state_cached() {
+            match self.read_app_data_fast(buf) {
+                Ok(Some(n)) => {
+                    // Read: the state checked is as it was.
+                    self.steady.read = true;
+                    return Ok(n);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.forget_steady();
+                    return Err(e);
+                }
             }
         }
+        // What follows may change anything (`peek` too comes here).
+        self.forget_steady();
         // 4.0: a failed connection (our fatal error or the peer's fatal
         // alert) answers SSL before anything else (`ssl_reset_error_state`).
         if self.failure.is_some() && self.cfg.profile.failure_sticks() {
@@ -195,7 +207,7 @@ impl Session {
     /// request, shutdown, failure or partial handshake message. Then a read
     /// of application data takes [`read_app_data_fast`](Self::read_app_data_fast),
     /// which leaves the state `read_bytes` would.
-    pub(super) fn steady_reading(&self) -> bool {
+    pub(super) fn steady_read_state(&self) -> bool {
         !self.received_shutdown
             && !self.unreleased_record
             && self.failure.is_none()
@@ -207,7 +219,18 @@ impl Session {
             && self.joiner.buffered() == 0
     }
 
-    /// The common case of `SSL_read` on a [steady](Self::steady_reading)
+    /// [`steady_read_state`](Self::steady_read_state), from the
+    /// [cache](SteadyCache) when the last call left it known.
+    #[inline(always)]
+    fn steady_read_state_cached(&self) -> bool {
+        if self.steady.read {
+            debug_assert!(self.steady_read_state(), "stale steady.read");
+            return true;
+        }
+        self.steady_read_state()
+    }
+
+    /// The common case of `SSL_read` on a [steady](Self::steady_read_state)
     /// session: copies out of the current application-data record, opening
     /// the next record first if none is current (for `read_record`: hands
     /// the record out whole in `taken`). `Ok(None)` when the record is of
@@ -637,7 +660,7 @@ impl Session {
         Ok(true)
     }
 
-    /// The common case of reading on a [steady](Self::steady_reading)
+    /// The common case of reading on a [steady](Self::steady_read_state)
     /// session with no current record: the next record is whole in the
     /// received bytes. It is opened where it lies; application data that
     /// fits `buf` is copied out and the record's bytes dropped (no split,
