@@ -157,7 +157,7 @@ impl Session {
             self.keep_steady_write(r.is_ok());
             return r;
         }
-        self.forget_steady();
+        self.leave_fast_paths();
         let r = self.write_bytes(ContentType::ApplicationData, buf);
         self.note_blocked(r)
     }
@@ -181,7 +181,7 @@ impl Session {
         if sealed {
             self.steady.write = true;
         } else {
-            self.forget_steady();
+            self.leave_fast_paths();
         }
     }
 
@@ -423,7 +423,7 @@ impl Session {
         }
         // `write` below keeps the cache (or not) for what it does; the
         // staged bytes are no part of what it checks.
-        self.forget_steady();
+        self.leave_fast_paths();
         let mut staged = std::mem::take(&mut self.staged);
         staged.clear();
         staged.resize(len, 0);
@@ -535,7 +535,7 @@ impl Session {
     /// # Errors
     /// WantWrite if the alert could not be handed to the transport.
     pub fn shutdown(&mut self) -> Result<bool, SslError> {
-        self.forget_steady();
+        self.leave_fast_paths();
         let r = self.shutdown_internal();
         if matches!(r, Err(SslError::Ssl(_))) {
             // SSL_shutdown's refusals and failures leave `rwstate` alone.

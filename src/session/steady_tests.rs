@@ -3,7 +3,9 @@
 //! random through writes, reads, peeks, partial transfers, a transport
 //! that fills up, KeyUpdates, the per-key limit, shutdown, end of stream
 //! and corrupt bytes, and the cache is compared with the full check after
-//! every call. (Debug builds also check it at every use.)
+//! every call, with the received bytes fast reads used up and not yet
+//! dropped ([`Session::input_consumed`]). (Debug builds also check the
+//! cache at every use.)
 
 use super::*;
 use crate::cipher::CipherSuite;
@@ -45,6 +47,12 @@ fn assert_sound(s: &Session, step: usize, what: &str) {
     assert!(
         !s.steady.read || s.steady_read_state(),
         "step {step} ({what}): steady.read is stale"
+    );
+    // Bytes fast reads used up wait only between fast reads.
+    assert!(
+        s.input_consumed == 0 || (s.steady.read && s.input_consumed <= s.input.len()),
+        "step {step} ({what}): {} bytes consumed, not dropped",
+        s.input_consumed
     );
 }
 
