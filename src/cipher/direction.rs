@@ -405,6 +405,7 @@ impl Opener {
     /// buffer the caller keeps: its content type and where its plaintext is
     /// in `rec` once authenticated and decrypted. Only the crate sees it, so
     /// that undecrypted bytes still cannot pass for plaintext.
+    #[inline]
     pub(crate) fn open_in_place(
         &mut self,
         header: &Header,
@@ -700,6 +701,7 @@ impl Sealer {
     ///
     /// # Errors
     /// As [`seal`](Self::seal); also if the record would exceed 2^14 + 256.
+    #[inline]
     pub fn seal_padded(
         &mut self,
         typ: ContentType,

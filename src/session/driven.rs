@@ -85,6 +85,7 @@ impl Session {
     /// Refused (not fatal) until the first handshake is complete or while
     /// a handshake runs (`no handshake to run`).
     pub fn drive_with(&mut self, driver: Box<dyn HandshakeDriver + Send>) -> Result<(), SslError> {
+        self.leave_fast_paths();
         if !self.is_established() || self.in_init() {
             return Err(SslError::Ssl(Error::Misuse {
                 reason: Reason::NoHandshake,

@@ -11,6 +11,7 @@ impl Session {
     /// before any [`drive_with`](Self::drive_with)) listens: one that seals
     /// its own records knows what it sent, and ignores this.
     pub fn observe_sent(&mut self, bytes: &[u8]) {
+        self.leave_fast_paths();
         if !matches!(self.mode, Mode::Follow) {
             return;
         }

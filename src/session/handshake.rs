@@ -11,6 +11,7 @@ impl Session {
     /// # Errors
     /// WantRead until the handshake completes, or the error that ended it.
     pub fn do_handshake(&mut self) -> Result<(), SslError> {
+        self.leave_fast_paths();
         if let Some(e) = self.dead_error_write() {
             return Err(e);
         }
@@ -99,6 +100,7 @@ impl Session {
     /// over after its handshake, which has none to run (`no handshake to
     /// run`).
     pub fn renegotiate(&mut self) -> Result<(), SslError> {
+        self.leave_fast_paths();
         if matches!(self.mode, Mode::TakenOver) {
             return Err(SslError::Ssl(Error::Misuse {
                 reason: Reason::NoHandshake,

@@ -54,6 +54,8 @@ mod pool;
 mod post_handshake;
 mod receive;
 mod send;
+#[cfg(test)]
+mod steady_tests;
 
 /// OpenSSL `MAX_EMPTY_RECORDS`: the 33rd consecutive empty record is fatal.
 pub const MAX_EMPTY_RECORDS: u32 = 32;
@@ -463,6 +465,12 @@ pub struct Session {
     cfg: Config,
     // --- transport ---
     input: BytesMut,
+    /// Bytes at the front of `input` that fast reads used up and that are
+    /// not yet advanced past (`BytesMut::advance` is about 40 instructions,
+    /// a tenth of a 64-byte record's read besides the AEAD): a run of fast
+    /// reads advances once, when the buffer is used up or anything else
+    /// runs ([`Session::leave_fast_paths`]). Zero everywhere else.
+    input_consumed: usize,
     /// `input` is a buffer of the session's own (filled since it last
     /// went to the thread's spares, `pool`), not one `recv_buf` adopted.
     input_held: bool,
@@ -553,6 +561,34 @@ pub struct Session {
     /// setting it.
     last_blocked: Option<SslError>,
     failure: Option<Failure>,
+    /// What the last `write`, `read` or `read_record` found of the state
+    /// that their fast paths need, so that the next such call need not
+    /// look at every field again.
+    steady: SteadyCache,
+}
+
+/// Which fast paths' state conditions are known to hold
+/// ([`Session::steady_write_state`], [`Session::steady_read_state`]): the
+/// bulk of a steady `write` or `read` is those checks, not the record.
+///
+/// Sound because nothing changes the fields checked between two calls on
+/// the session, and a fast path that succeeds changes none of them (the
+/// write path: the outgoing bytes, the sealer, the pending write's length
+/// and address; the read path: the received bytes, the opener, the
+/// current record, the counts of empty and alert records). So:
+/// - only `write` and `write_with` set `write`, and only `read` and
+///   `read_record` set `read`, each after the full check passed and its
+///   fast path succeeded;
+/// - any other outcome of those calls (an error, the slow path) clears
+///   both;
+/// - every other `&mut self` method of `Session` clears both first
+///   ([`Session::leave_fast_paths`]).
+///
+/// Debug builds check every use against the full check.
+#[derive(Debug, Default, Clone, Copy)]
+struct SteadyCache {
+    write: bool,
+    read: bool,
 }
 
 fn fatal_err(reason: Reason, alert: AlertDescription) -> Error {
@@ -661,6 +697,7 @@ impl Session {
         Session {
             cfg,
             input: BytesMut::new(),
+            input_consumed: 0,
             input_held: false,
             eof: false,
             out: BytesMut::new(),
@@ -709,6 +746,7 @@ impl Session {
             shutdown_reading: false,
             last_blocked: None,
             failure: None,
+            steady: SteadyCache::default(),
         }
     }
 
@@ -761,6 +799,7 @@ impl Session {
     /// A segment from the peer arrives (appended to the received bytes, as
     /// writing into OpenSSL's memory BIO does).
     pub fn recv(&mut self, segment: &[u8]) {
+        self.leave_fast_paths();
         self.bytes_arrive();
         self.input_room(segment.len());
         self.input.extend_from_slice(segment);
@@ -794,6 +833,24 @@ impl Session {
         }
     }
 
+    /// Every `&mut self` method but the fast paths' own calls this first,
+    /// and those calls do on any other outcome: what runs next may change
+    /// what the fast paths check ([`SteadyCache`]), and sees the received
+    /// bytes without those fast reads used up.
+    #[inline]
+    fn leave_fast_paths(&mut self) {
+        self.steady = SteadyCache::default();
+        self.drop_consumed_input();
+    }
+
+    /// Advances `input` past the bytes fast reads used up.
+    #[inline]
+    fn drop_consumed_input(&mut self) {
+        if self.input_consumed > 0 {
+            self.input.advance(std::mem::take(&mut self.input_consumed));
+        }
+    }
+
     /// Everything received was read: the receive buffer goes to the
     /// thread's spares (freed with `release_buffers`).
     #[inline(never)]
@@ -822,6 +879,7 @@ impl Session {
     /// read, for the next `recv_buf` to hand back; the session's own
     /// buffers go to the thread's spares instead.)
     pub fn recv_buf(&mut self, mut segment: BytesMut) -> BytesMut {
+        self.leave_fast_paths();
         self.bytes_arrive();
         if self.input.is_empty() {
             std::mem::swap(&mut self.input, &mut segment);
@@ -848,6 +906,7 @@ impl Session {
         max: usize,
         fill: impl FnOnce(&mut [u8]) -> Result<usize, E>,
     ) -> Result<usize, E> {
+        self.leave_fast_paths();
         self.input_room(max);
         let start = self.input.len();
         self.input.resize(start + max, 0);
@@ -867,6 +926,7 @@ impl Session {
     /// [`take_outgoing`](Self::take_outgoing) gives): adopted without a
     /// copy when no other handle shares its memory.
     pub fn recv_bytes(&mut self, segment: Bytes) {
+        self.leave_fast_paths();
         match segment.try_into_mut() {
             Ok(m) => {
                 self.recv_buf(m);
@@ -877,22 +937,25 @@ impl Session {
 
     /// The transport reports end of stream after the bytes received so far.
     pub fn recv_eof(&mut self) {
+        self.leave_fast_paths();
         self.eof = true;
     }
 
     /// Bytes received and not yet taken by the record layer.
     #[must_use]
     pub fn unread_input(&self) -> usize {
-        self.input.len()
+        self.input.len() - self.input_consumed
     }
 
     /// Bounds the outgoing transport to `capacity` bytes (`None`: unbounded).
     pub fn set_outgoing_capacity(&mut self, capacity: Option<usize>) {
+        self.leave_fast_paths();
         self.out_capacity = capacity;
     }
 
     /// The peer takes up to `max` bytes of what this endpoint sent.
     pub fn take_outgoing(&mut self, max: usize) -> Bytes {
+        self.leave_fast_paths();
         let n = max.min(self.out.len());
         if n == 0 {
             // Not a split: an empty one would share (and first promote) the
@@ -919,6 +982,7 @@ impl Session {
     /// one (an allocation per call, where
     /// [`take_outgoing`](Self::take_outgoing) reuses its buffer).
     pub fn take_outgoing_buf(&mut self) -> BytesMut {
+        self.leave_fast_paths();
         std::mem::take(&mut self.out)
     }
 
@@ -931,6 +995,7 @@ impl Session {
     /// and with [`Config::release_buffers`] (an idle session holds no
     /// buffer).
     pub fn give_outgoing_buf(&mut self, mut buf: BytesMut) {
+        self.leave_fast_paths();
         if self.out.is_empty() && !self.cfg.release_buffers {
             buf.clear();
             self.out = buf;

@@ -161,6 +161,7 @@ impl Session {
     /// run`: give them in [`Established::secrets`]); `Syscall` after a fatal
     /// error.
     pub fn key_update(&mut self, request_peer: bool) -> Result<(), SslError> {
+        self.leave_fast_paths();
         let refuse = |reason| {
             Err(SslError::Ssl(Error::Misuse {
                 reason,

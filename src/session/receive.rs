@@ -71,6 +71,7 @@ impl Session {
     /// TLS 1.3 NewSessionTicket messages received since the last call
     /// (their bodies, RFC 8446 4.6.1), for a caller that keeps tickets.
     pub fn take_tickets(&mut self) -> Vec<Bytes> {
+        self.leave_fast_paths();
         std::mem::take(&mut self.tickets)
     }
 
@@ -132,11 +133,22 @@ impl Session {
 
     #[inline(always)]
     fn read_body(&mut self, buf: &mut [u8], peek: bool) -> Result<usize, SslError> {
-        if !peek && !buf.is_empty() && self.steady_reading() {
-            if let Some(n) = self.read_app_data_fast(buf)? {
-                return Ok(n);
+        if !peek && !buf.is_empty() && self.steady_read_state_cached() {
+            match self.read_app_data_fast(buf) {
+                Ok(Some(n)) => {
+                    // Read: the state checked is as it was.
+                    self.steady.read = true;
+                    return Ok(n);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.leave_fast_paths();
+                    return Err(e);
+                }
             }
         }
+        // What follows may change anything (`peek` too comes here).
+        self.leave_fast_paths();
         // 4.0: a failed connection (our fatal error or the peer's fatal
         // alert) answers SSL before anything else (`ssl_reset_error_state`).
         if self.failure.is_some() && self.cfg.profile.failure_sticks() {
@@ -195,7 +207,7 @@ impl Session {
     /// request, shutdown, failure or partial handshake message. Then a read
     /// of application data takes [`read_app_data_fast`](Self::read_app_data_fast),
     /// which leaves the state `read_bytes` would.
-    pub(super) fn steady_reading(&self) -> bool {
+    pub(super) fn steady_read_state(&self) -> bool {
         !self.received_shutdown
             && !self.unreleased_record
             && self.failure.is_none()
@@ -207,7 +219,18 @@ impl Session {
             && self.joiner.buffered() == 0
     }
 
-    /// The common case of `SSL_read` on a [steady](Self::steady_reading)
+    /// [`steady_read_state`](Self::steady_read_state), from the
+    /// [cache](SteadyCache) when the last call left it known.
+    #[inline(always)]
+    fn steady_read_state_cached(&self) -> bool {
+        if self.steady.read {
+            debug_assert!(self.steady_read_state(), "stale steady.read");
+            return true;
+        }
+        self.steady_read_state()
+    }
+
+    /// The common case of `SSL_read` on a [steady](Self::steady_read_state)
     /// session: copies out of the current application-data record, opening
     /// the next record first if none is current (for `read_record`: hands
     /// the record out whole in `taken`). `Ok(None)` when the record is of
@@ -223,6 +246,10 @@ impl Session {
             }
         }
         if self.current_record.is_none() {
+            debug_assert_eq!(
+                self.input_consumed, 0,
+                "read_in_place drops used-up bytes unless it reads"
+            );
             if self.input.is_empty() && self.deframer.waiting() && !self.eof {
                 // What `get_record` would find: nothing to read yet.
                 return Err(SslError::WantRead);
@@ -540,7 +567,8 @@ impl Session {
         if self.cfg.release_buffers {
             self.deframer.release();
         }
-        if self.input.is_empty() {
+        if self.input.len() == self.input_consumed {
+            self.drop_consumed_input();
             self.input_drained();
         }
     }
@@ -558,6 +586,10 @@ impl Session {
         &mut self,
         keep_empty_app: bool,
     ) -> Result<PlainRecord, SslError> {
+        debug_assert_eq!(
+            self.input_consumed, 0,
+            "used-up bytes are dropped before this"
+        );
         if self.unreleased_record {
             // OpenSSL 3.5 `tls_read_record`: a record handed up earlier
             // was never released (`num_released != num_recs`), checked
@@ -637,7 +669,7 @@ impl Session {
         Ok(true)
     }
 
-    /// The common case of reading on a [steady](Self::steady_reading)
+    /// The common case of reading on a [steady](Self::steady_read_state)
     /// session with no current record: the next record is whole in the
     /// received bytes. It is opened where it lies; application data that
     /// fits `buf` is copied out and the record's bytes dropped (no split,
@@ -645,12 +677,20 @@ impl Session {
     /// out whole in `taken` (no copy). Anything else (another type, more than `buf`
     /// holds) becomes the current record without a copy; an empty record is
     /// skipped. `Ok(None)` then, and when no whole record is there.
+    ///
+    /// The record starts after the bytes earlier fast reads used up
+    /// ([`input_consumed`](Session::input_consumed)); application data
+    /// copied out adds its record to them, and any other outcome drops
+    /// them first, so that the code after it sees `input` as before.
     pub(super) fn read_in_place(&mut self, buf: &mut [u8]) -> Result<Option<usize>, SslError> {
-        let Some(header) = self.deframer.whole_record(&self.input) else {
+        let at = self.input_consumed;
+        let Some(header) = self.deframer.whole_record(&self.input[at..]) else {
+            self.drop_consumed_input();
             return Ok(None);
         };
         if header.typ == ContentType::ChangeCipherSpec {
             // TLS 1.3 drops it, TLS 1.2 refuses it: `get_record` decides.
+            self.drop_consumed_input();
             return Ok(None);
         }
         let total = HEADER_LEN + usize::from(header.len);
@@ -660,16 +700,20 @@ impl Session {
         {
             if let Some(len) = self.opener.out_of_place_len(&header) {
                 if len <= buf.len() {
+                    self.drop_consumed_input();
                     self.deframer.taken();
                     return self.read_into(&header, total, &mut buf[..len]);
                 }
             }
         }
         self.deframer.taken();
-        let opened = self.opener.open_in_place(&header, &mut self.input[..total]);
+        let opened = self
+            .opener
+            .open_in_place(&header, &mut self.input[at..at + total]);
         let (typ, plain) = match opened {
             Ok(o) => o,
             Err(e) => {
+                self.drop_consumed_input();
                 self.input.advance(total);
                 return Err(self.fatal(e));
             }
@@ -677,10 +721,12 @@ impl Session {
         match self.accept_opened(typ, plain.len(), false) {
             Ok(true) => {}
             Ok(false) => {
+                self.drop_consumed_input();
                 self.input.advance(total);
                 return Ok(None);
             }
             Err(e) => {
+                self.drop_consumed_input();
                 self.input.advance(total);
                 return Err(e);
             }
@@ -688,12 +734,13 @@ impl Session {
         let n = plain.len();
         let app_data = typ == ContentType::ApplicationData;
         if app_data && !self.take_whole && n <= buf.len() {
-            buf[..n].copy_from_slice(&self.input[plain]);
-            self.input.advance(total);
+            buf[..n].copy_from_slice(&self.input[at + plain.start..at + plain.end]);
+            self.input_consumed = at + total;
             self.alert_count = 0;
             self.release_read_buffer();
             return Ok(Some(n));
         }
+        self.drop_consumed_input();
         // Split off, not taken: the receive buffer keeps its handle on the
         // memory, which it reuses once the records handed out are dropped.
         let mut rec = self.input.split_to(total);

@@ -150,13 +150,39 @@ impl Session {
     /// WantWrite while the transport is full (retry with the same buffer and
     /// at least the same length), and OpenSSL's retry errors.
     pub fn write(&mut self, buf: &[u8]) -> Result<usize, SslError> {
-        if self.steady_writing(buf.len()) {
+        if self.steady_write_state_cached() && self.steady_write_fits(buf.len()) {
             // Sealed, or failed: neither leaves the call waiting.
             self.last_blocked = None;
-            return self.write_record_fast(buf);
+            let r = self.write_record_fast(buf);
+            self.keep_steady_write(r.is_ok());
+            return r;
         }
+        self.leave_fast_paths();
         let r = self.write_bytes(ContentType::ApplicationData, buf);
         self.note_blocked(r)
+    }
+
+    /// [`steady_write_state`](Self::steady_write_state), from the
+    /// [cache](SteadyCache) when the last call left it known.
+    #[inline(always)]
+    fn steady_write_state_cached(&self) -> bool {
+        if self.steady.write {
+            debug_assert!(self.steady_write_state(), "stale steady.write");
+            return true;
+        }
+        self.steady_write_state()
+    }
+
+    /// After a fast write that passed the full check: if it sealed, the
+    /// state checked is as it was (the next write need not check it); if
+    /// it failed, the connection failed and nothing is known.
+    #[inline(always)]
+    fn keep_steady_write(&mut self, sealed: bool) {
+        if sealed {
+            self.steady.write = true;
+        } else {
+            self.leave_fast_paths();
+        }
     }
 
     /// True while the last `write` returned `WantWrite` with a record of
@@ -311,14 +337,15 @@ impl Session {
     /// through the pending-write buffer.
     #[inline]
     pub(super) fn steady_writing(&self, len: usize) -> bool {
-        let frag_max = self.max_fragment();
-        let room = match self.out_capacity {
-            None => usize::MAX,
-            Some(c) => c.saturating_sub(self.out.len()),
-        };
-        len > 0
-            && len <= frag_max
-            && self.write_progress == 0
+        self.steady_write_state() && self.steady_write_fits(len)
+    }
+
+    /// The conditions of [`steady_writing`](Self::steady_writing) on the
+    /// session's state alone, which a fast write leaves as they were (so
+    /// [`SteadyCache`] may keep them).
+    #[inline]
+    pub(super) fn steady_write_state(&self) -> bool {
+        self.write_progress == 0
             && self.pending_write.wire.is_empty()
             && !self.sent_shutdown
             && !self.renegotiate
@@ -328,6 +355,21 @@ impl Session {
             && self.queued_alert.is_none()
             && !self.cfg.check_retry_content
             && matches!(self.handshake_state, HandshakeState::Established)
+    }
+
+    /// The conditions of [`steady_writing`](Self::steady_writing) that
+    /// change with every call: `len` bytes fit one record, the transport
+    /// has room for it, and it is not the last the key may seal before a
+    /// KeyUpdate is due.
+    #[inline(always)]
+    pub(super) fn steady_write_fits(&self, len: usize) -> bool {
+        let frag_max = self.max_fragment();
+        let room = match self.out_capacity {
+            None => usize::MAX,
+            Some(c) => c.saturating_sub(self.out.len()),
+        };
+        len > 0
+            && len <= frag_max
             && room >= self.sealer.overhead() + len
             && self
                 .sealer
@@ -355,7 +397,7 @@ impl Session {
         len: usize,
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<usize, SslError> {
-        if self.steady_writing(len) {
+        if self.steady_write_state_cached() && self.steady_write_fits(len) {
             let start = self.out.len();
             let at = start + self.sealer.prefix_len();
             // Room for the whole record, so sealing does not grow it again.
@@ -368,14 +410,20 @@ impl Session {
                     .seal_in_place(ContentType::ApplicationData, &mut self.out, start)
             {
                 self.out.truncate(start);
-                return Err(self.fatal(e));
+                let e = self.fatal(e);
+                self.keep_steady_write(false);
+                return Err(e);
             }
             self.pending_write.tot = len;
             self.pending_write.buf_addr = 0;
             self.pending_write.typ = Some(ContentType::ApplicationData);
             self.release_write_buffer();
+            self.keep_steady_write(true);
             return Ok(len);
         }
+        // `write` below keeps the cache (or not) for what it does; the
+        // staged bytes are no part of what it checks.
+        self.leave_fast_paths();
         let mut staged = std::mem::take(&mut self.staged);
         staged.clear();
         staged.resize(len, 0);
@@ -487,6 +535,7 @@ impl Session {
     /// # Errors
     /// WantWrite if the alert could not be handed to the transport.
     pub fn shutdown(&mut self) -> Result<bool, SslError> {
+        self.leave_fast_paths();
         let r = self.shutdown_internal();
         if matches!(r, Err(SslError::Ssl(_))) {
             // SSL_shutdown's refusals and failures leave `rwstate` alone.
