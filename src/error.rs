@@ -102,6 +102,13 @@ pub enum Reason {
     /// verify (`PROV_R_CIPHER_OPERATION_FAILED`, queued before libssl's
     /// "decryption failed or bad record mac"); bad_record_mac is sent.
     CipherOperationFailed,
+    /// OpenSSL 1.1.1: a TLS 1.3 record too short to hold the tag and the
+    /// content type (`tls13_enc` finds it "publicly invalid" and
+    /// `ssl3_get_record` reports it so); bad_record_mac is sent.
+    BlockCipherPadIsWrong,
+    /// TLS 1.3: a ChangeCipherSpec record other than the single byte 01
+    /// where OpenSSL's record layer drops CCS records.
+    InvalidCcsMessage,
     /// Beyond OpenSSL: a key was used for more records than its AEAD's
     /// limit allows (RFC 8446 5.5).
     KeyUsageLimit,
@@ -163,6 +170,8 @@ impl Reason {
             Reason::InvalidAad => "invalid aad",
             Reason::InvalidData => "invalid data",
             Reason::CipherOperationFailed => "cipher operation failed",
+            Reason::BlockCipherPadIsWrong => "block cipher pad is wrong",
+            Reason::InvalidCcsMessage => "invalid ccs message",
             Reason::KeyUsageLimit => "record limit of one key reached",
             Reason::NoHandshake => "no handshake to run",
             Reason::HandshakeFailure => "handshake failure",
@@ -195,103 +204,143 @@ impl Reason {
 /// OpenSSL's reason for a fatal alert received: libssl pushes
 /// `SSL_AD_REASON_OFFSET` (1000, ssl.h) plus the description
 /// (`ssl3_read_bytes` / `tls_get_more_records`), and `ERR_reason_error_string`
-/// gives the text of the `SSL_R_*` macro with that number. `ssl_tls`: the
-/// wording of 3.2 and later for the eleven `SSL_R_SSLV3_ALERT_*` reasons
-/// ("ssl/tls alert ..." where 1.1.1 and 3.0 say "sslv3 alert ..."); the
-/// others did not change.
+/// gives the text of the `SSL_R_*` macro with that number. The eleven
+/// `SSL_R_SSLV3_ALERT_*` reasons are worded per release ([`V3Wording`]);
+/// the others did not change.
 ///
 /// Where each entry comes from:
 /// - the numbers: the `SSL_R_SSLV3_ALERT_*`, `SSL_R_TLSV1_ALERT_*`,
 ///   `SSL_R_TLSV13_ALERT_*` and `SSL_R_TLSV1_*` macros of OpenSSL 3.0.19's
 ///   `sslerr.h` (`/usr/include/openssl/sslerr.h` on the build machine),
 ///   each 1000 + the description; every description named here has one.
-/// - the 1.1.1 / 3.0 strings: all 33 are in the system libssl 3.0.19
-///   (`strings /usr/lib/x86_64-linux-gnu/libssl.so.3`, its `ssl_err.c`
-///   table), and five are recorded by libssl in the transcripts of
-///   `vectors/` ("tlsv1 alert no renegotiation", "sslv3 alert handshake
-///   failure", "tlsv1 unrecognized name", "tlsv1 bad certificate status
-///   response", "sslv3 alert bad record mac"). 1.1.1 is taken to have the
-///   same table (its one transcript with an alert received agrees; not
-///   checked entry by entry).
-/// - the 3.5 / 4.0 wording "ssl/tls alert ...": the oracle runs of
-///   docs/profiles-findings.md section 1 ("sslv3 alert unexpected message"
-///   in 3.0.19, "ssl/tls alert unexpected message" in 3.5.5) and
-///   oracles/compare.py ("from 3.2 on"); the other ten follow the same
-///   rename (a modern libssl's compiled `ssl_err.c`, seen in a public
-///   code index, lists all eleven as "ssl/tls alert ..."). No transcript
-///   in `vectors/` records one of the eleven from 3.5 or 4.0; their
-///   transcripts record "tlsv1 alert no renegotiation" and "tlsv1 bad
-///   certificate status response" unchanged.
+/// - the strings, each release's error table as built: `strings` of the
+///   system libssl 3.0.19 (`/usr/lib/x86_64-linux-gnu/libssl.so.3`), of
+///   1.1.1w's `libssl.a` and of 3.5.5's and 4.0.3's `libcrypto.a` (from 3.0
+///   on the SSL strings are in libcrypto's `err_all` tables; the oracles'
+///   builds of `openssl-src`, `oracles/openssl-build`). All 33 are in each,
+///   with only the eleven SSLv3 alerts worded differently. Five are also
+///   recorded by libssl in the transcripts of `vectors/` ("tlsv1 alert no
+///   renegotiation", "sslv3 alert handshake failure", "tlsv1 unrecognized
+///   name", "tlsv1 bad certificate status response", "sslv3 alert bad
+///   record mac"), and the oracle runs (`oracles/run.sh 3.5|4.0 --check`)
+///   compare them live.
 ///
 /// close_notify (1000) and descriptions without a macro have no string:
 /// OpenSSL prints `reason(N)`; `None` here.
-fn alert_reason(a: AlertDescription, ssl_tls: bool) -> Option<&'static str> {
+fn alert_reason(a: AlertDescription, wording: V3Wording) -> Option<&'static str> {
     use AlertDescription as A;
-    // The SSLv3 alerts: (1.1.1 and 3.0, 3.2 and later).
-    let v3 = |old: &'static str, new: &'static str| if ssl_tls { new } else { old };
+    // The SSLv3 alerts, as 1.1.1 and 3.0 word them ("sslv3 alert X"); the
+    // later wordings replace the prefix.
+    let v3 = |sslv3: &'static str| wording.reword(sslv3);
     Some(match a {
-        A::UnexpectedMessage => v3(
-            "sslv3 alert unexpected message",
-            "ssl/tls alert unexpected message",
-        ), // 1010
-        A::BadRecordMac => v3("sslv3 alert bad record mac", "ssl/tls alert bad record mac"), // 1020
-        A::DecryptionFailed => "tlsv1 alert decryption failed",                              // 1021
-        A::RecordOverflow => "tlsv1 alert record overflow",                                  // 1022
-        A::DecompressionFailure => v3(
-            "sslv3 alert decompression failure",
-            "ssl/tls alert decompression failure",
-        ), // 1030
-        A::HandshakeFailure => v3(
-            "sslv3 alert handshake failure",
-            "ssl/tls alert handshake failure",
-        ), // 1040
-        A::NoCertificate => v3("sslv3 alert no certificate", "ssl/tls alert no certificate"), // 1041
-        A::BadCertificate => v3(
-            "sslv3 alert bad certificate",
-            "ssl/tls alert bad certificate",
-        ), // 1042
-        A::UnsupportedCertificate => v3(
-            "sslv3 alert unsupported certificate",
-            "ssl/tls alert unsupported certificate",
-        ), // 1043
-        A::CertificateRevoked => v3(
-            "sslv3 alert certificate revoked",
-            "ssl/tls alert certificate revoked",
-        ), // 1044
-        A::CertificateExpired => v3(
-            "sslv3 alert certificate expired",
-            "ssl/tls alert certificate expired",
-        ), // 1045
-        A::CertificateUnknown => v3(
-            "sslv3 alert certificate unknown",
-            "ssl/tls alert certificate unknown",
-        ), // 1046
-        A::IllegalParameter => v3(
-            "sslv3 alert illegal parameter",
-            "ssl/tls alert illegal parameter",
-        ), // 1047
-        A::UnknownCa => "tlsv1 alert unknown ca", // 1048
-        A::AccessDenied => "tlsv1 alert access denied", // 1049
-        A::DecodeError => "tlsv1 alert decode error", // 1050
-        A::DecryptError => "tlsv1 alert decrypt error", // 1051
-        A::ExportRestriction => "tlsv1 alert export restriction", // 1060
-        A::ProtocolVersion => "tlsv1 alert protocol version", // 1070
+        A::UnexpectedMessage => v3("sslv3 alert unexpected message"), // 1010
+        A::BadRecordMac => v3("sslv3 alert bad record mac"),          // 1020
+        A::DecryptionFailed => "tlsv1 alert decryption failed",       // 1021
+        A::RecordOverflow => "tlsv1 alert record overflow",           // 1022
+        A::DecompressionFailure => v3("sslv3 alert decompression failure"), // 1030
+        A::HandshakeFailure => v3("sslv3 alert handshake failure"),   // 1040
+        A::NoCertificate => v3("sslv3 alert no certificate"),         // 1041
+        A::BadCertificate => v3("sslv3 alert bad certificate"),       // 1042
+        A::UnsupportedCertificate => v3("sslv3 alert unsupported certificate"), // 1043
+        A::CertificateRevoked => v3("sslv3 alert certificate revoked"), // 1044
+        A::CertificateExpired => v3("sslv3 alert certificate expired"), // 1045
+        A::CertificateUnknown => v3("sslv3 alert certificate unknown"), // 1046
+        A::IllegalParameter => v3("sslv3 alert illegal parameter"),   // 1047
+        A::UnknownCa => "tlsv1 alert unknown ca",                     // 1048
+        A::AccessDenied => "tlsv1 alert access denied",               // 1049
+        A::DecodeError => "tlsv1 alert decode error",                 // 1050
+        A::DecryptError => "tlsv1 alert decrypt error",               // 1051
+        A::ExportRestriction => "tlsv1 alert export restriction",     // 1060
+        A::ProtocolVersion => "tlsv1 alert protocol version",         // 1070
         A::InsufficientSecurity => "tlsv1 alert insufficient security", // 1071
-        A::InternalError => "tlsv1 alert internal error", // 1080
+        A::InternalError => "tlsv1 alert internal error",             // 1080
         A::InappropriateFallback => "tlsv1 alert inappropriate fallback", // 1086
-        A::UserCanceled => "tlsv1 alert user cancelled", // 1090 (OpenSSL's spelling)
-        A::NoRenegotiation => "tlsv1 alert no renegotiation", // 1100
-        A::MissingExtension => "tlsv13 alert missing extension", // 1109
-        A::UnsupportedExtension => "tlsv1 unsupported extension", // 1110
+        A::UserCanceled => "tlsv1 alert user cancelled",              // 1090 (OpenSSL's spelling)
+        A::NoRenegotiation => "tlsv1 alert no renegotiation",         // 1100
+        A::MissingExtension => "tlsv13 alert missing extension",      // 1109
+        A::UnsupportedExtension => "tlsv1 unsupported extension",     // 1110
         A::CertificateUnobtainable => "tlsv1 certificate unobtainable", // 1111
-        A::UnrecognizedName => "tlsv1 unrecognized name", // 1112
+        A::UnrecognizedName => "tlsv1 unrecognized name",             // 1112
         A::BadCertificateStatusResponse => "tlsv1 bad certificate status response", // 1113
         A::BadCertificateHashValue => "tlsv1 bad certificate hash value", // 1114
-        A::UnknownPskIdentity => "tlsv1 alert unknown psk identity", // 1115
+        A::UnknownPskIdentity => "tlsv1 alert unknown psk identity",  // 1115
         A::CertificateRequired => "tlsv13 alert certificate required", // 1116
         A::NoApplicationProtocol => "tlsv1 alert no application protocol", // 1120
         A::CloseNotify | A::Unknown(_) => return None,
     })
+}
+
+/// How a release words the reasons of the eleven SSLv3 alerts received
+/// (`SSL_R_SSLV3_ALERT_*`), seen in each release's built error table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum V3Wording {
+    /// 1.1.1 and 3.0: "sslv3 alert handshake failure".
+    Sslv3,
+    /// 3.5 (from 3.2 on, oracles/compare.py): "ssl/tls alert handshake
+    /// failure".
+    SslTls,
+    /// 4.0: "tls alert handshake failure".
+    Tls,
+}
+
+impl V3Wording {
+    fn of(profile: crate::session::Profile) -> Self {
+        use crate::session::Profile;
+        match profile {
+            Profile::OpenSsl1_1_1 | Profile::OpenSsl3_0 | Profile::Rfc => V3Wording::Sslv3,
+            Profile::OpenSsl3_5 => V3Wording::SslTls,
+            Profile::OpenSsl4_0 => V3Wording::Tls,
+        }
+    }
+
+    /// `sslv3`, one of the 1.1.1 / 3.0 strings, in this wording.
+    fn reword(self, sslv3: &'static str) -> &'static str {
+        match self {
+            V3Wording::Sslv3 => sslv3,
+            V3Wording::SslTls => reworded(sslv3, &SSL_TLS_ALERTS),
+            V3Wording::Tls => reworded(sslv3, &TLS_ALERTS),
+        }
+    }
+}
+
+/// The eleven SSLv3 alert reasons as 3.2 to 3.5 word them.
+const SSL_TLS_ALERTS: [&str; 11] = [
+    "ssl/tls alert unexpected message",
+    "ssl/tls alert bad record mac",
+    "ssl/tls alert decompression failure",
+    "ssl/tls alert handshake failure",
+    "ssl/tls alert no certificate",
+    "ssl/tls alert bad certificate",
+    "ssl/tls alert unsupported certificate",
+    "ssl/tls alert certificate revoked",
+    "ssl/tls alert certificate expired",
+    "ssl/tls alert certificate unknown",
+    "ssl/tls alert illegal parameter",
+];
+
+/// The same, as 4.0 words them.
+const TLS_ALERTS: [&str; 11] = [
+    "tls alert unexpected message",
+    "tls alert bad record mac",
+    "tls alert decompression failure",
+    "tls alert handshake failure",
+    "tls alert no certificate",
+    "tls alert bad certificate",
+    "tls alert unsupported certificate",
+    "tls alert certificate revoked",
+    "tls alert certificate expired",
+    "tls alert certificate unknown",
+    "tls alert illegal parameter",
+];
+
+/// The entry of `table` with the same words after the prefix as `sslv3`.
+fn reworded(sslv3: &'static str, table: &[&'static str; 11]) -> &'static str {
+    let rest = sslv3.strip_prefix("sslv3 alert ").unwrap_or(sslv3);
+    table
+        .iter()
+        .find(|t| t.rsplit_once(" alert ").is_some_and(|(_, r)| r == rest))
+        .copied()
+        .unwrap_or(sslv3)
 }
 
 impl fmt::Display for Reason {
@@ -388,18 +437,14 @@ impl Error {
     }
 
     /// [`openssl_reason`](Self::openssl_reason) as the release of `profile`
-    /// words it: 3.5 and 4.0 (3.2 on) say "ssl/tls alert ..." for the
-    /// SSLv3 alerts received where 1.1.1 and 3.0 say "sslv3 alert ..."; the
-    /// RFC profile uses 3.0's. Which reason a profile picks (e.g. for a
+    /// words it: for the SSLv3 alerts received 1.1.1 and 3.0 say "sslv3
+    /// alert ...", 3.5 "ssl/tls alert ...", 4.0 "tls alert ..."; the RFC
+    /// profile uses 3.0's. Which reason a profile picks (e.g. for a
     /// short TLS 1.2 record) is already in the error itself.
     #[must_use]
     pub fn openssl_reason_in(&self, profile: crate::session::Profile) -> Option<&'static str> {
-        use crate::session::Profile;
         match self {
-            Error::AlertReceived(a) => alert_reason(
-                *a,
-                matches!(profile, Profile::OpenSsl3_5 | Profile::OpenSsl4_0),
-            ),
+            Error::AlertReceived(a) => alert_reason(*a, V3Wording::of(profile)),
             _ => self.reason().filter(|r| r.is_openssl()).map(Reason::as_str),
         }
     }
@@ -558,9 +603,25 @@ mod tests {
         assert_eq!(in35(100), Some("tlsv1 alert no renegotiation"));
         let renamed = (1..=255u8).filter(|&d| in35(d) != r(d)).count();
         assert_eq!(renamed, 11);
+        // 4.0: the same eleven are "tls alert ..." (its libcrypto's table).
+        let in40 = |d: u8| {
+            Error::AlertReceived(AlertDescription::from(d)).openssl_reason_in(Profile::OpenSsl4_0)
+        };
+        assert_eq!(in40(10), Some("tls alert unexpected message"));
+        assert_eq!(in40(20), Some("tls alert bad record mac"));
+        assert_eq!(in40(40), Some("tls alert handshake failure"));
+        assert_eq!(in40(47), Some("tls alert illegal parameter"));
+        assert_eq!(in40(100), Some("tlsv1 alert no renegotiation"));
         for d in 1..=255u8 {
             let e = Error::AlertReceived(AlertDescription::from(d));
-            assert_eq!(e.openssl_reason_in(Profile::OpenSsl4_0), in35(d));
+            // Renamed in 4.0 exactly where 3.5 renamed, each from its own
+            // "ssl/tls alert X" to "tls alert X".
+            match (in35(d), in40(d)) {
+                (Some(a), Some(b)) if a != r(d).unwrap() => {
+                    assert_eq!(a.strip_prefix("ssl/tls "), b.strip_prefix("tls "), "{d}");
+                }
+                (a, b) => assert_eq!(a, b, "{d}"),
+            }
             assert_eq!(e.openssl_reason_in(Profile::OpenSsl1_1_1), r(d));
             assert_eq!(e.openssl_reason_in(Profile::Rfc), r(d));
         }

@@ -616,7 +616,8 @@ impl Session {
                 // Finished message has been received and MUST simply drop it
                 // without further processing." OpenSSL counts it as empty.
                 if rec.wire_bytes()[5..] != [1] {
-                    return Err(self.refuse(Reason::UnexpectedMessage));
+                    let alert = self.cfg.profile.bad_tls13_ccs_alert();
+                    return Err(self.fatal(fatal_err(Reason::InvalidCcsMessage, alert)));
                 }
                 self.count_empty()?;
                 continue;
