@@ -192,7 +192,9 @@ impl Profile {
     /// The alert for a TLS 1.3 ChangeCipherSpec record that is not the
     /// byte 01 where the record layer drops CCS records ("invalid ccs
     /// message" in every release): 1.1.1 and 3.0 `ssl3_get_record` send
-    /// illegal_parameter; 3.5's and 4.0's `tls_get_more_records`
+    /// illegal_parameter (1.1.1w's source; 3.0.19's `s_server -tls1_3
+    /// -msg`, given a TLS 1.3 ClientHello and then a CCS of 02, sends it
+    /// and logs "invalid ccs message"); 3.5's and 4.0's `tls_get_more_records`
     /// unexpected_message (their sources, and `oracles/run.sh 3.5|4.0
     /// --ends --check`), as RFC 8446 5 asks ("MUST abort the handshake with
     /// an "unexpected_message" alert").
