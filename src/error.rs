@@ -229,41 +229,84 @@ impl Reason {
 /// OpenSSL prints `reason(N)`; `None` here.
 fn alert_reason(a: AlertDescription, wording: V3Wording) -> Option<&'static str> {
     use AlertDescription as A;
-    // The SSLv3 alerts, as 1.1.1 and 3.0 word them ("sslv3 alert X"); the
-    // later wordings replace the prefix.
-    let v3 = |sslv3: &'static str| wording.reword(sslv3);
+    // The SSLv3 alerts, worded as 1.1.1 and 3.0, 3.5, 4.0 word them.
+    let v3 = |by_release: [&'static str; 3]| by_release[wording as usize];
     Some(match a {
-        A::UnexpectedMessage => v3("sslv3 alert unexpected message"), // 1010
-        A::BadRecordMac => v3("sslv3 alert bad record mac"),          // 1020
-        A::DecryptionFailed => "tlsv1 alert decryption failed",       // 1021
-        A::RecordOverflow => "tlsv1 alert record overflow",           // 1022
-        A::DecompressionFailure => v3("sslv3 alert decompression failure"), // 1030
-        A::HandshakeFailure => v3("sslv3 alert handshake failure"),   // 1040
-        A::NoCertificate => v3("sslv3 alert no certificate"),         // 1041
-        A::BadCertificate => v3("sslv3 alert bad certificate"),       // 1042
-        A::UnsupportedCertificate => v3("sslv3 alert unsupported certificate"), // 1043
-        A::CertificateRevoked => v3("sslv3 alert certificate revoked"), // 1044
-        A::CertificateExpired => v3("sslv3 alert certificate expired"), // 1045
-        A::CertificateUnknown => v3("sslv3 alert certificate unknown"), // 1046
-        A::IllegalParameter => v3("sslv3 alert illegal parameter"),   // 1047
-        A::UnknownCa => "tlsv1 alert unknown ca",                     // 1048
-        A::AccessDenied => "tlsv1 alert access denied",               // 1049
-        A::DecodeError => "tlsv1 alert decode error",                 // 1050
-        A::DecryptError => "tlsv1 alert decrypt error",               // 1051
-        A::ExportRestriction => "tlsv1 alert export restriction",     // 1060
-        A::ProtocolVersion => "tlsv1 alert protocol version",         // 1070
+        A::UnexpectedMessage => v3([
+            "sslv3 alert unexpected message",
+            "ssl/tls alert unexpected message",
+            "tls alert unexpected message",
+        ]), // 1010
+        A::BadRecordMac => v3([
+            "sslv3 alert bad record mac",
+            "ssl/tls alert bad record mac",
+            "tls alert bad record mac",
+        ]), // 1020
+        A::DecryptionFailed => "tlsv1 alert decryption failed", // 1021
+        A::RecordOverflow => "tlsv1 alert record overflow",     // 1022
+        A::DecompressionFailure => v3([
+            "sslv3 alert decompression failure",
+            "ssl/tls alert decompression failure",
+            "tls alert decompression failure",
+        ]), // 1030
+        A::HandshakeFailure => v3([
+            "sslv3 alert handshake failure",
+            "ssl/tls alert handshake failure",
+            "tls alert handshake failure",
+        ]), // 1040
+        A::NoCertificate => v3([
+            "sslv3 alert no certificate",
+            "ssl/tls alert no certificate",
+            "tls alert no certificate",
+        ]), // 1041
+        A::BadCertificate => v3([
+            "sslv3 alert bad certificate",
+            "ssl/tls alert bad certificate",
+            "tls alert bad certificate",
+        ]), // 1042
+        A::UnsupportedCertificate => v3([
+            "sslv3 alert unsupported certificate",
+            "ssl/tls alert unsupported certificate",
+            "tls alert unsupported certificate",
+        ]), // 1043
+        A::CertificateRevoked => v3([
+            "sslv3 alert certificate revoked",
+            "ssl/tls alert certificate revoked",
+            "tls alert certificate revoked",
+        ]), // 1044
+        A::CertificateExpired => v3([
+            "sslv3 alert certificate expired",
+            "ssl/tls alert certificate expired",
+            "tls alert certificate expired",
+        ]), // 1045
+        A::CertificateUnknown => v3([
+            "sslv3 alert certificate unknown",
+            "ssl/tls alert certificate unknown",
+            "tls alert certificate unknown",
+        ]), // 1046
+        A::IllegalParameter => v3([
+            "sslv3 alert illegal parameter",
+            "ssl/tls alert illegal parameter",
+            "tls alert illegal parameter",
+        ]), // 1047
+        A::UnknownCa => "tlsv1 alert unknown ca",               // 1048
+        A::AccessDenied => "tlsv1 alert access denied",         // 1049
+        A::DecodeError => "tlsv1 alert decode error",           // 1050
+        A::DecryptError => "tlsv1 alert decrypt error",         // 1051
+        A::ExportRestriction => "tlsv1 alert export restriction", // 1060
+        A::ProtocolVersion => "tlsv1 alert protocol version",   // 1070
         A::InsufficientSecurity => "tlsv1 alert insufficient security", // 1071
-        A::InternalError => "tlsv1 alert internal error",             // 1080
+        A::InternalError => "tlsv1 alert internal error",       // 1080
         A::InappropriateFallback => "tlsv1 alert inappropriate fallback", // 1086
-        A::UserCanceled => "tlsv1 alert user cancelled",              // 1090 (OpenSSL's spelling)
-        A::NoRenegotiation => "tlsv1 alert no renegotiation",         // 1100
-        A::MissingExtension => "tlsv13 alert missing extension",      // 1109
-        A::UnsupportedExtension => "tlsv1 unsupported extension",     // 1110
+        A::UserCanceled => "tlsv1 alert user cancelled",        // 1090 (OpenSSL's spelling)
+        A::NoRenegotiation => "tlsv1 alert no renegotiation",   // 1100
+        A::MissingExtension => "tlsv13 alert missing extension", // 1109
+        A::UnsupportedExtension => "tlsv1 unsupported extension", // 1110
         A::CertificateUnobtainable => "tlsv1 certificate unobtainable", // 1111
-        A::UnrecognizedName => "tlsv1 unrecognized name",             // 1112
+        A::UnrecognizedName => "tlsv1 unrecognized name",       // 1112
         A::BadCertificateStatusResponse => "tlsv1 bad certificate status response", // 1113
         A::BadCertificateHashValue => "tlsv1 bad certificate hash value", // 1114
-        A::UnknownPskIdentity => "tlsv1 alert unknown psk identity",  // 1115
+        A::UnknownPskIdentity => "tlsv1 alert unknown psk identity", // 1115
         A::CertificateRequired => "tlsv13 alert certificate required", // 1116
         A::NoApplicationProtocol => "tlsv1 alert no application protocol", // 1120
         A::CloseNotify | A::Unknown(_) => return None,
@@ -274,7 +317,7 @@ fn alert_reason(a: AlertDescription, wording: V3Wording) -> Option<&'static str>
 /// (`SSL_R_SSLV3_ALERT_*`), seen in each release's built error table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum V3Wording {
-    /// 1.1.1 and 3.0: "sslv3 alert handshake failure".
+    /// 1.1.1 and 3.0 (the order indexes `alert_reason`'s triples): "sslv3 alert handshake failure".
     Sslv3,
     /// 3.5 (from 3.2 on, oracles/compare.py): "ssl/tls alert handshake
     /// failure".
@@ -292,55 +335,6 @@ impl V3Wording {
             Profile::OpenSsl4_0 => V3Wording::Tls,
         }
     }
-
-    /// `sslv3`, one of the 1.1.1 / 3.0 strings, in this wording.
-    fn reword(self, sslv3: &'static str) -> &'static str {
-        match self {
-            V3Wording::Sslv3 => sslv3,
-            V3Wording::SslTls => reworded(sslv3, &SSL_TLS_ALERTS),
-            V3Wording::Tls => reworded(sslv3, &TLS_ALERTS),
-        }
-    }
-}
-
-/// The eleven SSLv3 alert reasons as 3.2 to 3.5 word them.
-const SSL_TLS_ALERTS: [&str; 11] = [
-    "ssl/tls alert unexpected message",
-    "ssl/tls alert bad record mac",
-    "ssl/tls alert decompression failure",
-    "ssl/tls alert handshake failure",
-    "ssl/tls alert no certificate",
-    "ssl/tls alert bad certificate",
-    "ssl/tls alert unsupported certificate",
-    "ssl/tls alert certificate revoked",
-    "ssl/tls alert certificate expired",
-    "ssl/tls alert certificate unknown",
-    "ssl/tls alert illegal parameter",
-];
-
-/// The same, as 4.0 words them.
-const TLS_ALERTS: [&str; 11] = [
-    "tls alert unexpected message",
-    "tls alert bad record mac",
-    "tls alert decompression failure",
-    "tls alert handshake failure",
-    "tls alert no certificate",
-    "tls alert bad certificate",
-    "tls alert unsupported certificate",
-    "tls alert certificate revoked",
-    "tls alert certificate expired",
-    "tls alert certificate unknown",
-    "tls alert illegal parameter",
-];
-
-/// The entry of `table` with the same words after the prefix as `sslv3`.
-fn reworded(sslv3: &'static str, table: &[&'static str; 11]) -> &'static str {
-    let rest = sslv3.strip_prefix("sslv3 alert ").unwrap_or(sslv3);
-    table
-        .iter()
-        .find(|t| t.rsplit_once(" alert ").is_some_and(|(_, r)| r == rest))
-        .copied()
-        .unwrap_or(sslv3)
 }
 
 impl fmt::Display for Reason {
