@@ -480,7 +480,6 @@ struct PendingWrite {
 }
 
 /// One endpoint (the client) of a TLS connection, with OpenSSL 3.0 semantics.
-#[derive(Debug)]
 pub struct Session {
     cfg: Config,
     // --- transport ---
@@ -585,6 +584,49 @@ pub struct Session {
     /// that their fast paths need, so that the next such call need not
     /// look at every field again.
     steady: SteadyCache,
+}
+
+/// The session's state, with buffers as lengths only: a session is the
+/// kind of value that ends up in a log line, and its buffers hold
+/// plaintext (records received, read in part or already read, the bytes a
+/// blocked write keeps, handshake messages). Keys redact themselves.
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("role", &self.role)
+            .field("mode", &self.mode)
+            .field("profile", &self.cfg.profile)
+            .field("handshake_state", &self.handshake_state)
+            .field("handshakes", &self.handshakes)
+            .field("sealer", &self.sealer)
+            .field("opener", &self.opener)
+            // Bytes received and not yet made into records (still sealed).
+            .field(
+                "received",
+                &(self.input.len() - self.input_consumed + self.deframer.buffered()),
+            )
+            .field(
+                "current_record",
+                &self.current_record.as_ref().map(|(t, d)| (t, d.len())),
+            )
+            .field("tickets", &self.tickets.len())
+            .field("eof", &self.eof)
+            // Sealed bytes not yet taken by the transport.
+            .field(
+                "outgoing",
+                &(self.out.len()
+                    + self.pending_write.wire.len()
+                    + self.behind.iter().map(BytesMut::len).sum::<usize>()),
+            )
+            .field("pending_write_len", &self.pending_write.tot)
+            .field("queued_alert", &self.queued_alert)
+            .field("key_update", &self.key_update)
+            .field("sent_shutdown", &self.sent_shutdown)
+            .field("received_shutdown", &self.received_shutdown)
+            .field("last_blocked", &self.last_blocked)
+            .field("failure", &self.failure)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which fast paths' state conditions are known to hold
