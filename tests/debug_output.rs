@@ -41,8 +41,8 @@ fn forms(bytes: &[u8]) -> Vec<String> {
 }
 
 fn assert_clean(what: &str, debug: &str, suite: CipherSuite) {
-    let key_run = vec![0xA5u8; 4];
-    let iv_run = vec![0x3Cu8; 4];
+    let key_run = [0xA5u8; 4];
+    let iv_run = [0x3Cu8; 4];
     for (name, bytes) in [
         ("plaintext", &SECRET[6..16]),
         ("a key", &key_run[..]),
