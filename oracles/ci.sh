@@ -20,6 +20,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cases="${TLSREC_ORACLE_CASES:-300}"
 end_cases="${TLSREC_ORACLE_END_CASES:-300}"
 seed="${TLSREC_ORACLE_SEED:-5000000}"
+active_cases="${TLSREC_ORACLE_ACTIVE_CASES:-200}"
+active_seed="${TLSREC_ORACLE_ACTIVE_SEED:-15000000}"
 must="${TLSREC_ORACLE_MUST_AGREE:-1.1.1 3.0 3.5 4.0}"
 ends_must="${TLSREC_ORACLE_ENDS_MUST_AGREE:-1.1.1 3.0 3.5 4.0}"
 status=0
@@ -35,6 +37,12 @@ for v in 1.1.1 3.0 3.5 4.0; do
         case " $ends_must " in *" $v "*) strict=(--fail-on-difference) ;; esac
         "$root/oracles/run.sh" "$v" --ends --cases "$end_cases" --seed "$seed" --check "${strict[@]}" \
             | grep -E "^- |passed" | sed 's/^/end of stream: /' || status=1
+    fi
+    if [ "$active_cases" -gt 0 ]; then
+        strict=()
+        case " $must " in *" $v "*) strict=(--fail-on-difference) ;; esac
+        "$root/oracles/run.sh" "$v" --active --cases "$active_cases" --seed "$active_seed" "${strict[@]}" \
+            | grep -E "^- |^--active" || status=1
     fi
     echo "(OpenSSL $v: $(( $(date +%s) - start )) s, with any build)"
 done

@@ -60,7 +60,7 @@ use openssl::x509::X509;
 use tlsrec::tls12::{
     self, ClientConfig, Identity, NamedGroup, ServerCertVerification, ServerConfig,
 };
-use tlsrec::{CipherSuite, Config, Session, SslError};
+use tlsrec::{CipherSuite, Config, Profile, Session, SslError};
 
 // ---------------------------------------------------------------------------
 // libssl entry points the `openssl` crate does not wrap.
@@ -716,6 +716,7 @@ impl Subject {
             return Subject::Libssl(Lib::new(&ctx, s.role == Role::Server));
         }
         let cfg = Config {
+            profile: profile(),
             auto_retry: s.options.auto_retry,
             ignore_unexpected_eof: s.options.ignore_unexpected_eof,
             max_send_fragment: s.options.max_send_fragment.unwrap_or(16384),
@@ -1249,6 +1250,87 @@ fn shrink(mut s: Scenario) -> (Scenario, String) {
     (s, msg)
 }
 
+/// The libssl linked, as the oracle program (oracles/oracle, `--active`)
+/// sets it before running cases against another release; unset here, where
+/// the tests link the system 3.0 library.
+pub struct Linked {
+    /// The profile tlsrec runs under.
+    pub profile: Profile,
+    /// The release has the options 3.0 added: SSL_OP_IGNORE_UNEXPECTED_EOF
+    /// and SSL_OP_ALLOW_CLIENT_RENEGOTIATION. Without them (1.1.1) an
+    /// unexpected EOF is always an error and a server always allows a
+    /// client's renegotiation, so scenarios are made so.
+    pub options_of_3_0: bool,
+}
+
+/// See [`Linked`].
+pub static LINKED: OnceLock<Linked> = OnceLock::new();
+
+fn profile() -> Profile {
+    LINKED.get().map(|l| l.profile).unwrap_or_default()
+}
+
+/// What a run of generated cases found.
+pub struct Summary {
+    pub ran: u64,
+    pub actions: usize,
+    pub handshakes: u64,
+    /// Each differing case, shrunk unless `shrink` is false.
+    pub failures: Vec<String>,
+}
+
+/// Cases `first..first + cases` (only the one named `only`, if given),
+/// stopping after `max_failures` differences.
+pub fn run_cases(
+    first: u64,
+    cases: u64,
+    only: Option<&str>,
+    max_failures: u64,
+    shrink_failures: bool,
+    verbose: bool,
+) -> Summary {
+    let mut sum = Summary {
+        ran: 0,
+        actions: 0,
+        handshakes: 0,
+        failures: Vec::new(),
+    };
+    for i in 0..cases {
+        let mut s = Scenario::generate(first + i);
+        if LINKED.get().is_some_and(|l| !l.options_of_3_0) {
+            s.options.ignore_unexpected_eof = false;
+            s.options.client_renegotiation = true;
+        }
+        if only.is_some_and(|o| o != s.name) {
+            continue;
+        }
+        sum.ran += 1;
+        if verbose {
+            eprintln!("{}", s.name);
+        }
+        match check(&s) {
+            Ok(h) => {
+                sum.handshakes += h;
+                sum.actions += s.actions.len();
+            }
+            Err(m) => {
+                let (min, msg) = if shrink_failures { shrink(s) } else { (s, m) };
+                sum.failures.push(format!(
+                    "{}: {msg}\n  minimal script ({} actions): {:?}\n  options: {:?}",
+                    min.name,
+                    min.actions.len(),
+                    min.actions,
+                    min.options
+                ));
+                if sum.failures.len() as u64 >= max_failures {
+                    break;
+                }
+            }
+        }
+    }
+    sum
+}
+
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -1260,45 +1342,20 @@ fn env_u64(name: &str, default: u64) -> u64 {
 fn tlsrec_as_an_endpoint_agrees_with_libssl_in_its_place() {
     let cases = env_u64("TLSREC_ACTIVE_CASES", 2000);
     let first = env_u64("TLSREC_ACTIVE_SEED", 15_000_000);
-    let mut failures = Vec::new();
-    let mut handshakes = 0u64;
-    let mut actions = 0usize;
-    let mut ran = 0u64;
-    for i in 0..cases {
-        let s = Scenario::generate(first + i);
-        if let Some(only) = std::env::var_os("TLSREC_ACTIVE_ONLY") {
-            if only.to_str() != Some(&s.name) {
-                continue;
-            }
-        }
-        ran += 1;
-        if std::env::var_os("TLSREC_ACTIVE_VERBOSE").is_some() {
-            eprintln!("{}", s.name);
-        }
-        match check(&s) {
-            Ok(h) => {
-                handshakes += h;
-                actions += s.actions.len();
-            }
-            Err(m) => {
-                let (min, msg) = if env_u64("TLSREC_ACTIVE_SHRINK", 1) == 0 {
-                    (s, m)
-                } else {
-                    shrink(s)
-                };
-                failures.push(format!(
-                    "{}: {msg}\n  minimal script ({} actions): {:?}\n  options: {:?}",
-                    min.name,
-                    min.actions.len(),
-                    min.actions,
-                    min.options
-                ));
-                if failures.len() as u64 >= env_u64("TLSREC_ACTIVE_MAX_FAILURES", 5) {
-                    break;
-                }
-            }
-        }
-    }
+    let only = std::env::var("TLSREC_ACTIVE_ONLY").ok();
+    let Summary {
+        ran,
+        actions,
+        handshakes,
+        failures,
+    } = run_cases(
+        first,
+        cases,
+        only.as_deref(),
+        env_u64("TLSREC_ACTIVE_MAX_FAILURES", 5),
+        env_u64("TLSREC_ACTIVE_SHRINK", 1) != 0,
+        std::env::var_os("TLSREC_ACTIVE_VERBOSE").is_some(),
+    );
     assert!(
         failures.is_empty(),
         "{} case(s) differ from libssl:\n{}",

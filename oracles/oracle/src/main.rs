@@ -4,7 +4,7 @@
 //! tlsrec. Built once per OpenSSL version (oracles/README.md).
 //!
 //! ```text
-//! tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--ends] [--fail-on-difference] [--probe-ccs]
+//! tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--ends] [--fail-on-difference] [--probe-ccs] [--active [--profile VERSION]]
 //! ```
 //! Case `i` is family `i % 4` (real, crafted, write, reneg) with seed
 //! `S + i`, as in tests/differential.rs. `--out` writes each transcript
@@ -21,11 +21,22 @@
 //! ways, calls follow; names get `-end`). `--probe-ccs` runs only a fixed probe: the crafted peer's 1-byte
 //! ChangeCipherSpec record after the handshake, in every suite (27
 //! scenarios; with `--out` their transcripts, with `--fail-on-difference`
-//! exit 1 if tlsrec differs on any).
+//! exit 1 if tlsrec differs on any). `--active` runs instead the active
+//! family of tests/differential_active.rs: tlsrec as a TLS 1.2 client or
+//! server with its own handshake, under this release's profile (or
+//! `--profile VERSION`'s), against a libssl peer, compared call by call
+//! with this libssl in its place (`--cases`, `--seed` as above; the test's
+//! own default seed is 15,000,000).
 
 #[allow(dead_code, unreachable_pub, unsafe_code, clippy::all)]
 mod oracle {
     include!(concat!(env!("OUT_DIR"), "/oracle.rs"));
+}
+
+/// tests/differential_active.rs: `--active`.
+#[allow(dead_code, unreachable_pub, unsafe_code, unused_imports, clippy::all)]
+mod active {
+    include!(concat!(env!("OUT_DIR"), "/active.rs"));
 }
 
 use std::collections::BTreeMap;
@@ -59,6 +70,53 @@ enum Outcome {
         kind: String,
         message: String,
     },
+}
+
+/// `--active`: the active family (tests/differential_active.rs) against
+/// this libssl: tlsrec with its own TLS 1.2 handshake, as client or
+/// server, under this release's profile, against a libssl peer, compared
+/// with this libssl in the same place. Prints each differing case (up to
+/// 20; shrunk with `--shrink`) and a summary; returns how many differ.
+/// `--profile VERSION` runs tlsrec under another release's profile
+/// instead: the check must then find differences (1.1.1w and 4.0.3 under
+/// the 3.0 profile: 18 of 300 and 20 of the first 38 cases from seed
+/// 15,000,000 differ).
+fn run_active(
+    release: &str,
+    profile_override: Option<&str>,
+    seed: u64,
+    cases: u64,
+    shrink: bool,
+) -> usize {
+    let profile = tlsrec::Profile::of_openssl(release)
+        .unwrap_or_else(|| panic!("no profile for OpenSSL {release}"));
+    let profile = match profile_override {
+        Some(v) => tlsrec::Profile::of_openssl(v)
+            .unwrap_or_else(|| panic!("--profile {v}: 1.1.1, 3.0, 3.5 or 4.0")),
+        None => profile,
+    };
+    let linked = active::Linked {
+        profile,
+        options_of_3_0: !cfg!(before_ossl3),
+    };
+    assert!(active::LINKED.set(linked).is_ok(), "set once");
+    eprintln!(
+        "{} (built against headers {}), active family under {profile:?}, {cases} cases from seed {seed}",
+        openssl::version::version(),
+        env!("ORACLE_OPENSSL_NUMBER")
+    );
+    let sum = active::run_cases(seed, cases, None, 20, shrink, false);
+    for f in &sum.failures {
+        println!("- {f}");
+    }
+    println!(
+        "--active: {} of {} cases differ ({} actions, {} handshakes completed by the subjects)",
+        sum.failures.len(),
+        sum.ran,
+        sum.actions,
+        sum.handshakes
+    );
+    sum.failures.len()
 }
 
 /// The scenario as this libssl can run it: 1.1.1 has no
@@ -352,6 +410,8 @@ fn main() {
     let mut strict = false;
     let mut ccs = false;
     let mut ends = false;
+    let mut active = false;
+    let mut profile: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
@@ -367,15 +427,30 @@ fn main() {
             "--fail-on-difference" => strict = true,
             "--probe-ccs" => ccs = true,
             "--ends" => ends = true,
+            "--active" => active = true,
+            "--profile" => profile = Some(val()),
             "--version" => {
                 println!("{}", openssl::version::version());
                 return;
             }
             _ => {
-                eprintln!("usage: tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--ends] [--fail-on-difference] [--probe-ccs]");
+                eprintln!("usage: tlsrec-oracle [--cases N] [--seed S] [--out DIR] [--check] [--examples K] [--shrink] [--report FILE] [--probe-eof] [--ends] [--fail-on-difference] [--probe-ccs] [--active [--profile VERSION]]");
                 std::process::exit(2);
             }
         }
+    }
+    if active {
+        let differ = run_active(
+            &openssl_release(),
+            profile.as_deref(),
+            seed,
+            cases,
+            do_shrink,
+        );
+        if strict && differ > 0 {
+            std::process::exit(1);
+        }
+        return;
     }
     if ccs {
         let differ = probe_ccs(&openssl_release(), out.as_deref());
