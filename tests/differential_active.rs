@@ -39,6 +39,8 @@
 
 #[path = "common/certs.rs"]
 mod certs;
+#[path = "common/libssl.rs"]
+mod libssl;
 #[path = "common/membio.rs"]
 mod membio;
 
@@ -46,6 +48,7 @@ use std::cell::Cell;
 use std::os::raw::{c_int, c_long, c_void};
 use std::sync::{Arc, OnceLock};
 
+use libssl::*;
 use membio::MemBio;
 
 use foreign_types::ForeignTypeRef;
@@ -62,37 +65,7 @@ use tlsrec::tls12::{
 };
 use tlsrec::{CipherSuite, Config, Profile, Session, SslError};
 
-// ---------------------------------------------------------------------------
-// libssl entry points the `openssl` crate does not wrap.
-//
-// Reason for `unsafe`: plain C calls on the live `SSL` / `SSL_CTX` / `BIO`
-// pointers the `openssl` crate (or this file, for the BIOs handed to
-// `SSL_set_bio`, which the SSL then owns) keeps alive for the call; none
-// keeps a pointer past it. Test code; the library forbids `unsafe`.
-// ---------------------------------------------------------------------------
-unsafe extern "C" {
-    fn SSL_renegotiate(s: *mut openssl_sys::SSL) -> c_int;
-    fn SSL_has_pending(s: *const openssl_sys::SSL) -> c_int;
-    fn SSL_get_peer_finished(s: *const openssl_sys::SSL, buf: *mut c_void, count: usize) -> usize;
-    fn SSL_CTX_set_info_callback(
-        ctx: *mut openssl_sys::SSL_CTX,
-        cb: Option<unsafe extern "C" fn(*const openssl_sys::SSL, c_int, c_int)>,
-    );
-    fn SSL_CTX_ctrl(
-        ctx: *mut openssl_sys::SSL_CTX,
-        cmd: c_int,
-        larg: c_long,
-        parg: *mut c_void,
-    ) -> c_long;
-}
-
-const SSL_CTRL_SET_MAX_SEND_FRAGMENT: c_int = 52;
-const SSL_CTRL_CLEAR_MODE: c_int = 78;
-const SSL_MODE_AUTO_RETRY: c_long = 0x4;
-const SSL_CB_WRITE_ALERT: c_int = 0x4008;
-const SSL_CB_HANDSHAKE_DONE: c_int = 0x20;
-/// `SSL_OP_ALLOW_CLIENT_RENEGOTIATION` (ssl.h: SSL_OP_BIT(8)).
-const ALLOW_CLIENT_RENEGOTIATION: u64 = 1 << 8;
+// libssl entry points and constants the `openssl` crate does not wrap.
 
 thread_local! {
     /// The last fatal alert the libssl subject wrote.

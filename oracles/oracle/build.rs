@@ -12,8 +12,8 @@
 //!   every scenario before recording against 1.1.1, so that line never runs
 //!   and no transcript claims an option that was not set (the active family
 //!   does the same through its `LINKED` setting);
-//! - the active family's `#[path = "common/..."]` modules point at
-//!   tests/common.
+//! - the `#[path = ...]` modules of both (tests/common: the libssl
+//!   declarations, certificates, memory BIOs) get absolute paths.
 //!
 //! `DEP_OPENSSL_VERSION_NUMBER` is openssl-sys's report of the headers it
 //! found (its `links = "openssl"` metadata).
@@ -30,16 +30,26 @@ fn main() {
     let number = env::var("DEP_OPENSSL_VERSION_NUMBER").expect("openssl-sys version number");
     let number = u64::from_str_radix(&number, 16).expect("hex version number");
     let before_3 = number < 0x3000_0000;
+    let tests = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../tests");
+    let tests = tests.canonicalize().expect("tests folder");
+    println!(
+        "cargo:rerun-if-changed={}",
+        tests.join("common/libssl.rs").display()
+    );
     let mut out = String::new();
     for line in text.lines() {
         let t = line.trim_start();
         if t.starts_with("//!") || t.starts_with("#![") {
             continue;
         }
+        let line = line.replace(
+            "#[path = \"../common/",
+            &format!("#[path = \"{}/common/", tests.display()),
+        );
         if before_3 {
             out.push_str(&line.replace("SslOptions::IGNORE_UNEXPECTED_EOF", "SslOptions::empty()"));
         } else {
-            out.push_str(line);
+            out.push_str(&line);
         }
         out.push('\n');
     }
@@ -49,8 +59,6 @@ fn main() {
     // tests/differential_active.rs (`--active`): the same edits, and its
     // `#[path = "common/..."]` modules pointed at tests/common (paths in an
     // `include!`d file are taken from the including file's folder).
-    let tests = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../tests");
-    let tests = tests.canonicalize().expect("tests folder");
     let src = tests.join("differential_active.rs");
     println!("cargo:rerun-if-changed={}", src.display());
     for common in ["certs.rs", "membio.rs"] {

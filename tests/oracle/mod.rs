@@ -40,35 +40,10 @@ use tlsrec::keylog::{encode_hex, KeyLog};
 use tlsrec::keys::{next_traffic_secret, RecordKeys, Secret};
 use tlsrec::{AlertDescription, CipherSuite, ContentType, Sealer, Version};
 
-// ---------------------------------------------------------------------------
-// libssl entry points the `openssl` crate does not wrap.
-//
-// Reason for `unsafe`: these are plain C calls on the live `SSL` / `SSL_CTX`
-// pointers the `openssl` crate owns for the duration of the call; none keeps
-// a pointer past the call, and the info callback only reads two integers.
-// This is test code; the library itself forbids `unsafe`.
-// ---------------------------------------------------------------------------
-unsafe extern "C" {
-    fn SSL_key_update(s: *mut openssl_sys::SSL, updatetype: c_int) -> c_int;
-    fn SSL_renegotiate(s: *mut openssl_sys::SSL) -> c_int;
-    fn SSL_has_pending(s: *const openssl_sys::SSL) -> c_int;
-    fn SSL_set0_rbio(s: *mut openssl_sys::SSL, rbio: *mut openssl_sys::BIO);
-    fn SSL_CTX_set_info_callback(
-        ctx: *mut openssl_sys::SSL_CTX,
-        cb: Option<unsafe extern "C" fn(*const openssl_sys::SSL, c_int, c_int)>,
-    );
-    fn SSL_CTX_ctrl(
-        ctx: *mut openssl_sys::SSL_CTX,
-        cmd: c_int,
-        larg: c_long,
-        parg: *mut c_void,
-    ) -> c_long;
-}
-
-const SSL_CTRL_SET_MAX_SEND_FRAGMENT: c_int = 52;
-const SSL_CTRL_CLEAR_MODE: c_int = 78;
-const SSL_MODE_AUTO_RETRY: c_long = 0x4;
-const SSL_CB_WRITE_ALERT: c_int = 0x4008;
+// libssl entry points and constants the `openssl` crate does not wrap.
+#[path = "../common/libssl.rs"]
+mod libssl;
+use libssl::*;
 
 thread_local! {
     /// The last alert the client wrote (level, description), from libssl's
@@ -871,8 +846,8 @@ fn server_ctx(s: &Scenario) -> Result<SslContext, ErrorStack> {
     b.set_private_key(k)?;
     b.set_certificate(c)?;
     b.set_num_tickets(s.server_tickets)?;
-    // SSL_OP_ALLOW_CLIENT_RENEGOTIATION (ssl.h: SSL_OP_BIT(8)); off by default in 3.0.
-    b.set_options(SslOptions::from_bits_retain(1 << 8));
+    // Off by default from 3.0 on; 1.1.1 reserves the bit.
+    b.set_options(SslOptions::from_bits_retain(ALLOW_CLIENT_RENEGOTIATION));
     Ok(b.build())
 }
 
