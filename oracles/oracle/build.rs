@@ -20,76 +20,61 @@
 
 use std::env;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn main() {
-    let src =
-        PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../tests/oracle/mod.rs");
-    println!("cargo:rerun-if-changed={}", src.display());
-    let text = fs::read_to_string(&src).expect("tests/oracle/mod.rs");
+    let here = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let tests = here
+        .join("../../tests")
+        .canonicalize()
+        .expect("tests folder");
     let number = env::var("DEP_OPENSSL_VERSION_NUMBER").expect("openssl-sys version number");
     let number = u64::from_str_radix(&number, 16).expect("hex version number");
     let before_3 = number < 0x3000_0000;
-    let tests = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../tests");
-    let tests = tests.canonicalize().expect("tests folder");
-    println!(
-        "cargo:rerun-if-changed={}",
-        tests.join("common/libssl.rs").display()
-    );
-    let mut out = String::new();
-    for line in text.lines() {
-        let t = line.trim_start();
-        if t.starts_with("//!") || t.starts_with("#![") {
-            continue;
-        }
-        let line = line.replace(
-            "#[path = \"../common/",
-            &format!("#[path = \"{}/common/", tests.display()),
-        );
-        if before_3 {
-            out.push_str(&line.replace("SslOptions::IGNORE_UNEXPECTED_EOF", "SslOptions::empty()"));
-        } else {
-            out.push_str(&line);
-        }
-        out.push('\n');
-    }
-    let dst = PathBuf::from(env::var("OUT_DIR").unwrap()).join("oracle.rs");
-    fs::write(dst, out).unwrap();
-
-    // tests/differential_active.rs (`--active`): the same edits, and its
-    // `#[path = "common/..."]` modules pointed at tests/common (paths in an
-    // `include!`d file are taken from the including file's folder).
-    let src = tests.join("differential_active.rs");
-    println!("cargo:rerun-if-changed={}", src.display());
-    for common in ["certs.rs", "membio.rs"] {
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    for common in ["libssl.rs", "certs.rs", "membio.rs"] {
         println!(
             "cargo:rerun-if-changed={}",
             tests.join("common").join(common).display()
         );
     }
-    let text = fs::read_to_string(&src).expect("tests/differential_active.rs");
+    // tests/oracle/mod.rs and tests/differential_active.rs (`--active`).
+    for (src, dst) in [
+        ("oracle/mod.rs", "oracle.rs"),
+        ("differential_active.rs", "active.rs"),
+    ] {
+        let src = tests.join(src);
+        println!("cargo:rerun-if-changed={}", src.display());
+        let text = fs::read_to_string(&src).expect("a file of tests/");
+        fs::write(out_dir.join(dst), edit(&text, &tests, before_3)).unwrap();
+    }
+    println!("cargo:rustc-env=ORACLE_OPENSSL_NUMBER={number:x}");
+    if before_3 {
+        println!("cargo:rustc-cfg=before_ossl3");
+    }
+    println!("cargo::rustc-check-cfg=cfg(before_ossl3)");
+}
+
+/// The edits above: inner attributes and `//!` lines dropped, `#[path]`
+/// modules of tests/common (from tests/ or tests/oracle/) made absolute
+/// (paths in an `include!`d file are taken from the including file's
+/// folder), and before 3.0 the option 1.1.1 lacks replaced.
+fn edit(text: &str, tests: &Path, before_3: bool) -> String {
+    let common = format!("#[path = \"{}/common/", tests.display());
     let mut out = String::new();
     for line in text.lines() {
         let t = line.trim_start();
         if t.starts_with("//!") || t.starts_with("#![") {
             continue;
         }
-        let line = line.replace(
-            "#[path = \"common/",
-            &format!("#[path = \"{}/common/", tests.display()),
-        );
+        let mut line = line
+            .replace("#[path = \"../common/", &common)
+            .replace("#[path = \"common/", &common);
         if before_3 {
-            out.push_str(&line.replace("SslOptions::IGNORE_UNEXPECTED_EOF", "SslOptions::empty()"));
-        } else {
-            out.push_str(&line);
+            line = line.replace("SslOptions::IGNORE_UNEXPECTED_EOF", "SslOptions::empty()");
         }
+        out.push_str(&line);
         out.push('\n');
     }
-    let dst = PathBuf::from(env::var("OUT_DIR").unwrap()).join("active.rs");
-    fs::write(dst, out).unwrap();
-    println!("cargo:rustc-env=ORACLE_OPENSSL_NUMBER={number:x}");
-    if before_3 {
-        println!("cargo:rustc-cfg=before_ossl3");
-    }
-    println!("cargo::rustc-check-cfg=cfg(before_ossl3)");
+    out
 }
