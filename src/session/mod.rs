@@ -603,7 +603,7 @@ impl core::fmt::Debug for Session {
             // Bytes received and not yet made into records (still sealed).
             .field(
                 "received",
-                &(self.input.len() - self.input_consumed + self.deframer.buffered()),
+                &(self.unread_input() + self.deframer.buffered()),
             )
             .field(
                 "current_record",
