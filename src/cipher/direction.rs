@@ -73,13 +73,41 @@ impl Active {
         self.version
     }
 
+    /// The per-record nonce of TLS 1.3 and ChaCha20-Poly1305 (RFC 8446
+    /// 5.3, RFC 7905 2): the IV with the sequence number XORed into its
+    /// last 8 bytes.
     #[inline]
     fn xor_nonce(&self) -> [u8; 12] {
-        let mut n = self.iv;
-        for (b, s) in n[4..].iter_mut().zip(self.seq.to_be_bytes()) {
-            *b ^= s;
-        }
-        n
+        let seq = self.seq.to_be_bytes();
+        let mut seq_in_first8 = [0u8; 8];
+        seq_in_first8[4..].copy_from_slice(&seq[..4]);
+        let first8 = u64::from_ne_bytes(self.iv_first8()) ^ u64::from_ne_bytes(seq_in_first8);
+        let last4 = u32::from_ne_bytes(self.iv_last4()) ^ u32::from_ne_bytes(last4_of(&seq));
+        nonce_of(first8, last4)
+    }
+
+    #[inline]
+    fn iv_first8(&self) -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.iv[..8]);
+        b
+    }
+
+    #[inline]
+    fn iv_last4(&self) -> [u8; 4] {
+        last4_of(&self.iv)
+    }
+
+    /// The TLS 1.2 AES-GCM nonce (RFC 5288 3): the 4-byte implicit part
+    /// of the IV, then the 8-byte explicit nonce.
+    #[inline]
+    fn explicit_nonce(&self, explicit: [u8; 8]) -> [u8; 12] {
+        let mut first8 = self.iv_first8();
+        first8[4..].copy_from_slice(&explicit[..4]);
+        nonce_of(
+            u64::from_ne_bytes(first8),
+            u32::from_ne_bytes(last4_of(&explicit)),
+        )
     }
 
     #[inline]
@@ -134,9 +162,7 @@ impl Active {
         let nonce = if self.explicit > 0 {
             // RFC 5288 3: the explicit nonce must be distinct for each
             // invocation; the sequence number is (as in Go and rustls).
-            let mut n = self.iv;
-            n[4..].copy_from_slice(&self.seq.to_be_bytes());
-            n
+            self.explicit_nonce(self.seq.to_be_bytes())
         } else {
             self.xor_nonce()
         };
@@ -159,6 +185,49 @@ impl Active {
         out.extend_from_slice(&tag);
         self.seq += 1;
     }
+}
+
+/// A nonce as the AEADs read it: its first 8 bytes, then its last 4,
+/// built so that it is written with one store of each (`first8`, `last4`
+/// in memory order). The AEADs load a nonce the same way, and a load that
+/// spans two stores still on their way to the cache cannot take its bytes
+/// from them: it waits until they land. Built byte by byte, or as 4 bytes
+/// of IV and 8 of sequence number, the nonce cost a stall in every seal
+/// and open (BENCHMARKS.md, "Stalled loads", issue 17).
+#[inline(always)]
+fn nonce_of(first8: u64, last4: u32) -> [u8; 12] {
+    let mut n = [0u8; 12];
+    n[..8].copy_from_slice(&first8.to_ne_bytes());
+    n[8..].copy_from_slice(&last4.to_ne_bytes());
+    n
+}
+
+/// Appends a sealed record's 5-byte header, written with one 8-byte
+/// store (the 3 bytes past it are the record's next bytes, written next).
+/// TLS 1.3 seals with the header as its additional data, and the AEADs
+/// copy it with loads (4 bytes at offsets 0 and 1) that a 4-byte and a
+/// 1-byte store cannot pass on while still in flight (see [`nonce_of`]).
+/// `out` has room reserved for the whole record, more than 8 bytes.
+#[inline(always)]
+fn put_header_in_one_store(out: &mut BytesMut, header: &Header) {
+    let mut eight = [0u8; 8];
+    eight[..HEADER_LEN].copy_from_slice(&header.encode());
+    out.extend_from_slice(&eight);
+    out.truncate(out.len() - (8 - HEADER_LEN));
+}
+
+#[inline(always)]
+fn last4_of(b: &[u8]) -> [u8; 4] {
+    let mut l = [0u8; 4];
+    l.copy_from_slice(&b[b.len() - 4..]);
+    l
+}
+
+#[inline(always)]
+fn first8_of(b: &[u8]) -> [u8; 8] {
+    let mut f = [0u8; 8];
+    f.copy_from_slice(&b[..8]);
+    f
 }
 
 impl Drop for Active {
@@ -446,9 +515,7 @@ impl Opener {
             }
             Version::Tls12 => {
                 let nonce = if explicit > 0 {
-                    let mut n = active.iv;
-                    n[4..].copy_from_slice(&head[HEADER_LEN..]);
-                    n
+                    active.explicit_nonce(first8_of(&head[HEADER_LEN..]))
                 } else {
                     active.xor_nonce()
                 };
@@ -560,9 +627,7 @@ impl Opener {
             }
             Version::Tls12 => {
                 let nonce = if explicit > 0 {
-                    let mut n = active.iv;
-                    n[4..].copy_from_slice(&rec[HEADER_LEN..HEADER_LEN + explicit]);
-                    n
+                    active.explicit_nonce(first8_of(&rec[HEADER_LEN..]))
                 } else {
                     active.xor_nonce()
                 };
@@ -732,7 +797,7 @@ impl Sealer {
         // Every check before `out` is touched: it stays as it was on an error.
         let header = active.record_header(typ, payload.len(), padding)?;
         out.reserve(HEADER_LEN + active.explicit + payload.len() + 1 + padding + TAG_LEN);
-        out.extend_from_slice(&header.encode());
+        put_header_in_one_store(out, &header);
         if active.explicit > 0 {
             out.extend_from_slice(&active.seq.to_be_bytes());
         }
