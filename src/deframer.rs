@@ -282,7 +282,7 @@ impl Deframer {
             // records whose plaintext has been dropped).
             self.buf.reserve(MAX_RECORD_LEN.max(n));
         }
-        self.buf.extend_from_slice(&data[..n]);
+        crate::copy::extend_in_pieces(&mut self.buf, &data[..n]);
         n
     }
 

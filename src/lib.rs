@@ -95,6 +95,7 @@
 
 pub mod alert;
 pub mod cipher;
+mod copy;
 pub mod decode;
 pub mod deframer;
 pub mod driver;

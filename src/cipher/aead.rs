@@ -426,7 +426,7 @@ impl AeadCipher {
             }
             _ => {
                 let (body, tag) = out.split_at_mut(p + e);
-                body[..p].copy_from_slice(plaintext);
+                crate::copy::copy_in_pieces(&mut body[..p], plaintext);
                 body[p..].copy_from_slice(extra_in);
                 tag.copy_from_slice(&self.seal_in_place(nonce, aad, body));
             }
@@ -480,7 +480,7 @@ impl AeadCipher {
             }
             #[cfg(feature = "ring")]
             AeadCipher::Ring(..) => {
-                out.copy_from_slice(ciphertext);
+                crate::copy::copy_in_pieces(out, ciphertext);
                 let r = self.open_in_place(nonce, aad, out, tag);
                 if r.is_err() {
                     out.fill(0);

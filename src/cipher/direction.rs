@@ -791,7 +791,7 @@ impl Sealer {
             };
             out.reserve(HEADER_LEN + payload.len());
             out.extend_from_slice(&h.encode());
-            out.extend_from_slice(payload);
+            crate::copy::extend_in_pieces(out, payload);
             return Ok(());
         };
         // Every check before `out` is touched: it stays as it was on an error.
@@ -801,7 +801,7 @@ impl Sealer {
         if active.explicit > 0 {
             out.extend_from_slice(&active.seq.to_be_bytes());
         }
-        out.extend_from_slice(payload);
+        crate::copy::extend_in_pieces(out, payload);
         active.seal_body(typ, out, start, padding);
         Ok(())
     }

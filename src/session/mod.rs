@@ -864,7 +864,7 @@ impl Session {
         self.leave_fast_paths();
         self.bytes_arrive();
         self.input_room(segment.len());
-        self.input.extend_from_slice(segment);
+        crate::copy::extend_in_pieces(&mut self.input, segment);
     }
 
     /// What every receive call does first. A write into OpenSSL's memory
@@ -950,7 +950,7 @@ impl Session {
             // which may be another thread's than the writer's).
             self.input_held = false;
         } else {
-            self.input.extend_from_slice(&segment);
+            crate::copy::extend_in_pieces(&mut self.input, &segment);
         }
         segment.clear();
         segment
@@ -1081,7 +1081,7 @@ impl Session {
             return None;
         }
         self.out_room(n);
-        self.out.extend_from_slice(&data[..n]);
+        crate::copy::extend_in_pieces(&mut self.out, &data[..n]);
         Some(n)
     }
 

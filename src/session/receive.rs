@@ -274,7 +274,7 @@ impl Session {
             return Ok(Some(n));
         }
         let n = buf.len().min(data.len());
-        buf[..n].copy_from_slice(&data[..n]);
+        crate::copy::copy_in_pieces(&mut buf[..n], &data[..n]);
         data.advance(n);
         if data.is_empty() {
             self.current_record = None;
@@ -376,7 +376,7 @@ impl Session {
                         unreachable!("set above")
                     };
                     let n = buf.len().min(data.len());
-                    buf[..n].copy_from_slice(&data[..n]);
+                    crate::copy::copy_in_pieces(&mut buf[..n], &data[..n]);
                     if !peek {
                         data.advance(n);
                     }
@@ -735,7 +735,10 @@ impl Session {
         let n = plain.len();
         let app_data = typ == ContentType::ApplicationData;
         if app_data && !self.take_whole && n <= buf.len() {
-            buf[..n].copy_from_slice(&self.input[at + plain.start..at + plain.end]);
+            crate::copy::copy_in_pieces(
+                &mut buf[..n],
+                &self.input[at + plain.start..at + plain.end],
+            );
             self.input_consumed = at + total;
             self.alert_count = 0;
             self.release_read_buffer();
@@ -793,7 +796,7 @@ impl Session {
             // Where opening in place leaves the plaintext.
             let start = total - TAG_LEN - len;
             if matches!(accepted, Ok(true)) {
-                self.input[start..start + n].copy_from_slice(&out[..n]);
+                crate::copy::copy_in_pieces(&mut self.input[start..start + n], &out[..n]);
             }
             out.fill(0);
             return match accepted {
