@@ -512,3 +512,68 @@ fn cipher_refusals_choose_the_reason_only() {
         }
     }
 }
+
+/// `seal` from the caller's slice takes the out-of-place path for 1 KiB and
+/// more where the provider has one (aws-lc-rs; RustCrypto for TLS 1.2), and
+/// copies in and seals in place otherwise; `seal_in_place` always seals in
+/// place. Every provider compiled in, both calls, must give the bytes
+/// RustCrypto gives sealing in place (an independent implementation of the
+/// same AEAD), at sizes on both sides of the switch.
+#[test]
+fn both_sealing_paths_give_the_same_record_with_every_provider() {
+    use tlsrec::cipher::Provider;
+    let mut rng = Rng::new(11);
+    for &suite in CipherSuite::ALL {
+        for len in [0usize, 1, 64, 1023, 1024, 2049, 4096, MAX_PLAINTEXT_LEN] {
+            let p = rng.bytes(len);
+            let mut want = BytesMut::new();
+            for seq in 0..2u64 {
+                let mut reference = Sealer::new();
+                reference.set_provider(Provider::RustCrypto);
+                reference.set_keys(test_keys(suite, 0x5a));
+                reference.set_sequence(seq).unwrap();
+                want.clear();
+                let start = want.len();
+                want.resize(start + reference.prefix_len(), 0);
+                want.extend_from_slice(&p);
+                reference
+                    .seal_in_place(ContentType::ApplicationData, &mut want, start)
+                    .unwrap();
+                for &provider in Provider::ALL {
+                    let mut s = Sealer::new();
+                    s.set_provider(provider);
+                    s.set_keys(test_keys(suite, 0x5a));
+                    s.set_sequence(seq).unwrap();
+                    let mut from_slice = BytesMut::from(&b"kept"[..]);
+                    s.seal(ContentType::ApplicationData, &p, &mut from_slice)
+                        .unwrap();
+                    assert_eq!(&from_slice[..4], b"kept");
+                    assert_eq!(
+                        &from_slice[4..],
+                        &want[..],
+                        "{suite:?} {provider:?} {len} bytes, seq {seq}: seal"
+                    );
+                    let mut s = Sealer::new();
+                    s.set_provider(provider);
+                    s.set_keys(test_keys(suite, 0x5a));
+                    s.set_sequence(seq).unwrap();
+                    let mut in_place = BytesMut::new();
+                    in_place.resize(s.prefix_len(), 0);
+                    in_place.extend_from_slice(&p);
+                    s.seal_in_place(ContentType::ApplicationData, &mut in_place, 0)
+                        .unwrap();
+                    assert_eq!(
+                        &in_place[..],
+                        &want[..],
+                        "{suite:?} {provider:?} {len} bytes, seq {seq}: seal_in_place"
+                    );
+                }
+            }
+            // `want` holds the record sealed at sequence 1.
+            let mut o = opener(suite);
+            o.set_sequence(1).unwrap();
+            let rec = o.open(OpaqueRecord::from_wire(&want).unwrap()).unwrap();
+            assert_eq!(&rec.payload[..], &p[..], "{suite:?} {len} bytes");
+        }
+    }
+}

@@ -348,10 +348,11 @@ impl AeadCipher {
     /// (two different buffers); false when it copies the plaintext into
     /// `out` and seals it there (ring 0.17 has no out-of-place seal;
     /// RustCrypto has one only for plaintext in one slice, so not with
-    /// `extra_in`, TLS 1.3's inner content type). The record layer does
-    /// not use it: safe code must zero the record's room before the AEAD
-    /// writes there, and that costs what the copy costs (BENCHMARKS.md,
-    /// issue 17).
+    /// `extra_in`, TLS 1.3's inner content type). The record layer seals
+    /// plaintexts of 1 KiB and more this way where it is true, after
+    /// zeroing the record's room (safe code cannot hand the AEAD
+    /// uninitialised memory): on a Zen 4 EPYC that beat copying in, on a
+    /// Zen 5 the two cost the same (BENCHMARKS.md, issue 17).
     #[must_use]
     pub fn seals_out_of_place(&self, with_extra_in: bool) -> bool {
         match self {
