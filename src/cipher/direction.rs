@@ -802,8 +802,11 @@ impl Sealer {
         }
     }
 
-    /// Appends one sealed record holding `payload` to `out` (the payload is
-    /// copied into `out`, then encrypted there).
+    /// Appends one sealed record holding `payload` to `out`: the payload is
+    /// copied into `out`, then encrypted there; from 1 KiB on, where the
+    /// provider seals out of place (aws-lc-rs; RustCrypto for TLS 1.2), the
+    /// record's room is zeroed and the AEAD reads `payload` and writes the
+    /// ciphertext there in one pass. The same bytes either way.
     ///
     /// # Errors
     /// [`Error::BadInput`] if `payload` is over 2^14 bytes,
