@@ -81,28 +81,16 @@ impl Active {
         let seq = self.seq.to_be_bytes();
         let mut seq_in_first8 = [0u8; 8];
         seq_in_first8[4..].copy_from_slice(&seq[..4]);
-        let first8 = u64::from_ne_bytes(self.iv_first8()) ^ u64::from_ne_bytes(seq_in_first8);
-        let last4 = u32::from_ne_bytes(self.iv_last4()) ^ u32::from_ne_bytes(last4_of(&seq));
+        let first8 = u64::from_ne_bytes(first8_of(&self.iv)) ^ u64::from_ne_bytes(seq_in_first8);
+        let last4 = u32::from_ne_bytes(last4_of(&self.iv)) ^ u32::from_ne_bytes(last4_of(&seq));
         nonce_of(first8, last4)
-    }
-
-    #[inline]
-    fn iv_first8(&self) -> [u8; 8] {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&self.iv[..8]);
-        b
-    }
-
-    #[inline]
-    fn iv_last4(&self) -> [u8; 4] {
-        last4_of(&self.iv)
     }
 
     /// The TLS 1.2 AES-GCM nonce (RFC 5288 3): the 4-byte implicit part
     /// of the IV, then the 8-byte explicit nonce.
     #[inline]
     fn explicit_nonce(&self, explicit: [u8; 8]) -> [u8; 12] {
-        let mut first8 = self.iv_first8();
+        let mut first8 = first8_of(&self.iv);
         first8[4..].copy_from_slice(&explicit[..4]);
         nonce_of(
             u64::from_ne_bytes(first8),
