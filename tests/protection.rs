@@ -5,7 +5,7 @@ mod common;
 
 use bytes::BytesMut;
 use common::{seal_stream, test_keys, Rng};
-use tlsrec::cipher::AeadCipher;
+use tlsrec::cipher::{AeadCipher, Provider};
 use tlsrec::record::{HEADER_LEN, MAX_PLAINTEXT_LEN};
 use tlsrec::{
     AlertDescription, CipherSuite, ContentType, Error, OpaqueRecord, Opener, Reason, Sealer,
@@ -407,7 +407,6 @@ fn refused_seals_leave_the_buffer_as_it_was() {
 /// RustCrypto, whatever sealed it) to its plaintext.
 #[test]
 fn seal_from_a_slice_matches_seal_in_place_every_provider() {
-    use tlsrec::cipher::Provider;
     let mut rng = Rng::new(17);
     for &p in Provider::ALL {
         for &suite in CipherSuite::ALL {
@@ -521,7 +520,6 @@ fn cipher_refusals_choose_the_reason_only() {
 /// same AEAD), at sizes on both sides of the switch.
 #[test]
 fn both_sealing_paths_give_the_same_record_with_every_provider() {
-    use tlsrec::cipher::Provider;
     // The provider is chosen before the keys: it applies to keys activated
     // from then on.
     let sealer_on = |suite, provider, seq| {
@@ -573,4 +571,26 @@ fn both_sealing_paths_give_the_same_record_with_every_provider() {
             assert_eq!(open_at(suite, &want, 1), p, "{suite:?} {len} bytes");
         }
     }
+}
+
+/// With `TLSREC_PROVIDER` set (`.ci/run` runs the whole suite once per
+/// provider that way), it must name a compiled provider, and that provider
+/// is what every opener and sealer, and so every test here, uses by
+/// default: a misspelt name fails here instead of silently testing the
+/// calibration's choice again.
+#[test]
+fn the_provider_named_by_the_environment_is_the_default() {
+    let name = std::env::var(tlsrec::cipher::PROVIDER_ENV).unwrap_or_default();
+    if name.trim().is_empty() {
+        return;
+    }
+    let compiled: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
+    let pinned = Provider::pinned_by_env().unwrap_or_else(|| {
+        panic!("TLSREC_PROVIDER={name:?} names no compiled provider (compiled: {compiled:?})")
+    });
+    let c = Provider::calibration();
+    assert_eq!((c.chosen, c.pinned), (pinned, true), "{c:?}");
+    assert_eq!(Opener::new().provider(), pinned);
+    assert_eq!(Sealer::new().provider(), pinned);
+    eprintln!("every test in this process uses {}", pinned.name());
 }

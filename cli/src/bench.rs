@@ -872,6 +872,13 @@ pub fn table(figs: &[Figure]) -> String {
 #[must_use]
 pub fn provider_note() -> String {
     let c = Provider::calibration();
+    if c.pinned {
+        return format!(
+            "default provider: {} (named by {}; nothing measured)",
+            c.chosen.name(),
+            tlsrec::cipher::PROVIDER_ENV
+        );
+    }
     if c.timings.is_empty() {
         return format!(
             "default provider: {} (the only one compiled in; nothing to choose)",

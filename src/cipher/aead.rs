@@ -93,15 +93,29 @@ impl Default for Provider {
 
 /// Which provider [`Provider::default`] is, and why: each compiled
 /// provider's time to seal one 16 KiB AES-128-GCM record, measured once per
-/// process (the best of a few runs, some microseconds in all).
+/// process (the best of a few runs, some microseconds in all), or the
+/// provider named by the environment variable [`PROVIDER_ENV`].
 #[derive(Debug, Clone)]
 pub struct Calibration {
-    /// The fastest.
+    /// The fastest, or the one [`PROVIDER_ENV`] names.
     pub chosen: Provider,
     /// Each provider with its best time in nanoseconds (empty when only one
-    /// provider is compiled in: nothing to choose, nothing measured).
+    /// provider is compiled in, or when [`PROVIDER_ENV`] chose: nothing
+    /// measured).
     pub timings: Vec<(Provider, u64)>,
+    /// True when [`PROVIDER_ENV`] named a compiled provider and that one
+    /// was chosen without measuring.
+    pub pinned: bool,
 }
+
+/// `TLSREC_PROVIDER`: when set to the [name](Provider::name) of a compiled
+/// provider (`rustcrypto`, `ring`, `aws-lc-rs`; `aws-lc` also works, as the
+/// feature is spelt), [`Provider::default`] is that provider and nothing
+/// is measured. For runs that must be repeatable across machines, and for
+/// running the whole test suite once per provider (`.ci/run` does). A value
+/// that is empty or names no compiled provider is ignored (the calibration
+/// measures as usual); [`Provider::pinned_by_env`] tells which it was.
+pub const PROVIDER_ENV: &str = "TLSREC_PROVIDER";
 
 impl Provider {
     /// The measurement behind [`Provider::default`] (made at its first
@@ -112,10 +126,18 @@ impl Provider {
     pub fn calibration() -> &'static Calibration {
         static CALIBRATION: std::sync::OnceLock<Calibration> = std::sync::OnceLock::new();
         CALIBRATION.get_or_init(|| {
+            if let Some(p) = Provider::pinned_by_env() {
+                return Calibration {
+                    chosen: p,
+                    timings: Vec::new(),
+                    pinned: true,
+                };
+            }
             if Provider::ALL.len() == 1 {
                 return Calibration {
                     chosen: Provider::ALL[0],
                     timings: Vec::new(),
+                    pinned: false,
                 };
             }
             let mut buf = vec![0x5au8; 16384];
@@ -140,8 +162,25 @@ impl Provider {
                 .iter()
                 .min_by_key(|(_, t)| *t)
                 .map_or(Provider::ALL[0], |(p, _)| *p);
-            Calibration { chosen, timings }
+            Calibration {
+                chosen,
+                timings,
+                pinned: false,
+            }
         })
+    }
+
+    /// The compiled provider [`PROVIDER_ENV`] names, if it is set and names
+    /// one (read each call; [`Provider::default`] reads it once, at its
+    /// first use).
+    #[must_use]
+    pub fn pinned_by_env() -> Option<Provider> {
+        let name = std::env::var(PROVIDER_ENV).ok()?;
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("aws-lc") {
+            return Provider::from_name("aws-lc-rs");
+        }
+        Provider::from_name(name)
     }
 }
 
@@ -651,6 +690,12 @@ mod tests {
     fn the_default_provider_is_the_fastest_measured() {
         let c = Provider::calibration();
         assert_eq!(Provider::default(), c.chosen);
+        if let Some(p) = Provider::pinned_by_env() {
+            assert_eq!((c.chosen, c.pinned), (p, true), "{c:?}");
+            assert!(c.timings.is_empty());
+            return;
+        }
+        assert!(!c.pinned);
         if Provider::ALL.len() == 1 {
             assert!(c.timings.is_empty(), "nothing to choose, nothing measured");
             return;

@@ -15,6 +15,6 @@ mod aead;
 mod direction;
 mod suite;
 
-pub use aead::{AeadCipher, AuthError, Calibration, Provider};
+pub use aead::{AeadCipher, AuthError, Calibration, Provider, PROVIDER_ENV};
 pub use direction::{CipherRefusals, Opener, Sealer, SEQ_LIMIT};
 pub use suite::{AeadAlgorithm, CipherSuite, HashAlgorithm};
