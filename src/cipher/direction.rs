@@ -520,7 +520,7 @@ impl Opener {
     /// buffer the caller keeps: its content type and where its plaintext is
     /// in `rec` once authenticated and decrypted. Only the crate sees it, so
     /// that undecrypted bytes still cannot pass for plaintext.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn open_in_place(
         &mut self,
         header: &Header,
