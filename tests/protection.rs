@@ -594,3 +594,35 @@ fn the_provider_named_by_the_environment_is_the_default() {
     assert_eq!(Sealer::new().provider(), pinned);
     eprintln!("every test in this process uses {}", pinned.name());
 }
+
+/// `seal` asks for exactly the room of the record it writes: into a buffer
+/// with room for that record and no more, it seals without growing it.
+/// Reserving one byte more (TLS 1.3's content type byte, reserved for
+/// TLS 1.2 too until stop 16) made the last record of a run overflow a
+/// buffer that earlier runs had sized, and `BytesMut::reserve` then moved
+/// every record already in it: 246 KB copied per 256 KiB written with ring
+/// and TLS 1.2 (BENCHMARKS.md, "A byte too many").
+#[test]
+fn seal_needs_no_more_room_than_the_record() {
+    for &suite in CipherSuite::ALL {
+        for &provider in Provider::ALL {
+            for len in [0usize, 1, 1023, 1024, 4096, MAX_PLAINTEXT_LEN] {
+                let mut s = Sealer::new();
+                s.set_provider(provider);
+                s.set_keys(test_keys(suite, 0x5a));
+                let exact = s.overhead() + len;
+                let id = format!("{suite:?} {} {len}", provider.name());
+                // Two records: the second goes after the first, as in a run.
+                let mut out = BytesMut::with_capacity(2 * exact);
+                assert_eq!(out.capacity(), 2 * exact, "{id}");
+                let payload = vec![0x42; len];
+                s.seal(ContentType::ApplicationData, &payload, &mut out)
+                    .unwrap();
+                s.seal(ContentType::ApplicationData, &payload, &mut out)
+                    .unwrap();
+                assert_eq!(out.len(), 2 * exact, "{id}");
+                assert_eq!(out.capacity(), 2 * exact, "{id}: the buffer grew");
+            }
+        }
+    }
+}
